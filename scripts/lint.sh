@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Static checks: clang-tidy, cppcheck, and functions the project bans.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+srcs=$(ls src/*.c harness/*.c)
+fail=0
+
+cflags="-std=c11 -D_GNU_SOURCE -Isrc -Iharness $(pkg-config --cflags libmicrohttpd libcjson libcurl yaml-0.1 libpcre2-8 libcrypto)"
+# shellcheck disable=SC2086
+if ! clang-tidy --quiet $srcs -- $cflags; then fail=1; fi
+if ! cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+     --inline-suppr --std=c11 -D_GNU_SOURCE -Isrc -Iharness $srcs; then fail=1; fi
+# Unbounded string functions are banned: snprintf/memcpy with sizes instead.
+if grep -nE '\b(sprintf|vsprintf|strcpy|strcat|gets)\s*\(' $srcs harness/functions/*/*.c; then
+  echo "lint: banned function used (see above)"; fail=1
+fi
+[ "$fail" -eq 0 ] && echo "lint: clean"
+exit "$fail"

