@@ -1,0 +1,626 @@
+"""coldsec-lab's Python runtime: the contract of AWS Lambda's Python runtime.
+
+The lab starts `python3 /var/runtime/bootstrap.py` in every Python execution
+environment. Like AWS's runtime interface client (awslambdaric) this loads
+the handler named by _HANDLER ("module.function", dotted packages allowed)
+from LAMBDA_TASK_ROOT, then loops: GET /runtime/invocation/next, call
+handler(event, context), POST .../response or .../error to the Runtime API
+at AWS_LAMBDA_RUNTIME_API. Init failures go to /runtime/init/error and the
+process exits 1. Error bodies, error types, log lines and the context object
+follow awslambdaric (see ../../../../shared/reference/lambda-wire.md, s. 3-4).
+
+The per-invocation path is kept lean (the lab aims at >= 2,000 warm
+invokes/s): one keep-alive HTTP/1.1 connection spoken directly over a
+socket (http.client's header parsing through the email package costs more
+than the rest of an invocation), everything bound once at start-up.
+
+Deliberate differences from awslambdaric, each because it changes nothing a
+handler can observe through the Lambda contract:
+- the standard library json (no simplejson): decimal.Decimal is encoded as
+  an int or float instead of its exact digits;
+- no X-Ray error-cause header, no SnapStart hooks, no telemetry-fd framing:
+  runtime log lines go to stdout, multi-line records keep their newlines
+  (as CloudWatch shows them).
+"""
+
+import json
+import logging
+import os
+import socket
+import sys
+import time
+import traceback
+
+ERROR_LOG_IDENT = "\u00a0"  # awslambdaric indents traceback lines with NO-BREAK SPACE
+LAMBDA_WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the "
+    "function code. However, in rare cases, a Lambda runtime update can cause "
+    "unexpected function behavior. For functions using runtime management "
+    "controls, this can also be triggered by a function version update."
+)
+MAX_HEADER_LINE = 65536
+MAX_HEADERS = 100
+
+
+class FaultException(Exception):
+    """A runtime-detected fault, reported with a Runtime.* error type."""
+
+    MARSHAL_ERROR = "Runtime.MarshalError"
+    UNMARSHAL_ERROR = "Runtime.UnmarshalError"
+    USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
+    HANDLER_NOT_FOUND = "Runtime.HandlerNotFound"
+    IMPORT_MODULE_ERROR = "Runtime.ImportModuleError"
+    BUILT_IN_MODULE_CONFLICT = "Runtime.BuiltInModuleConflict"
+    MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
+    LAMBDA_CONTEXT_UNMARSHAL_ERROR = "Runtime.LambdaContextUnmarshalError"
+
+    def __init__(self, exception_type, msg, trace=None):
+        super().__init__(msg)
+        self.msg = msg
+        self.exception_type = exception_type
+        self.trace = trace
+
+
+class RuntimeAPIError(Exception):
+    """The Runtime API refused a request or went away: the runtime must exit."""
+
+
+# --------------------------------------------------------------------------
+# Runtime API client: one keep-alive HTTP/1.1 connection.
+
+
+class RuntimeAPI:
+    """Minimal HTTP/1.1 client for the Runtime API (Content-Length, chunked
+    and close-delimited bodies; reconnects once when a reused connection was
+    closed by the server)."""
+
+    def __init__(self, address):
+        host, _, port = address.rpartition(":")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        self._addr = (host or "127.0.0.1", int(port))
+        self._host = address.encode("latin-1")
+        self._sock = None
+        self._rfile = None
+        self._next_head = (
+            b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: %s\r\n"
+            b"User-Agent: coldsec-python/%d.%d\r\n\r\n"
+            % (self._host, sys.version_info[0], sys.version_info[1])
+        )
+
+    def _connect(self):
+        sock = socket.create_connection(self._addr)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = sock
+        self._rfile = sock.makefile("rb")
+
+    def close(self):
+        if self._rfile is not None:
+            try:
+                self._rfile.close()
+            except OSError:
+                pass
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+        self._sock = None
+        self._rfile = None
+
+    def _read_response(self):
+        readline = self._rfile.readline
+        line = readline(MAX_HEADER_LINE)
+        if not line:
+            raise ConnectionResetError("Runtime API closed the connection")
+        parts = line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+            raise RuntimeAPIError("malformed status line %r" % line[:100])
+        status = int(parts[1])
+        headers = {}
+        for _ in range(MAX_HEADERS + 1):
+            line = readline(MAX_HEADER_LINE)
+            if line == b"\r\n" or line == b"\n" or not line:
+                break
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower()] = value.strip()
+        else:
+            raise RuntimeAPIError("too many response headers")
+        close = headers.get(b"connection", b"").lower() == b"close" or parts[0] == b"HTTP/1.0"
+        length = headers.get(b"content-length")
+        if length is not None:
+            body = self._rfile.read(int(length))
+        elif b"chunked" in headers.get(b"transfer-encoding", b"").lower():
+            chunks = []
+            while True:
+                size = int(readline(MAX_HEADER_LINE).split(b";", 1)[0], 16)
+                if size == 0:
+                    while readline(MAX_HEADER_LINE) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self._rfile.read(size))
+                readline(MAX_HEADER_LINE)
+            body = b"".join(chunks)
+        elif status in (204, 304) or 100 <= status < 200:
+            body = b""
+        else:
+            body = self._rfile.read()
+            close = True
+        if close:
+            self.close()
+        return status, headers, body
+
+    def _exchange(self, data):
+        for attempt in (0, 1):
+            fresh = self._sock is None
+            if fresh:
+                self._connect()
+            try:
+                self._sock.sendall(data)
+                return self._read_response()
+            except ConnectionError:
+                self.close()
+                if fresh or attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def next(self):
+        return self._exchange(self._next_head)
+
+    def post(self, path, body, content_type=b"application/json", error_type=None):
+        extra = b""
+        if error_type:
+            extra = b"Lambda-Runtime-Function-Error-Type: %s\r\n" % error_type.encode("latin-1", "replace")
+        head = (
+            b"POST /2018-06-01/runtime/%s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n"
+            b"%sContent-Length: %d\r\n\r\n" % (path, self._host, content_type, extra, len(body))
+        )
+        return self._exchange(head + body)
+
+
+def _quote_id(request_id):
+    """The request id as a path segment (AWS ids are UUIDs; anything else is escaped)."""
+    if request_id.replace("-", "").isalnum() and request_id.isascii():
+        return request_id.encode("ascii")
+    from urllib.parse import quote
+
+    return quote(request_id, safe="").encode("ascii")
+
+
+# --------------------------------------------------------------------------
+# Context object, as awslambdaric builds it.
+
+
+class CognitoIdentity:
+    __slots__ = ["cognito_identity_id", "cognito_identity_pool_id"]
+
+    def __repr__(self):
+        return "CognitoIdentity([cognito_identity_id=%s,cognito_identity_pool_id=%s])" % (
+            self.cognito_identity_id,
+            self.cognito_identity_pool_id,
+        )
+
+
+class Client:
+    __slots__ = ["installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name"]
+
+    def __repr__(self):
+        return "Client([%s])" % ",".join("%s=%s" % (f, getattr(self, f)) for f in self.__slots__)
+
+
+class ClientContext:
+    __slots__ = ["custom", "env", "client"]
+
+    def __repr__(self):
+        return "ClientContext([custom=%s,env=%s,client=%s])" % (self.custom, self.env, self.client)
+
+
+def _obj_from_dict(cls, values):
+    if values is None:
+        return None
+    obj = cls()
+    get = values.get if isinstance(values, dict) else (lambda _k, _d=None: None)
+    for field in cls.__slots__:
+        setattr(obj, field, get(field, None))
+    return obj
+
+
+class LambdaContext:
+    """The `context` argument. Attribute names and types follow awslambdaric:
+    memory_limit_in_mb is the string of AWS_LAMBDA_FUNCTION_MEMORY_SIZE."""
+
+    def __init__(self, invoke_id, client_context, cognito_identity, deadline_ms, invoked_function_arn):
+        environ = os.environ
+        self.aws_request_id = invoke_id
+        self.log_group_name = environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.memory_limit_in_mb = environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.function_version = environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.invoked_function_arn = invoked_function_arn
+        self.tenant_id = None
+        self.client_context = _obj_from_dict(ClientContext, client_context)
+        if self.client_context is not None:
+            self.client_context.client = _obj_from_dict(Client, self.client_context.client)
+        identity = CognitoIdentity()
+        identity.cognito_identity_id = None
+        identity.cognito_identity_pool_id = None
+        if isinstance(cognito_identity, dict):
+            identity.cognito_identity_id = cognito_identity.get("cognitoIdentityId")
+            identity.cognito_identity_pool_id = cognito_identity.get("cognitoIdentityPoolId")
+        self.identity = identity
+        self._epoch_deadline_time_in_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        delta = self._epoch_deadline_time_in_ms - int(time.time() * 1000)
+        return delta if delta > 0 else 0
+
+    def log(self, msg):
+        sys.stdout.write(str(msg))
+
+    def __repr__(self):
+        return (
+            "LambdaContext([aws_request_id=%s,log_group_name=%s,log_stream_name=%s,"
+            "function_name=%s,memory_limit_in_mb=%s,function_version=%s,"
+            "invoked_function_arn=%s,client_context=%s,identity=%s,tenant_id=%s])"
+            % (
+                self.aws_request_id,
+                self.log_group_name,
+                self.log_stream_name,
+                self.function_name,
+                self.memory_limit_in_mb,
+                self.function_version,
+                self.invoked_function_arn,
+                self.client_context,
+                self.identity,
+                self.tenant_id,
+            )
+        )
+
+
+def _parse_json_header(value, name):
+    try:
+        return json.loads(value)
+    except Exception as e:
+        raise FaultException(
+            FaultException.LAMBDA_CONTEXT_UNMARSHAL_ERROR,
+            "Unable to parse {} JSON: {}".format(name, str(e)),
+            None,
+        )
+
+
+# --------------------------------------------------------------------------
+# Marshalling.
+
+
+def _json_default(obj):
+    import decimal  # only for values json cannot encode itself: keeps start-up lean
+
+    if isinstance(obj, decimal.Decimal):
+        if obj.is_nan():
+            return float("nan")
+        if obj == obj.to_integral_value():
+            return int(obj)
+        return float(obj)
+    raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
+
+
+_encode = json.JSONEncoder(default=_json_default).encode
+_decode = json.loads
+
+
+def marshal_response(response):
+    if isinstance(response, bytes):
+        return response, b"application/unknown"
+    try:
+        return _encode(response).encode("utf-8"), b"application/json"
+    except Exception as e:
+        raise FaultException(
+            FaultException.MARSHAL_ERROR,
+            "Unable to marshal response: {}".format(str(e)),
+            None,
+        )
+
+
+def unmarshal_request(body, content_type):
+    if content_type is not None and content_type != b"application/json":
+        return body
+    try:
+        return _decode(body)
+    except Exception as e:
+        raise FaultException(
+            FaultException.UNMARSHAL_ERROR,
+            "Unable to unmarshal input: {}".format(str(e)),
+            None,
+        )
+
+
+# --------------------------------------------------------------------------
+# Errors.
+
+
+def make_error(error_message, error_type, stack_trace, invoke_id=None):
+    return {
+        "errorMessage": error_message if error_message else "",
+        "errorType": error_type if error_type else "",
+        "requestId": invoke_id if invoke_id is not None else "",
+        "stackTrace": stack_trace if stack_trace else [],
+    }
+
+
+def _user_frames(tb):
+    """Traceback tuples with the bootstrap's own leading frames stripped."""
+    frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
+    for i, frame in enumerate(frames):
+        if "/bootstrap.py" not in frame[0]:
+            return frames[i:]
+    return frames
+
+
+def build_fault_result(exc_info, msg=None, invoke_id=None):
+    etype, value, tb = exc_info
+    return make_error(
+        msg if msg else str(value),
+        etype.__name__,
+        traceback.format_list(_user_frames(tb)),
+        invoke_id,
+    )
+
+
+def _replace_indentation(line):
+    n = len(line) - len(line.lstrip(" "))
+    return ERROR_LOG_IDENT * n + line[n:]
+
+
+def log_error(error_result):
+    """Writes `[ERROR] Type: message` and the traceback as awslambdaric does."""
+    description = "[ERROR]"
+    etype = error_result.get("errorType")
+    if etype:
+        description += " " + etype
+    emsg = error_result.get("errorMessage")
+    if emsg:
+        if etype:
+            description += ":"
+        description += " " + emsg
+    lines = [description]
+    stack = error_result.get("stackTrace")
+    if stack is not None:
+        lines.append("Traceback (most recent call last):")
+        for element in stack:
+            if element == "":
+                lines.append("")
+            else:
+                lines.extend(_replace_indentation(x) for x in element.splitlines())
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------
+# Handler loading.
+
+
+def get_handler(handler):
+    try:
+        modname, fname = handler.rsplit(".", 1)
+    except ValueError as e:
+        raise FaultException(
+            FaultException.MALFORMED_HANDLER_NAME,
+            "Bad handler '{}': {}".format(handler, str(e)),
+        )
+    try:
+        if modname.split(".")[0] in sys.builtin_module_names:
+            raise FaultException(
+                FaultException.BUILT_IN_MODULE_CONFLICT,
+                "Cannot use built-in module {} as a handler module".format(modname),
+            )
+        import importlib
+
+        module = importlib.import_module(modname.replace("/", "."))
+    except ImportError as e:
+        raise FaultException(
+            FaultException.IMPORT_MODULE_ERROR,
+            "Unable to import module '{}': {}".format(modname, str(e)),
+        )
+    except SyntaxError as e:
+        trace = ['  File "%s" Line %s\n    %s' % (e.filename, e.lineno, e.text)]
+        raise FaultException(
+            FaultException.USER_CODE_SYNTAX_ERROR,
+            "Syntax error in module '{}': {}".format(modname, str(e)),
+            trace,
+        )
+    try:
+        return getattr(module, fname)
+    except AttributeError:
+        raise FaultException(
+            FaultException.HANDLER_NOT_FOUND,
+            "Handler '{}' missing on module '{}'".format(fname, modname),
+        )
+
+
+# --------------------------------------------------------------------------
+# Logging and standard streams.
+
+_current_request_id = ""
+
+
+class Unbuffered:
+    """sys.stdout/sys.stderr as on Lambda: every write is flushed at once."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, exc_tb):
+        pass
+
+    def __getattr__(self, attr):
+        return getattr(self.stream, attr)
+
+    def write(self, msg):
+        n = self.stream.write(msg)
+        self.stream.flush()
+        return n
+
+    def writelines(self, msgs):
+        self.stream.writelines(msgs)
+        self.stream.flush()
+
+
+class LambdaLoggerHandler(logging.Handler):
+    def emit(self, record):
+        try:
+            sys.stdout.write(self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+class LambdaLoggerFilter(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = _current_request_id
+        return True
+
+
+def setup_logging():
+    logging.Formatter.converter = time.gmtime
+    handler = LambdaLoggerHandler()
+    handler.setFormatter(
+        logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+            "%Y-%m-%dT%H:%M:%S",
+        )
+    )
+    handler.addFilter(LambdaLoggerFilter())
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
+    level = {None: "", "TRACE": "DEBUG"}.get(level, level or "").upper()
+    root = logging.getLogger()
+    if level in logging._nameToLevel:  # as awslambdaric: unset leaves WARNING
+        root.setLevel(level)
+    root.addHandler(handler)
+
+
+def _flush_std():
+    """Everything the handler wrote must be in the pipe before the lab sees the
+    result: the lab closes the invocation's log when the response arrives."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+# --------------------------------------------------------------------------
+# Main loop.
+
+
+def _die(message):
+    sys.stderr.write("coldsec-python-runtime: %s\n" % message)
+    _flush_std()
+    os._exit(1)
+
+
+def _check_post(what, result):
+    status, _, body = result
+    if status == 202 or status == 200:
+        return
+    if status >= 500:
+        _die("Runtime API %s answered %d: %r" % (what, status, body[:200]))
+    sys.stderr.write("coldsec-python-runtime: Runtime API %s answered %d: %r\n" % (what, status, body[:200]))
+
+
+def run(handler_name, api):
+    global _current_request_id
+
+    try:
+        request_handler = get_handler(handler_name)
+    except Exception as e:
+        if isinstance(e, FaultException):
+            error_result = make_error(e.msg, e.exception_type, e.trace)
+        else:
+            error_result = build_fault_result(sys.exc_info())
+        logging.warning(LAMBDA_WARNING)
+        log_error(error_result)
+        _flush_std()
+        try:
+            api.post(b"init/error", _encode(error_result).encode("utf-8"), error_type=error_result["errorType"])
+        except (OSError, RuntimeAPIError) as post_err:
+            sys.stderr.write("coldsec-python-runtime: could not post init error: %s\n" % post_err)
+        sys.exit(1)
+
+    environ = os.environ
+    flush = _flush_std
+    exc_info = sys.exc_info
+    next_invocation = api.next
+    post = api.post
+    encode = _encode
+
+    while True:
+        try:
+            status, headers, body = next_invocation()
+        except (OSError, RuntimeAPIError) as e:
+            _die("Runtime API GET /next failed: %s" % e)
+        if status != 200:
+            _die("Runtime API GET /next answered %d: %r" % (status, body[:200]))
+
+        raw_id = headers.get(b"lambda-runtime-aws-request-id", b"")
+        invoke_id = raw_id.decode("latin-1")
+        _current_request_id = invoke_id
+        trace_id = headers.get(b"lambda-runtime-trace-id")
+        if trace_id:
+            environ["_X_AMZN_TRACE_ID"] = trace_id.decode("latin-1")
+        elif "_X_AMZN_TRACE_ID" in environ:
+            del environ["_X_AMZN_TRACE_ID"]
+        path_id = _quote_id(invoke_id)
+
+        error_result = None
+        try:
+            cc = headers.get(b"lambda-runtime-client-context")
+            ci = headers.get(b"lambda-runtime-cognito-identity")
+            arn = headers.get(b"lambda-runtime-invoked-function-arn")
+            context = LambdaContext(
+                invoke_id,
+                _parse_json_header(cc, "Client Context") if cc else None,
+                _parse_json_header(ci, "Cognito Identity") if ci else None,
+                int(headers.get(b"lambda-runtime-deadline-ms") or 0),
+                arn.decode("latin-1") if arn is not None else None,
+            )
+            event = unmarshal_request(body, headers.get(b"content-type"))
+            response = request_handler(event, context)
+            result, content_type = marshal_response(response)
+        except FaultException as e:
+            error_result = make_error(e.msg, e.exception_type, e.trace, invoke_id)
+        except Exception:
+            error_result = build_fault_result(exc_info(), None, invoke_id)
+
+        try:
+            if error_result is None:
+                flush()
+                _check_post("POST response", post(b"invocation/%s/response" % path_id, result, content_type))
+            else:
+                log_error(error_result)
+                flush()
+                _check_post(
+                    "POST error",
+                    post(b"invocation/%s/error" % path_id, encode(error_result).encode("utf-8"), error_type="Unhandled"),
+                )
+        except (OSError, RuntimeAPIError) as e:
+            _die("Runtime API post failed: %s" % e)
+
+
+def main():
+    sys.stdout = Unbuffered(sys.stdout)
+    sys.stderr = Unbuffered(sys.stderr)
+    task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
+    # sys.path[0] is this script's folder (/var/runtime); user code comes first.
+    if sys.path and os.path.realpath(sys.path[0] or ".") == os.path.dirname(os.path.realpath(__file__)):
+        sys.path[0] = task_root
+    else:
+        sys.path.insert(0, task_root)
+    setup_logging()
+    api = RuntimeAPI(os.environ.get("AWS_LAMBDA_RUNTIME_API") or "127.0.0.1:9001")
+    run(os.environ.get("_HANDLER", ""), api)
+
+
+if __name__ == "__main__":
+    main()
