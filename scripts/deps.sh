@@ -6,13 +6,21 @@ set -euo pipefail
 
 pkgs=(gcc make pkg-config libc6-dev libssl-dev libcurl4-openssl-dev libcjson-dev
       libpcre2-dev libyaml-dev libmicrohttpd-dev libcmocka-dev bubblewrap
-      clang libclang-rt-14-dev python3 nodejs curl procps)
+      clang libclang-rt-14-dev procps)
 if [ "${1:-}" = lint ]; then pkgs+=(clang-tidy cppcheck); fi
 
 missing=()
-for p in "${pkgs[@]}"; do
-  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  case "$st" in *"ok installed"*) ;; *) missing+=("$p") ;; esac
+while read -r p st; do
+  [ "$st" = installed ] || missing+=("$p")
+done < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${pkgs[@]}" 2>/dev/null)
+for p in "${pkgs[@]}"; do   # dpkg-query prints nothing for packages it never heard of
+  dpkg-query -W "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+
+# Tools that may come from elsewhere (a NodeSource node ships its own npm):
+# ask for Debian's package only when the command is absent.
+for tool in python3:python3 node:nodejs npm:npm curl:curl; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
 done
 
 # boto3 drives the integration tests; any python3 that has it will do.

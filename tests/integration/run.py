@@ -22,7 +22,8 @@ class LineResult(unittest.TextTestResult):
         super().startTest(test)
 
     def _line(self, test, verdict):
-        ms = (time.monotonic() - self._t0) * 1000
+        # setUpClass failures are reported without a startTest
+        ms = (time.monotonic() - getattr(self, "_t0", time.monotonic())) * 1000
         self.stream.write(f"{verdict:5} {test.id()} ({ms:.0f} ms)\n")
         self.stream.flush()
 
