@@ -1,0 +1,32 @@
+/*
+ * lab_api — the Lambda REST API of coldsec-lab (2015-03-31 and the
+ * concurrency routes), over libmicrohttpd, bound to loopback only. Every
+ * request's SigV4 signature is checked against the configured keys before
+ * anything else happens; answers and error bodies are shaped as AWS's
+ * (reference sections 1 and 2), so boto3 and the AWS CLI work against it.
+ *
+ * Ownership: lab_api_start() copies the credentials it needs from cfg and
+ * borrows pool, which must outlive the API; lab_api_stop() NULLs the pointer.
+ */
+#ifndef COLDSEC_LAB_API_H
+#define COLDSEC_LAB_API_H
+
+#include <stddef.h>
+
+#include "lab_config.h"
+#include "lab_pool.h"
+
+#define LAB_API_MAX_CONNECTIONS 512
+/* An idle keep-alive or slow-drip client is dropped after this long. */
+#define LAB_API_IDLE_TIMEOUT_S 60
+
+typedef struct lab_api lab_api;
+
+/* host must be a loopback address; port 0 picks a free one. */
+lab_api *lab_api_start(const char *host, int port, lab_pool *pool, const lab_config *cfg,
+                       char *err, size_t errlen);
+int lab_api_port(const lab_api *api);
+/* Stops accepting and waits for the connection threads. */
+void lab_api_stop(lab_api **api);
+
+#endif

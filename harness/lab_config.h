@@ -1,0 +1,95 @@
+/*
+ * lab_config — coldsec-lab's YAML configuration (harness/functions.yaml and
+ * users' own files), parsed with libyaml into plain structs.
+ *
+ * Every error names file:line:column (1-based) of the offending node, and
+ * unknown keys are errors: a typo in a security tool's configuration must
+ * not silently change what is tested.
+ *
+ * Ownership: lab_config_load()/lab_config_parse() return a tree the caller
+ * frees with lab_config_free(), which NULLs the caller's pointer. All
+ * strings inside are owned by the tree.
+ */
+#ifndef COLDSEC_LAB_CONFIG_H
+#define COLDSEC_LAB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LAB_CONFIG_MAX_BYTES (1024 * 1024)
+#define LAB_CONFIG_MAX_FUNCTIONS 256
+#define LAB_CONFIG_MAX_ENV 256
+
+typedef enum {
+    LAB_RUNTIME_PYTHON = 0, /* python3.x */
+    LAB_RUNTIME_NODE,       /* nodejsNN.x */
+    LAB_RUNTIME_PROVIDED,   /* provided, provided.al2, provided.al2023 */
+    LAB_RUNTIME_LAST
+} lab_runtime_kind;
+
+typedef struct lab_kv {
+    char *key;
+    char *value;
+} lab_kv;
+
+typedef struct lab_function_config {
+    char *name;            /* [A-Za-z0-9_-]{1,64} */
+    char *runtime;         /* as written: "python3.11", "nodejs20.x", "provided" */
+    lab_runtime_kind kind;
+    char *handler;         /* "module.function"; may be NULL for provided */
+    char *code_dir;        /* absolute path, resolved against the config file's folder */
+    char *description;     /* "" when absent */
+    int memory_mb;         /* 128..10240, default 128 */
+    int timeout_s;         /* 1..900, default 3 */
+    lab_kv *env;           /* the function's own variables, in file order */
+    size_t env_count;
+    int reserved_concurrency; /* -1 when absent; 0 throttles everything */
+    int idle_timeout_s;    /* default 600 */
+    int max_age_s;         /* default 7200 */
+    bool host_network;     /* `network: host`; default false (own namespace) */
+} lab_function_config;
+
+typedef struct lab_credential {
+    char *access_key_id;
+    char *secret_access_key;
+} lab_credential;
+
+typedef struct lab_config {
+    char *path;            /* the file it came from, absolute */
+    char *region;          /* default "us-east-1" */
+    char *account_id;      /* 12 digits, default "000000000000" */
+    lab_credential *credentials; /* when absent in the file: the documented default pair */
+    size_t credential_count;
+    lab_function_config *functions;
+    size_t function_count;
+    int update_delay_ms;   /* how long LastUpdateStatus stays InProgress; default 300 */
+    int account_concurrency; /* account-wide concurrent invocations; default 1000 */
+} lab_config;
+
+/* The pair accepted when a config names no credentials (documented in README). */
+#define LAB_CONFIG_DEFAULT_ACCESS_KEY_ID "AKIDCOLDSECLAB"
+#define LAB_CONFIG_DEFAULT_SECRET_ACCESS_KEY "coldsec-lab-secret"
+
+/*
+ * Reads and parses path. On failure returns -1 and writes
+ * "FILE:LINE:COLUMN: message" (or "FILE: message" when no position applies)
+ * into err. Relative `code` folders resolve against path's folder and must
+ * exist.
+ */
+int lab_config_load(const char *path, lab_config **out, char *err, size_t errlen);
+
+/*
+ * Parses len bytes of YAML. name is used in error messages; base_dir resolves
+ * relative code folders. check_code_dirs=false skips the existence check
+ * (for the fuzz target and unit tests).
+ */
+int lab_config_parse(const char *data, size_t len, const char *name,
+                     const char *base_dir, bool check_code_dirs,
+                     lab_config **out, char *err, size_t errlen);
+
+/* Finds a function by exact name; NULL when absent. */
+const lab_function_config *lab_config_find(const lab_config *cfg, const char *name);
+
+void lab_config_free(lab_config **cfg);
+
+#endif

@@ -1,0 +1,1907 @@
+/*
+ * lab_pool — functions, execution environments and invocations (see
+ * lab_pool.h for the model and the threads).
+ *
+ * Life of an invocation: the invoker (an API thread) picks a warm idle
+ * environment of the function's current generation, or creates one and asks
+ * the main loop to fork it; it hangs its invocation on the environment,
+ * thaws it, and waits on the environment's condition variable. The runtime's
+ * GET /next (a daemon thread) takes the invocation; its POST /response or
+ * /error completes it. The invoker then writes END/REPORT, reads the
+ * environment's peak memory, and releases the environment, which freezes
+ * itself at its next GET /next. Timeouts and memory are enforced by the
+ * invoker, crashes are seen by the main loop's reaper.
+ */
+#include "lab_pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab_log.h"
+#include "lab_runtime_api.h"
+
+#define MAX_ENV_VARS 320
+#define ENV_STRINGS_MAX 16384
+#define LOG_READ_CHUNK 65536
+/* How often a running invocation's memory is sampled. */
+#define MEM_SAMPLE_MS 20
+#define TICK_MS 100
+#define EVENT_WORKERS 2
+#define EVENT_RETRY_MS 200
+#define EVENT_RETRY_LIMIT_MS 60000
+#define MAX_TREE_PROCS 64
+
+typedef enum {
+    ENV_SPAWNING = 0, /* waiting for the main loop to fork it */
+    ENV_INIT,         /* forked, runtime not yet at its first /next */
+    ENV_READY,        /* at /next (idle, frozen) or running an invocation */
+    ENV_DEAD,         /* killed or exited; awaiting reap and teardown */
+} env_state;
+
+typedef struct lab_fn lab_fn;
+typedef struct lab_env lab_env;
+
+typedef struct invocation {
+    char request_id[40];
+    char *payload;
+    size_t payload_len;
+    char *client_context;
+    bool delivered;
+    bool done;
+    double delivered_at;    /* monotonic ms */
+    long long deadline_ms;  /* epoch ms given to the runtime */
+    char *response;
+    size_t response_len;
+    bool function_error;
+    char *platform_error;   /* errorType of a lab-made error, e.g. Sandbox.Timedout */
+    double duration_ms;
+} invocation;
+
+struct lab_env {
+    lab_fn *fn;
+    lab_pool *pool;
+    unsigned long long generation;
+    env_state state;
+    char hexid[33];
+    char stream_name[64];
+    pid_t pid;
+    pid_t runtime_pid;
+    int log_fd;
+    bool log_in_epoll;
+    lab_log *log;
+    lab_runtime_api *rt;
+    int listen_fd;
+    char *tmp_dir;           /* LAB_SANDBOX_NONE: private TMPDIR */
+    double spawned_at;       /* monotonic ms */
+    double init_ms;          /* -1 until the first /next */
+    bool init_reported;
+    long invocations;
+    int max_mem_mb;
+    bool frozen;
+    bool killed;             /* we sent SIGKILL */
+    bool reaped;
+    int wait_status;
+    char *death_type;        /* errorType when we killed it (timeout, memory) */
+    char *init_error;        /* body the runtime posted to /init/error */
+    char *spawn_error;
+    invocation *inv;
+    double last_used;        /* monotonic ms */
+    pthread_cond_t cv;
+    int refs;
+    lab_env *next;
+};
+
+struct lab_fn {
+    char *name;
+    char *arn;
+    char *runtime;
+    lab_runtime_kind kind;
+    char *handler;
+    char *code_dir;
+    char *description;
+    int memory_mb;
+    int timeout_s;
+    int idle_timeout_s;
+    int max_age_s;
+    bool host_network;
+    lab_kv *env;
+    size_t env_count;
+    int reserved;            /* -1: none */
+    char revision_id[40];
+    char last_modified[40];
+    unsigned long long generation;
+    double update_done_at;   /* monotonic ms; 0 once Successful */
+    int in_flight;
+    lab_env *envs;
+};
+
+typedef struct event_item {
+    char *function;
+    char *payload;
+    size_t len;
+    struct event_item *next;
+} event_item;
+
+struct lab_pool {
+    pthread_mutex_t mu;
+    lab_fn *fns;
+    size_t fn_count;
+    char *region;
+    char *account;
+    int update_delay_ms;
+    int account_limit;
+    int in_flight;
+    lab_sandbox_mode mode;
+    char *log_dir;
+    char *runtimes_dir;
+    char *state_dir;
+    char *python;            /* resolved interpreters, once */
+    char *node;
+    char *interp_prefix;     /* interpreter folder to bind when outside /usr */
+    int epfd;
+    int wake_fd;
+    int sigchld_fd;
+    bool stopping;
+    /* Event invocations */
+    event_item *ev_head, *ev_tail;
+    size_t ev_count;
+    pthread_cond_t ev_cv;
+    pthread_t ev_threads[EVENT_WORKERS];
+    int ev_started;
+};
+
+/* ---------- small helpers ---------- */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static long long epoch_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void random_hex(char *out, size_t nbytes)
+{
+    unsigned char b[32];
+    static const char hex[] = "0123456789abcdef";
+
+    if (nbytes > sizeof(b))
+        nbytes = sizeof(b);
+    if (RAND_bytes(b, (int)nbytes) != 1)
+        abort(); /* no randomness: canaries and ids would be guessable */
+    for (size_t i = 0; i < nbytes; i++) {
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 15];
+    }
+    out[2 * nbytes] = '\0';
+}
+
+static void new_uuid(char out[40])
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof(b)) != 1)
+        abort();
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+             b[12], b[13], b[14], b[15]);
+}
+
+static void iso_now(char *out, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+    size_t n;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n == 0 || snprintf(out + n, len - n, ".%03d+0000", (int)(ts.tv_nsec / 1000000)) < 0)
+        out[0] = '\0';
+}
+
+static char *xstrdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static char *memdup0(const char *s, size_t len)
+{
+    char *d = malloc(len + 1);
+    if (d) {
+        memcpy(d, s, len);
+        d[len] = '\0';
+    }
+    return d;
+}
+
+static lab_fn *find_fn(lab_pool *p, const char *name)
+{
+    for (size_t i = 0; i < p->fn_count; i++)
+        if (strcmp(p->fns[i].name, name) == 0)
+            return &p->fns[i];
+    return NULL;
+}
+
+static void wake_main(lab_pool *p)
+{
+    uint64_t one = 1;
+    if (write(p->wake_fd, &one, sizeof(one)) < 0) {
+        /* eventfd full means a wake is already pending */
+    }
+}
+
+/* ---------- memory of an environment ---------- */
+
+static long status_kb(pid_t pid, const char *field)
+{
+    char path[64], buf[2048];
+    size_t flen = strlen(field);
+    long kb = -1;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    for (char *line = buf; line && *line; line = strchr(line, '\n')) {
+        if (*line == '\n')
+            line++;
+        if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+            kb = strtol(line + flen + 1, NULL, 10);
+            break;
+        }
+    }
+    return kb;
+}
+
+/* Children of pid (its main thread's, which is where runtimes fork from). */
+static int children_of(pid_t pid, pid_t *out, int max)
+{
+    char path[64], buf[1024];
+    int fd, n = 0;
+    ssize_t len;
+    char *s, *end;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    len = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (len <= 0)
+        return 0;
+    buf[len] = '\0';
+    for (s = buf; n < max;) {
+        long v = strtol(s, &end, 10);
+        if (end == s)
+            break;
+        out[n++] = (pid_t)v;
+        s = end;
+    }
+    return n;
+}
+
+/* The runtime process: below bwrap and bwrap's init in the sandbox. */
+static pid_t find_runtime_pid(lab_env *e)
+{
+    pid_t level[4];
+    pid_t cur = e->pid;
+    int depth = e->pool->mode == LAB_SANDBOX_BWRAP ? 2 : 0;
+
+    for (int i = 0; i < depth; i++) {
+        if (children_of(cur, level, 4) < 1)
+            return -1;
+        cur = level[0];
+    }
+    return cur;
+}
+
+/* Memory of the function's processes in kB: field "VmHWM" (peak) or "VmRSS". */
+static long env_memory_kb(lab_env *e, const char *field)
+{
+    pid_t stack[MAX_TREE_PROCS];
+    int top = 0;
+    long total = 0;
+
+    if (e->runtime_pid <= 0)
+        e->runtime_pid = find_runtime_pid(e);
+    if (e->runtime_pid <= 0)
+        return -1;
+    stack[top++] = e->runtime_pid;
+    while (top > 0) {
+        pid_t pid = stack[--top];
+        long kb = status_kb(pid, field);
+        if (kb > 0)
+            total += kb;
+        top += children_of(pid, stack + top, MAX_TREE_PROCS - top);
+    }
+    return total;
+}
+
+/* ---------- environment lifecycle (callers hold p->mu) ---------- */
+
+static void env_unref(lab_env *e);
+
+static void env_kill(lab_env *e, const char *death_type)
+{
+    if (death_type && !e->death_type)
+        e->death_type = strdup(death_type);
+    if (e->pid > 0 && !e->reaped && !e->killed) {
+        lab_sandbox_signal(e->pid, SIGKILL);
+        e->killed = true;
+    } else if (e->pid <= 0) {
+        e->reaped = true; /* never forked: nothing to wait for */
+    }
+    e->state = ENV_DEAD;
+    pthread_cond_broadcast(&e->cv);
+}
+
+static lab_env *env_new(lab_fn *fn, lab_pool *p)
+{
+    lab_env *e = calloc(1, sizeof(*e));
+    struct tm tm;
+    time_t t = time(NULL);
+
+    if (!e)
+        return NULL;
+    e->fn = fn;
+    e->pool = p;
+    e->generation = fn->generation;
+    e->state = ENV_SPAWNING;
+    e->log_fd = -1;
+    e->listen_fd = -1;
+    e->init_ms = -1;
+    e->refs = 1; /* the function's list */
+    e->spawned_at = now_ms();
+    e->last_used = e->spawned_at;
+    pthread_cond_init(&e->cv, NULL);
+    random_hex(e->hexid, 16);
+    gmtime_r(&t, &tm);
+    snprintf(e->stream_name, sizeof(e->stream_name), "[$LATEST]%s", e->hexid);
+    e->next = fn->envs;
+    fn->envs = e;
+    return e;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void env_free(lab_env *e)
+{
+    if (e->log_fd >= 0)
+        close(e->log_fd);
+    if (e->listen_fd >= 0)
+        close(e->listen_fd);
+    lab_log_close(&e->log);
+    if (e->tmp_dir) {
+        nftw(e->tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(e->tmp_dir);
+    }
+    free(e->death_type);
+    free(e->init_error);
+    free(e->spawn_error);
+    pthread_cond_destroy(&e->cv);
+    free(e);
+}
+
+static void env_unref(lab_env *e)
+{
+    if (--e->refs == 0)
+        env_free(e);
+}
+
+/* Reads what the environment printed; p->mu held. */
+static void env_drain_log(lab_env *e)
+{
+    char buf[LOG_READ_CHUNK];
+    ssize_t n;
+
+    if (e->log_fd < 0)
+        return;
+    while ((n = read(e->log_fd, buf, sizeof(buf))) > 0)
+        lab_log_append(e->log, buf, (size_t)n);
+}
+
+/* ---------- invocation outcome helpers ---------- */
+
+static void go_exit_reason(int status, char *out, size_t len)
+{
+    if (WIFEXITED(status)) {
+        if (WEXITSTATUS(status) == 0)
+            snprintf(out, len, "Runtime exited without providing a reason");
+        else
+            snprintf(out, len, "Runtime exited with error: exit status %d", WEXITSTATUS(status));
+    } else if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        const char *name = sig == SIGKILL ? "killed" : sig == SIGSEGV ? "segmentation fault"
+                         : sig == SIGABRT ? "aborted" : strsignal(sig);
+        snprintf(out, len, "Runtime exited with error: signal: %s", name);
+    } else {
+        snprintf(out, len, "Runtime exited without providing a reason");
+    }
+}
+
+static void set_platform_error(invocation *inv, const char *type, const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *body;
+
+    cJSON_AddStringToObject(o, "errorType", type);
+    cJSON_AddStringToObject(o, "errorMessage", message);
+    body = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    free(inv->response);
+    inv->response = body;
+    inv->response_len = body ? strlen(body) : 0;
+    inv->function_error = true;
+    free(inv->platform_error);
+    inv->platform_error = strdup(type);
+    inv->done = true;
+}
+
+/* ---------- Runtime API callbacks (daemon threads) ---------- */
+
+static int rt_next(void *arg, lab_runtime_event *ev)
+{
+    lab_env *e = arg;
+    lab_pool *p = e->pool;
+    invocation *inv;
+    char trace[128];
+    char hex[25];
+
+    pthread_mutex_lock(&p->mu);
+    if (e->state == ENV_INIT) {
+        e->init_ms = now_ms() - e->spawned_at;
+        e->state = ENV_READY;
+        e->runtime_pid = find_runtime_pid(e);
+    }
+    while (e->state == ENV_READY && !(e->inv && !e->inv->delivered)) {
+        if (!e->frozen) {
+            /* Lambda freezes the environment while it waits for work:
+             * nothing the function left running may run between callers. */
+            lab_sandbox_signal(e->pid, SIGSTOP);
+            e->frozen = true;
+        }
+        pthread_cond_wait(&e->cv, &p->mu);
+    }
+    if (e->state != ENV_READY) {
+        pthread_mutex_unlock(&p->mu);
+        return -1;
+    }
+    inv = e->inv;
+    env_drain_log(e);
+    lab_log_start(e->log, inv->request_id);
+    inv->delivered = true;
+    inv->delivered_at = now_ms();
+    inv->deadline_ms = epoch_ms() + (long long)e->fn->timeout_s * 1000;
+    random_hex(hex, 12);
+    snprintf(trace, sizeof(trace), "Root=1-%08llx-%s;Parent=%.16s;Sampled=0",
+             (unsigned long long)(epoch_ms() / 1000), hex, e->hexid);
+    ev->request_id = strdup(inv->request_id);
+    ev->function_arn = strdup(e->fn->arn);
+    ev->trace_id = strdup(trace);
+    ev->client_context = xstrdup(inv->client_context);
+    ev->payload = memdup0(inv->payload, inv->payload_len);
+    ev->payload_len = inv->payload_len;
+    ev->deadline_ms = inv->deadline_ms;
+    pthread_mutex_unlock(&p->mu);
+    if (!ev->request_id || !ev->function_arn || !ev->trace_id || !ev->payload) {
+        lab_runtime_event_clear(ev);
+        return -1;
+    }
+    return 0;
+}
+
+static int rt_result(void *arg, const char *request_id, const char *body, size_t len,
+                     int is_error, const char *error_type)
+{
+    lab_env *e = arg;
+    lab_pool *p = e->pool;
+    invocation *inv;
+    int status = 202;
+
+    (void)error_type;
+    pthread_mutex_lock(&p->mu);
+    inv = e->inv;
+    if (!inv || !inv->delivered || inv->done) {
+        status = 403;
+        goto out;
+    }
+    if (strcmp(inv->request_id, request_id) != 0) {
+        status = 400;
+        goto out;
+    }
+    env_drain_log(e);
+    inv->duration_ms = now_ms() - inv->delivered_at;
+    if (len > LAB_RUNTIME_API_MAX_BODY) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "Response payload size exceeded maximum allowed payload size (%d bytes).",
+                 LAB_RUNTIME_API_MAX_BODY);
+        set_platform_error(inv, "Function.ResponseSizeTooLarge", msg);
+        status = 413;
+    } else {
+        inv->response = memdup0(body, len);
+        inv->response_len = inv->response ? len : 0;
+        inv->function_error = is_error != 0;
+        inv->done = true;
+    }
+    pthread_cond_broadcast(&e->cv);
+out:
+    pthread_mutex_unlock(&p->mu);
+    return status;
+}
+
+static int rt_init_error(void *arg, const char *body, size_t len, const char *error_type)
+{
+    lab_env *e = arg;
+    lab_pool *p = e->pool;
+    int status = 202;
+
+    (void)error_type;
+    pthread_mutex_lock(&p->mu);
+    if (e->state != ENV_INIT || e->init_error) {
+        status = 403;
+    } else {
+        e->init_error = memdup0(body, len);
+        e->init_ms = now_ms() - e->spawned_at;
+        pthread_cond_broadcast(&e->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return status;
+}
+
+static const lab_runtime_api_ops rt_ops = {
+    .next = rt_next,
+    .result = rt_result,
+    .init_error = rt_init_error,
+};
+
+/* ---------- spawning (main loop) ---------- */
+
+typedef struct spawn_plan {
+    char *argv[4];
+    char *envp[MAX_ENV_VARS];
+    size_t envc;
+    char strings[ENV_STRINGS_MAX];
+    size_t used;
+    int overflow;
+} spawn_plan;
+
+static void plan_env(spawn_plan *sp, const char *key, const char *value)
+{
+    size_t need = strlen(key) + strlen(value) + 2;
+    if (sp->envc + 1 >= MAX_ENV_VARS || sp->used + need > sizeof(sp->strings)) {
+        sp->overflow = 1;
+        return;
+    }
+    snprintf(sp->strings + sp->used, need, "%s=%s", key, value);
+    sp->envp[sp->envc++] = sp->strings + sp->used;
+    sp->envp[sp->envc] = NULL;
+    sp->used += need;
+}
+
+static char *plan_str(spawn_plan *sp, const char *s)
+{
+    size_t need = strlen(s) + 1;
+    char *d;
+    if (sp->used + need > sizeof(sp->strings)) {
+        sp->overflow = 1;
+        return NULL;
+    }
+    d = sp->strings + sp->used;
+    memcpy(d, s, need);
+    sp->used += need;
+    return d;
+}
+
+static void random_alnum(char *out, size_t n, const char *alphabet)
+{
+    unsigned char b[128];
+    size_t alen = strlen(alphabet);
+    if (n > sizeof(b))
+        n = sizeof(b);
+    if (RAND_bytes(b, (int)n) != 1)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        out[i] = alphabet[b[i] % alen];
+    out[n] = '\0';
+}
+
+/*
+ * The environment Lambda gives a runtime (reference section 4), then the
+ * function's own variables. The credentials are random per environment and
+ * valid nowhere: they stand where the execution role's keys stand on AWS, so
+ * scenarios can see them leak.
+ */
+static int plan_build(lab_pool *p, lab_env *e, int port, spawn_plan *sp)
+{
+    lab_fn *fn = e->fn;
+    bool sandboxed = p->mode == LAB_SANDBOX_BWRAP;
+    char buf[PATH_MAX + 64], akid[21], secret[41], token[129];
+    struct tm tm;
+    time_t t = time(NULL);
+    const char *task_root = sandboxed ? "/var/task" : fn->code_dir;
+    char rt_dir[PATH_MAX];
+
+    memset(sp, 0, sizeof(*sp));
+    if (sandboxed)
+        snprintf(rt_dir, sizeof(rt_dir), "/var/runtime");
+    else
+        snprintf(rt_dir, sizeof(rt_dir), "%s/%s", p->runtimes_dir,
+                 fn->kind == LAB_RUNTIME_PYTHON ? "python" : "node");
+
+    for (size_t i = 0; i < fn->env_count; i++)
+        plan_env(sp, fn->env[i].key, fn->env[i].value);
+    plan_env(sp, "AWS_LAMBDA_FUNCTION_NAME", fn->name);
+    plan_env(sp, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+    snprintf(buf, sizeof(buf), "%d", fn->memory_mb);
+    plan_env(sp, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", buf);
+    snprintf(buf, sizeof(buf), "/aws/lambda/%s", fn->name);
+    plan_env(sp, "AWS_LAMBDA_LOG_GROUP_NAME", buf);
+    gmtime_r(&t, &tm);
+    snprintf(buf, sizeof(buf), "%04d/%02d/%02d/%s", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, e->stream_name);
+    plan_env(sp, "AWS_LAMBDA_LOG_STREAM_NAME", buf);
+    snprintf(buf, sizeof(buf), "127.0.0.1:%d", port);
+    plan_env(sp, "AWS_LAMBDA_RUNTIME_API", buf);
+    plan_env(sp, "AWS_REGION", p->region);
+    plan_env(sp, "AWS_DEFAULT_REGION", p->region);
+    if (fn->kind != LAB_RUNTIME_PROVIDED) {
+        snprintf(buf, sizeof(buf), "AWS_Lambda_%s", fn->runtime);
+        plan_env(sp, "AWS_EXECUTION_ENV", buf);
+    }
+    if (fn->handler)
+        plan_env(sp, "_HANDLER", fn->handler);
+    plan_env(sp, "LAMBDA_TASK_ROOT", task_root);
+    plan_env(sp, "LAMBDA_RUNTIME_DIR", rt_dir);
+    plan_env(sp, "TZ", ":UTC");
+    plan_env(sp, "LANG", "en_US.UTF-8");
+    plan_env(sp, "PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin");
+    plan_env(sp, "LD_LIBRARY_PATH", "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib");
+    plan_env(sp, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    memcpy(akid, "ASIA", 4);
+    random_alnum(akid + 4, 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
+    random_alnum(secret, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+    random_alnum(token, 128, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+    plan_env(sp, "AWS_ACCESS_KEY_ID", akid);
+    plan_env(sp, "AWS_SECRET_ACCESS_KEY", secret);
+    plan_env(sp, "AWS_SESSION_TOKEN", token);
+    plan_env(sp, "AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129:2000");
+    plan_env(sp, "PWD", task_root);
+    if (!sandboxed)
+        plan_env(sp, "TMPDIR", e->tmp_dir);
+
+    switch (fn->kind) {
+    case LAB_RUNTIME_PYTHON:
+        sp->argv[0] = plan_str(sp, p->python);
+        snprintf(buf, sizeof(buf), "%s/bootstrap.py", rt_dir);
+        sp->argv[1] = plan_str(sp, buf);
+        break;
+    case LAB_RUNTIME_NODE:
+        sp->argv[0] = plan_str(sp, p->node);
+        snprintf(buf, sizeof(buf), "%s/bootstrap.js", rt_dir);
+        sp->argv[1] = plan_str(sp, buf);
+        break;
+    default:
+        snprintf(buf, sizeof(buf), "%s/bootstrap", task_root);
+        sp->argv[0] = plan_str(sp, buf);
+        break;
+    }
+    return sp->overflow ? -1 : 0;
+}
+
+static void spawn_env(lab_pool *p, lab_env *e)
+{
+    spawn_plan *sp = NULL;
+    lab_sandbox_spec spec;
+    lab_sandbox_proc proc = {.pid = -1, .log_fd = -1, .listen_fd = -1};
+    char err[512] = "";
+    char rt_host[PATH_MAX];
+    int listen_fd = -1, port = LAB_SANDBOX_RUNTIME_PORT;
+    lab_runtime_api *rt = NULL;
+    struct epoll_event ev;
+    lab_fn *fn = e->fn;
+
+    sp = malloc(sizeof(*sp));
+    if (!sp) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto fail;
+    }
+    if (p->mode == LAB_SANDBOX_NONE || fn->host_network) {
+        if (lab_sandbox_listen_loopback(&listen_fd, &port, err, sizeof(err)) != 0)
+            goto fail;
+    }
+    if (p->mode == LAB_SANDBOX_NONE) {
+        char tmp[PATH_MAX];
+        if (snprintf(tmp, sizeof(tmp), "%s/tmp-%s", p->state_dir, e->hexid) >= (int)sizeof(tmp) ||
+            mkdir(tmp, 0700) != 0) {
+            snprintf(err, sizeof(err), "private TMPDIR in %.300s: %s", p->state_dir, strerror(errno));
+            goto fail;
+        }
+        pthread_mutex_lock(&p->mu);
+        e->tmp_dir = strdup(tmp);
+        pthread_mutex_unlock(&p->mu);
+    }
+    pthread_mutex_lock(&p->mu);
+    e->log = lab_log_open(p->log_dir, fn->name, e->stream_name, err, sizeof(err));
+    if (!e->log || plan_build(p, e, port, sp) != 0) {
+        pthread_mutex_unlock(&p->mu);
+        if (!err[0])
+            snprintf(err, sizeof(err), "environment too large");
+        goto fail;
+    }
+    snprintf(rt_host, sizeof(rt_host), "%s/%s", p->runtimes_dir,
+             fn->kind == LAB_RUNTIME_PYTHON ? "python" : "node");
+    spec.mode = p->mode;
+    spec.argv = (const char *const *)sp->argv;
+    spec.envp = (const char *const *)sp->envp;
+    spec.code_dir = fn->code_dir;
+    spec.runtime_dir = fn->kind == LAB_RUNTIME_PROVIDED ? NULL : rt_host;
+    spec.extra_ro_dir = p->interp_prefix;
+    spec.cwd = fn->code_dir;
+    spec.listen_fd = listen_fd;
+    pthread_mutex_unlock(&p->mu);
+
+    listen_fd = -1; /* moved into spec */
+    e->spawned_at = now_ms();
+    if (lab_sandbox_spawn(&spec, &proc, err, sizeof(err)) != 0)
+        goto fail;
+
+    pthread_mutex_lock(&p->mu);
+    e->pid = proc.pid;
+    e->log_fd = proc.log_fd;
+    e->reaped = false;
+    if (e->state == ENV_DEAD) /* retired while it was being forked */
+        env_kill(e, NULL);
+    else
+        e->state = ENV_INIT;
+    pthread_mutex_unlock(&p->mu);
+
+    rt = lab_runtime_api_start(proc.listen_fd, &rt_ops, e, err, sizeof(err));
+    pthread_mutex_lock(&p->mu);
+    e->rt = rt;
+    if (!rt) {
+        e->spawn_error = strdup(err);
+        env_kill(e, NULL);
+    }
+    ev.events = EPOLLIN;
+    ev.data.ptr = e;
+    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, e->log_fd, &ev) == 0)
+        e->log_in_epoll = true;
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&p->mu);
+    free(sp);
+    return;
+
+fail:
+    if (listen_fd >= 0)
+        close(listen_fd);
+    free(sp);
+    fprintf(stderr, "coldsec-lab: %s: cannot start an environment: %s\n", fn->name, err);
+    pthread_mutex_lock(&p->mu);
+    e->spawn_error = strdup(err);
+    e->reaped = true;
+    env_kill(e, NULL);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---------- invocation (API threads) ---------- */
+
+static lab_env *pick_env(lab_fn *fn)
+{
+    for (lab_env *e = fn->envs; e; e = e->next)
+        if (e->state == ENV_READY && !e->inv && e->generation == fn->generation)
+            return e;
+    return NULL;
+}
+
+static void refresh_update_status(lab_fn *fn)
+{
+    if (fn->update_done_at > 0 && now_ms() >= fn->update_done_at)
+        fn->update_done_at = 0;
+}
+
+/* What went wrong with an environment that died under an invocation. */
+static void fail_dead_env(lab_env *e, invocation *inv)
+{
+    char reason[160], msg[256];
+
+    if (e->init_error) {
+        free(inv->response);
+        inv->response = strdup(e->init_error);
+        inv->response_len = inv->response ? strlen(inv->response) : 0;
+        inv->function_error = true;
+        inv->done = true;
+        return;
+    }
+    if (e->spawn_error) {
+        snprintf(msg, sizeof(msg), "RequestId: %s Error: %s", inv->request_id, e->spawn_error);
+        set_platform_error(inv, "Runtime.ExitError", msg);
+        return;
+    }
+    if (e->death_type && strcmp(e->death_type, "Runtime.OutOfMemory") == 0) {
+        snprintf(msg, sizeof(msg),
+                 "RequestId: %s Error: Runtime exited with error: signal: killed", inv->request_id);
+        set_platform_error(inv, "Runtime.OutOfMemory", msg);
+        return;
+    }
+    go_exit_reason(e->wait_status, reason, sizeof(reason));
+    snprintf(msg, sizeof(msg), "RequestId: %s Error: %s", inv->request_id, reason);
+    set_platform_error(inv, "Runtime.ExitError", msg);
+}
+
+static bool env_over_memory(lab_env *e, const char *field)
+{
+    long kb = env_memory_kb(e, field);
+    int mb;
+
+    if (kb < 0)
+        return false;
+    mb = (int)((kb + 1023) / 1024);
+    if (mb > e->max_mem_mb)
+        e->max_mem_mb = mb > e->fn->memory_mb ? e->fn->memory_mb : mb;
+    return mb > e->fn->memory_mb;
+}
+
+/* Waits for inv on e; p->mu held. */
+static void await_invocation(lab_pool *p, lab_env *e, invocation *inv)
+{
+    double init_deadline = e->spawned_at + LAB_POOL_INIT_TIMEOUT_MS;
+    double next_sample = now_ms() + MEM_SAMPLE_MS;
+
+    for (;;) {
+        double now = now_ms(), wake;
+        struct timespec ts;
+
+        if (inv->done)
+            return;
+        /* An init error is served once the runtime has exited, so that
+         * everything it printed is in the tail. */
+        if (e->state == ENV_DEAD && (e->reaped || e->spawn_error)) {
+            env_drain_log(e);
+            fail_dead_env(e, inv);
+            return;
+        }
+        if (inv->delivered) {
+            double deadline = inv->delivered_at + (double)e->fn->timeout_s * 1000.0;
+            if (now >= deadline) {
+                char msg[160];
+                snprintf(msg, sizeof(msg), "RequestId: %s Error: Task timed out after %.2f seconds",
+                         inv->request_id, (now - inv->delivered_at) / 1000.0);
+                inv->duration_ms = now - inv->delivered_at;
+                env_kill(e, "Sandbox.Timedout");
+                env_drain_log(e);
+                set_platform_error(inv, "Sandbox.Timedout", msg);
+                return;
+            }
+            if (now >= next_sample) {
+                next_sample = now + MEM_SAMPLE_MS;
+                if (env_over_memory(e, "VmRSS")) {
+                    inv->duration_ms = now - inv->delivered_at;
+                    env_kill(e, "Runtime.OutOfMemory");
+                    env_drain_log(e);
+                    fail_dead_env(e, inv);
+                    return;
+                }
+            }
+            wake = deadline < next_sample ? deadline : next_sample;
+        } else if (e->state != ENV_DEAD) {
+            if (now >= init_deadline) {
+                char msg[160];
+                snprintf(msg, sizeof(msg), "RequestId: %s Error: Task timed out after %.2f seconds",
+                         inv->request_id, LAB_POOL_INIT_TIMEOUT_MS / 1000.0);
+                env_kill(e, "Sandbox.Timedout");
+                env_drain_log(e);
+                set_platform_error(inv, "Sandbox.Timedout", msg);
+                return;
+            }
+            wake = init_deadline;
+        } else {
+            wake = now + TICK_MS; /* killed, waiting for the reaper */
+        }
+        {
+            struct timespec rt;
+            double rel = wake - now;
+            clock_gettime(CLOCK_REALTIME, &rt);
+            long long ns = (long long)rt.tv_nsec + (long long)(rel * 1e6);
+            ts.tv_sec = rt.tv_sec + (time_t)(ns / 1000000000LL);
+            ts.tv_nsec = (long)(ns % 1000000000LL);
+        }
+        pthread_cond_timedwait(&e->cv, &p->mu, &ts);
+    }
+}
+
+/* END/REPORT, peak memory, and the environment back to the pool; p->mu held. */
+static void finish_invocation(lab_env *e, invocation *inv, lab_invoke_result *out)
+{
+    lab_log_report r;
+    char after[256] = "";
+    const char *after_line = NULL;
+    bool first = !e->init_reported;
+
+    if (e->state == ENV_READY && env_over_memory(e, "VmHWM")) {
+        /* The function went over its memory between two samples: Lambda
+         * would have killed it, so its answer must not be served. */
+        env_kill(e, "Runtime.OutOfMemory");
+        fail_dead_env(e, inv);
+    }
+    if (inv->platform_error && strcmp(inv->platform_error, "Sandbox.Timedout") == 0) {
+        char stamp[40];
+        iso_now(stamp, sizeof(stamp));
+        stamp[23] = 'Z';
+        stamp[24] = '\0';
+        snprintf(after, sizeof(after), "%s %s Task timed out after %.2f seconds", stamp,
+                 inv->request_id, inv->duration_ms / 1000.0);
+        after_line = after;
+    } else if (inv->platform_error && inv->response) {
+        cJSON *o = cJSON_Parse(inv->response);
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "errorMessage");
+        if (cJSON_IsString(m)) {
+            char line[512];
+            snprintf(line, sizeof(line), "%s\n%s", m->valuestring, inv->platform_error);
+            lab_log_line(e->log, line);
+        }
+        cJSON_Delete(o);
+    }
+    if (!inv->delivered && e->log)
+        lab_log_start(e->log, inv->request_id);
+    r.duration_ms = inv->duration_ms;
+    r.memory_size_mb = e->fn->memory_mb;
+    r.max_memory_used_mb = e->max_mem_mb > 0 ? e->max_mem_mb : 1;
+    r.init_duration_ms = first && e->init_ms >= 0 ? e->init_ms : -1;
+    e->init_reported = true;
+    if (e->log)
+        out->log_tail_b64 = lab_log_finish(e->log, inv->request_id, &r, after_line);
+
+    memcpy(out->request_id, inv->request_id, sizeof(out->request_id));
+    out->function_error = inv->function_error;
+    out->payload = inv->response;
+    out->payload_len = inv->response_len;
+    inv->response = NULL;
+    if (!out->payload) {
+        out->payload = strdup("null");
+        out->payload_len = 4;
+    }
+
+    e->inv = NULL;
+    e->invocations++;
+    e->last_used = now_ms();
+    if (e->state == ENV_READY &&
+        (e->generation != e->fn->generation ||
+         e->last_used - e->spawned_at > (double)e->fn->max_age_s * 1000.0))
+        env_kill(e, NULL);
+}
+
+lab_pool_status lab_pool_invoke(lab_pool *p, const char *function, const char *payload,
+                                size_t len, const char *client_context,
+                                lab_invoke_result *out)
+{
+    invocation inv;
+    lab_fn *fn;
+    lab_env *e;
+    lab_pool_status st = LAB_POOL_OK;
+
+    memset(out, 0, sizeof(*out));
+    memset(&inv, 0, sizeof(inv));
+    new_uuid(inv.request_id);
+    inv.payload = (char *)payload;
+    inv.payload_len = len;
+    inv.client_context = (char *)client_context;
+
+    pthread_mutex_lock(&p->mu);
+    if (p->stopping) {
+        st = LAB_POOL_INTERNAL;
+        goto out;
+    }
+    fn = find_fn(p, function);
+    if (!fn) {
+        st = LAB_POOL_NOT_FOUND;
+        goto out;
+    }
+    refresh_update_status(fn);
+    if (fn->reserved >= 0 && fn->in_flight >= fn->reserved) {
+        st = LAB_POOL_THROTTLED_RESERVED;
+        goto out;
+    }
+    if (p->in_flight >= p->account_limit) {
+        st = LAB_POOL_THROTTLED_ACCOUNT;
+        goto out;
+    }
+    fn->in_flight++;
+    p->in_flight++;
+    e = pick_env(fn);
+    if (!e) {
+        e = env_new(fn, p);
+        if (!e) {
+            fn->in_flight--;
+            p->in_flight--;
+            st = LAB_POOL_INTERNAL;
+            goto out;
+        }
+        wake_main(p);
+    }
+    e->refs++;
+    e->inv = &inv;
+    if (e->frozen) {
+        lab_sandbox_signal(e->pid, SIGCONT);
+        e->frozen = false;
+    }
+    pthread_cond_broadcast(&e->cv);
+    await_invocation(p, e, &inv);
+    finish_invocation(e, &inv, out);
+    fn->in_flight--;
+    p->in_flight--;
+    env_unref(e);
+out:
+    pthread_mutex_unlock(&p->mu);
+    free(inv.response);
+    free(inv.platform_error);
+    return st;
+}
+
+void lab_pool_result_clear(lab_invoke_result *r)
+{
+    free(r->payload);
+    free(r->log_tail_b64);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---------- Event invocations ---------- */
+
+static void *event_worker(void *arg)
+{
+    lab_pool *p = arg;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        event_item *it;
+        double started;
+
+        while (!p->ev_head && !p->stopping)
+            pthread_cond_wait(&p->ev_cv, &p->mu);
+        if (p->stopping)
+            break;
+        it = p->ev_head;
+        p->ev_head = it->next;
+        if (!p->ev_head)
+            p->ev_tail = NULL;
+        p->ev_count--;
+        pthread_mutex_unlock(&p->mu);
+
+        /* Lambda retries throttled events; the lab does for a minute. */
+        started = now_ms();
+        for (;;) {
+            lab_invoke_result r;
+            lab_pool_status st = lab_pool_invoke(p, it->function, it->payload, it->len, NULL, &r);
+            lab_pool_result_clear(&r);
+            if ((st != LAB_POOL_THROTTLED_RESERVED && st != LAB_POOL_THROTTLED_ACCOUNT) ||
+                now_ms() - started > EVENT_RETRY_LIMIT_MS)
+                break;
+            pthread_mutex_lock(&p->mu);
+            if (p->stopping) {
+                pthread_mutex_unlock(&p->mu);
+                break;
+            }
+            pthread_mutex_unlock(&p->mu);
+            usleep(EVENT_RETRY_MS * 1000);
+        }
+        free(it->function);
+        free(it->payload);
+        free(it);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+lab_pool_status lab_pool_invoke_async(lab_pool *p, const char *function,
+                                      const char *payload, size_t len)
+{
+    event_item *it;
+    lab_pool_status st = LAB_POOL_OK;
+
+    pthread_mutex_lock(&p->mu);
+    if (!find_fn(p, function)) {
+        st = LAB_POOL_NOT_FOUND;
+        goto out;
+    }
+    if (p->ev_count >= LAB_POOL_MAX_QUEUED_EVENTS) {
+        st = LAB_POOL_THROTTLED_ACCOUNT;
+        goto out;
+    }
+    it = calloc(1, sizeof(*it));
+    if (!it || !(it->function = strdup(function)) || !(it->payload = memdup0(payload, len))) {
+        if (it)
+            free(it->function);
+        free(it);
+        st = LAB_POOL_INTERNAL;
+        goto out;
+    }
+    it->len = len;
+    if (p->ev_tail)
+        p->ev_tail->next = it;
+    else
+        p->ev_head = it;
+    p->ev_tail = it;
+    p->ev_count++;
+    pthread_cond_signal(&p->ev_cv);
+out:
+    pthread_mutex_unlock(&p->mu);
+    return st;
+}
+
+/* ---------- configuration API ---------- */
+
+static void stamp_update(lab_fn *fn)
+{
+    new_uuid(fn->revision_id);
+    iso_now(fn->last_modified, sizeof(fn->last_modified));
+}
+
+static cJSON *config_json(lab_pool *p, lab_fn *fn)
+{
+    cJSON *o = cJSON_CreateObject(), *env, *vars, *arch, *eph, *state;
+    bool in_progress;
+
+    refresh_update_status(fn);
+    in_progress = fn->update_done_at > 0;
+    cJSON_AddStringToObject(o, "FunctionName", fn->name);
+    cJSON_AddStringToObject(o, "FunctionArn", fn->arn);
+    cJSON_AddStringToObject(o, "Runtime", fn->runtime);
+    {
+        char role[256];
+        snprintf(role, sizeof(role), "arn:aws:iam::%s:role/coldsec-lab-%s", p->account, fn->name);
+        cJSON_AddStringToObject(o, "Role", role);
+    }
+    cJSON_AddStringToObject(o, "Handler", fn->handler ? fn->handler : "bootstrap");
+    cJSON_AddStringToObject(o, "Description", fn->description ? fn->description : "");
+    cJSON_AddNumberToObject(o, "Timeout", fn->timeout_s);
+    cJSON_AddNumberToObject(o, "MemorySize", fn->memory_mb);
+    cJSON_AddStringToObject(o, "LastModified", fn->last_modified);
+    cJSON_AddStringToObject(o, "Version", "$LATEST");
+    env = cJSON_AddObjectToObject(o, "Environment");
+    vars = cJSON_AddObjectToObject(env, "Variables");
+    for (size_t i = 0; i < fn->env_count; i++)
+        cJSON_AddStringToObject(vars, fn->env[i].key, fn->env[i].value);
+    cJSON_AddStringToObject(o, "RevisionId", fn->revision_id);
+    cJSON_AddStringToObject(o, "State", "Active");
+    cJSON_AddStringToObject(o, "LastUpdateStatus", in_progress ? "InProgress" : "Successful");
+    if (in_progress) {
+        cJSON_AddStringToObject(o, "LastUpdateStatusReason", "The function is being updated.");
+        cJSON_AddStringToObject(o, "LastUpdateStatusReasonCode", "Updating");
+    }
+    cJSON_AddStringToObject(o, "PackageType", "Zip");
+    arch = cJSON_AddArrayToObject(o, "Architectures");
+    cJSON_AddItemToArray(arch, cJSON_CreateString("x86_64"));
+    eph = cJSON_AddObjectToObject(o, "EphemeralStorage");
+    cJSON_AddNumberToObject(eph, "Size", 512);
+    state = cJSON_AddObjectToObject(o, "LoggingConfig");
+    cJSON_AddStringToObject(state, "LogFormat", "Text");
+    {
+        char group[256];
+        snprintf(group, sizeof(group), "/aws/lambda/%s", fn->name);
+        cJSON_AddStringToObject(state, "LogGroup", group);
+    }
+    return o;
+}
+
+cJSON *lab_pool_get_configuration(lab_pool *p, const char *function, lab_pool_status *st)
+{
+    cJSON *o = NULL;
+    lab_fn *fn;
+
+    pthread_mutex_lock(&p->mu);
+    fn = find_fn(p, function);
+    if (fn) {
+        o = config_json(p, fn);
+        *st = o ? LAB_POOL_OK : LAB_POOL_INTERNAL;
+    } else {
+        *st = LAB_POOL_NOT_FOUND;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return o;
+}
+
+cJSON *lab_pool_get_function(lab_pool *p, const char *function, lab_pool_status *st)
+{
+    cJSON *o = NULL, *code, *conc;
+    lab_fn *fn;
+
+    pthread_mutex_lock(&p->mu);
+    fn = find_fn(p, function);
+    if (!fn) {
+        *st = LAB_POOL_NOT_FOUND;
+        goto out;
+    }
+    o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "Configuration", config_json(p, fn));
+    code = cJSON_AddObjectToObject(o, "Code");
+    cJSON_AddStringToObject(code, "RepositoryType", "Local");
+    cJSON_AddStringToObject(code, "Location", fn->code_dir);
+    if (fn->reserved >= 0) {
+        conc = cJSON_AddObjectToObject(o, "Concurrency");
+        cJSON_AddNumberToObject(conc, "ReservedConcurrentExecutions", fn->reserved);
+    }
+    *st = LAB_POOL_OK;
+out:
+    pthread_mutex_unlock(&p->mu);
+    return o;
+}
+
+cJSON *lab_pool_list_functions(lab_pool *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "Functions");
+
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->fn_count; i++)
+        cJSON_AddItemToArray(arr, config_json(p, &p->fns[i]));
+    pthread_mutex_unlock(&p->mu);
+    return o;
+}
+
+static const char *const reserved_keys[] = {
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", NULL,
+};
+
+static bool valid_env_name(const char *k)
+{
+    if (!((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= 'A' && k[0] <= 'Z')) || !k[1])
+        return false;
+    for (const char *c = k + 1; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
+            return false;
+    return true;
+}
+
+/* Checks and copies Environment.Variables; NULL + msg on refusal. */
+static lab_kv *parse_env_update(const cJSON *vars, size_t *count, char *msg, size_t msglen)
+{
+    const cJSON *it;
+    size_t n = 0, total = 0, i = 0;
+    lab_kv *kv;
+
+    if (vars && !cJSON_IsObject(vars)) {
+        snprintf(msg, msglen, "Environment.Variables must be a map of strings");
+        return NULL;
+    }
+    cJSON_ArrayForEach(it, vars) {
+        if (!cJSON_IsString(it)) {
+            snprintf(msg, msglen, "Environment variable %s must be a string", it->string);
+            return NULL;
+        }
+        if (!valid_env_name(it->string)) {
+            snprintf(msg, msglen,
+                     "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: "
+                     "Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]");
+            return NULL;
+        }
+        for (const char *const *r = reserved_keys; *r; r++)
+            if (strcmp(*r, it->string) == 0) {
+                snprintf(msg, msglen,
+                         "Lambda was unable to configure your environment variables because the environment "
+                         "variables you have provided contains reserved keys that are currently not supported "
+                         "for modification. Reserved keys used in this request: %s", it->string);
+                return NULL;
+            }
+        total += strlen(it->string) + strlen(it->valuestring);
+        n++;
+    }
+    if (total > 4096 || n > LAB_CONFIG_MAX_ENV) {
+        snprintf(msg, msglen,
+                 "Lambda was unable to configure your environment variables because the environment "
+                 "variables you have provided exceeded the 4KB limit. String measured: %zu", total);
+        return NULL;
+    }
+    kv = calloc(n ? n : 1, sizeof(*kv));
+    if (!kv) {
+        snprintf(msg, msglen, "out of memory");
+        return NULL;
+    }
+    cJSON_ArrayForEach(it, vars) {
+        kv[i].key = strdup(it->string);
+        kv[i].value = strdup(it->valuestring);
+        i++;
+    }
+    *count = n;
+    return kv;
+}
+
+static void free_kv(lab_kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
+/* Retires every idle environment now; busy ones go after their invocation. */
+static void retire_generation(lab_fn *fn)
+{
+    fn->generation++;
+    for (lab_env *e = fn->envs; e; e = e->next)
+        if (!e->inv && e->state != ENV_DEAD)
+            env_kill(e, NULL);
+}
+
+cJSON *lab_pool_update_configuration(lab_pool *p, const char *function, const cJSON *req,
+                                     lab_pool_status *st, char *msg, size_t msglen)
+{
+    cJSON *out = NULL;
+    const cJSON *rev, *envo, *vars, *mem, *tmo, *desc;
+    lab_fn *fn;
+    lab_kv *kv = NULL;
+    size_t kvn = 0;
+
+    pthread_mutex_lock(&p->mu);
+    fn = find_fn(p, function);
+    if (!fn) {
+        *st = LAB_POOL_NOT_FOUND;
+        goto out;
+    }
+    refresh_update_status(fn);
+    if (fn->update_done_at > 0) {
+        snprintf(msg, msglen,
+                 "The operation cannot be performed at this time. An update is in progress for resource: %s",
+                 fn->arn);
+        *st = LAB_POOL_CONFLICT;
+        goto out;
+    }
+    rev = cJSON_GetObjectItemCaseSensitive(req, "RevisionId");
+    if (rev && (!cJSON_IsString(rev) || strcmp(rev->valuestring, fn->revision_id) != 0)) {
+        snprintf(msg, msglen,
+                 "The Revision Id provided does not match the latest Revision Id. "
+                 "Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+        *st = LAB_POOL_PRECONDITION;
+        goto out;
+    }
+    mem = cJSON_GetObjectItemCaseSensitive(req, "MemorySize");
+    tmo = cJSON_GetObjectItemCaseSensitive(req, "Timeout");
+    desc = cJSON_GetObjectItemCaseSensitive(req, "Description");
+    envo = cJSON_GetObjectItemCaseSensitive(req, "Environment");
+    if (mem && (!cJSON_IsNumber(mem) || mem->valuedouble < 128 || mem->valuedouble > 10240 ||
+                mem->valuedouble != floor(mem->valuedouble))) {
+        snprintf(msg, msglen, "1 validation error detected: Value at 'memorySize' failed to satisfy constraint: "
+                              "Member must have value between 128 and 10240");
+        *st = LAB_POOL_INVALID;
+        goto out;
+    }
+    if (tmo && (!cJSON_IsNumber(tmo) || tmo->valuedouble < 1 || tmo->valuedouble > 900 ||
+                tmo->valuedouble != floor(tmo->valuedouble))) {
+        snprintf(msg, msglen, "1 validation error detected: Value at 'timeout' failed to satisfy constraint: "
+                              "Member must have value between 1 and 900");
+        *st = LAB_POOL_INVALID;
+        goto out;
+    }
+    if (desc && (!cJSON_IsString(desc) || strlen(desc->valuestring) > 256)) {
+        snprintf(msg, msglen, "Description must be a string of at most 256 characters");
+        *st = LAB_POOL_INVALID;
+        goto out;
+    }
+    if (envo) {
+        if (!cJSON_IsObject(envo)) {
+            snprintf(msg, msglen, "Environment must be an object");
+            *st = LAB_POOL_INVALID;
+            goto out;
+        }
+        vars = cJSON_GetObjectItemCaseSensitive(envo, "Variables");
+        kv = parse_env_update(vars, &kvn, msg, msglen);
+        if (!kv) {
+            *st = LAB_POOL_INVALID;
+            goto out;
+        }
+        free_kv(fn->env, fn->env_count);
+        fn->env = kv;
+        fn->env_count = kvn;
+    }
+    if (mem)
+        fn->memory_mb = (int)mem->valuedouble;
+    if (tmo)
+        fn->timeout_s = (int)tmo->valuedouble;
+    if (desc) {
+        char *d = strdup(desc->valuestring);
+        if (d) {
+            free(fn->description);
+            fn->description = d;
+        }
+    }
+    stamp_update(fn);
+    retire_generation(fn);
+    fn->update_done_at = p->update_delay_ms > 0 ? now_ms() + p->update_delay_ms : 0;
+    out = config_json(p, fn);
+    *st = LAB_POOL_OK;
+out:
+    pthread_mutex_unlock(&p->mu);
+    return out;
+}
+
+lab_pool_status lab_pool_set_concurrency(lab_pool *p, const char *function, int n)
+{
+    lab_fn *fn;
+    lab_pool_status st = LAB_POOL_OK;
+
+    pthread_mutex_lock(&p->mu);
+    fn = find_fn(p, function);
+    if (!fn)
+        st = LAB_POOL_NOT_FOUND;
+    else if (n > p->account_limit)
+        st = LAB_POOL_INVALID;
+    else
+        fn->reserved = n < 0 ? -1 : n;
+    pthread_mutex_unlock(&p->mu);
+    return st;
+}
+
+lab_pool_status lab_pool_get_concurrency(lab_pool *p, const char *function, int *n)
+{
+    lab_fn *fn;
+    lab_pool_status st = LAB_POOL_OK;
+
+    pthread_mutex_lock(&p->mu);
+    fn = find_fn(p, function);
+    if (!fn)
+        st = LAB_POOL_NOT_FOUND;
+    else
+        *n = fn->reserved;
+    pthread_mutex_unlock(&p->mu);
+    return st;
+}
+
+bool lab_pool_has_function(lab_pool *p, const char *function)
+{
+    bool has;
+    pthread_mutex_lock(&p->mu);
+    has = find_fn(p, function) != NULL;
+    pthread_mutex_unlock(&p->mu);
+    return has;
+}
+
+const char *lab_pool_region(const lab_pool *p)
+{
+    return p->region;
+}
+
+const char *lab_pool_account(const lab_pool *p)
+{
+    return p->account;
+}
+
+int lab_pool_environment_count(lab_pool *p, const char *function)
+{
+    int n = 0;
+    lab_fn *fn;
+
+    pthread_mutex_lock(&p->mu);
+    fn = find_fn(p, function);
+    if (fn)
+        for (lab_env *e = fn->envs; e; e = e->next)
+            if (e->state != ENV_DEAD)
+                n++;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
+/* ---------- main loop ---------- */
+
+static lab_env *env_by_pid(lab_pool *p, pid_t pid)
+{
+    for (size_t i = 0; i < p->fn_count; i++)
+        for (lab_env *e = p->fns[i].envs; e; e = e->next)
+            if (e->pid == pid)
+                return e;
+    return NULL;
+}
+
+static void reap(lab_pool *p)
+{
+    struct signalfd_siginfo si;
+    int status;
+    pid_t pid;
+
+    while (read(p->sigchld_fd, &si, sizeof(si)) == sizeof(si)) {
+        /* drain: one waitpid loop below serves every queued SIGCHLD */
+    }
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        lab_env *e;
+        pthread_mutex_lock(&p->mu);
+        e = env_by_pid(p, pid);
+        if (e) {
+            e->reaped = true;
+            e->wait_status = status;
+            if (e->state != ENV_DEAD)
+                env_kill(e, NULL);
+            pthread_cond_broadcast(&e->cv);
+        } else {
+            fprintf(stderr, "coldsec-lab: reaped unknown child %d\n", (int)pid);
+        }
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+static void spawn_pending(lab_pool *p)
+{
+    for (;;) {
+        lab_env *todo = NULL;
+        uint64_t v;
+
+        if (read(p->wake_fd, &v, sizeof(v)) < 0) {
+            /* nothing pending */
+        }
+        pthread_mutex_lock(&p->mu);
+        for (size_t i = 0; i < p->fn_count && !todo; i++)
+            for (lab_env *e = p->fns[i].envs; e; e = e->next)
+                if (e->state == ENV_SPAWNING) {
+                    todo = e;
+                    break;
+                }
+        if (todo)
+            todo->refs++;
+        pthread_mutex_unlock(&p->mu);
+        if (!todo)
+            return;
+        spawn_env(p, todo);
+        pthread_mutex_lock(&p->mu);
+        env_unref(todo);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+/* Idle and old environments go; dead ones are torn down outside the lock
+ * (stopping a daemon waits for its threads, which take the lock). */
+static void housekeeping(lab_pool *p, bool all)
+{
+    lab_env *gone = NULL;
+    double now = now_ms();
+
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->fn_count; i++) {
+        lab_fn *fn = &p->fns[i];
+        lab_env **pp = &fn->envs;
+        refresh_update_status(fn);
+        while (*pp) {
+            lab_env *e = *pp;
+            if (all && e->state != ENV_DEAD)
+                env_kill(e, NULL);
+            else if (e->state == ENV_READY && !e->inv &&
+                     (now - e->last_used > (double)fn->idle_timeout_s * 1000.0 ||
+                      now - e->spawned_at > (double)fn->max_age_s * 1000.0))
+                env_kill(e, NULL);
+            if (e->state == ENV_DEAD && e->reaped && !e->inv) {
+                *pp = e->next;
+                e->next = gone;
+                gone = e;
+                continue;
+            }
+            pp = &e->next;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+
+    while (gone) {
+        lab_env *e = gone;
+        gone = e->next;
+        lab_runtime_api_stop(&e->rt);
+        pthread_mutex_lock(&p->mu);
+        if (e->log_in_epoll) {
+            epoll_ctl(p->epfd, EPOLL_CTL_DEL, e->log_fd, NULL);
+            e->log_in_epoll = false;
+        }
+        env_drain_log(e);
+        env_unref(e);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+static bool any_env(lab_pool *p)
+{
+    bool any = false;
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->fn_count && !any; i++)
+        any = p->fns[i].envs != NULL;
+    pthread_mutex_unlock(&p->mu);
+    return any;
+}
+
+int lab_pool_run(lab_pool *p, int stop_fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &stop_fd};
+    double last_tick = now_ms();
+
+    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, stop_fd, &ev) != 0)
+        return -1;
+    for (;;) {
+        struct epoll_event evs[32];
+        int n = epoll_wait(p->epfd, evs, 32, TICK_MS);
+        bool stop = false;
+
+        if (n < 0 && errno != EINTR)
+            return -1;
+        for (int i = 0; i < n; i++) {
+            void *ptr = evs[i].data.ptr;
+            if (ptr == &stop_fd) {
+                stop = true;
+            } else if (ptr == &p->wake_fd) {
+                spawn_pending(p);
+            } else if (ptr == &p->sigchld_fd) {
+                reap(p);
+            } else {
+                lab_env *e = ptr;
+                pthread_mutex_lock(&p->mu);
+                env_drain_log(e);
+                if (evs[i].events & (EPOLLHUP | EPOLLERR)) {
+                    epoll_ctl(p->epfd, EPOLL_CTL_DEL, e->log_fd, NULL);
+                    e->log_in_epoll = false;
+                }
+                pthread_mutex_unlock(&p->mu);
+            }
+        }
+        if (stop)
+            break;
+        if (now_ms() - last_tick >= TICK_MS) {
+            last_tick = now_ms();
+            reap(p);
+            housekeeping(p, false);
+        }
+    }
+
+    /* Shutdown: no new work, every environment killed and reaped. */
+    pthread_mutex_lock(&p->mu);
+    p->stopping = true;
+    pthread_cond_broadcast(&p->ev_cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int tries = 0; tries < 100 && any_env(p); tries++) {
+        housekeeping(p, true);
+        reap(p);
+        if (any_env(p))
+            usleep(20000);
+    }
+    return 0;
+}
+
+/* ---------- construction ---------- */
+
+static char *resolve_python(const char *runtime)
+{
+    char path[64];
+    const char *ver = runtime + strlen("python");
+
+    snprintf(path, sizeof(path), "/usr/bin/python%s", ver);
+    if (access(path, X_OK) == 0)
+        return strdup(path);
+    if (access("/usr/bin/python3", X_OK) == 0) {
+        fprintf(stderr, "coldsec-lab: warning: %s not found, running %s functions on /usr/bin/python3\n",
+                path, runtime);
+        return strdup("/usr/bin/python3");
+    }
+    return NULL;
+}
+
+/* Finds node on PATH and resolves links, never a version-manager shim. */
+static char *resolve_node(char **prefix_out)
+{
+    const char *path = getenv("PATH");
+    char *copy, *dir, *save = NULL, *found = NULL;
+
+    *prefix_out = NULL;
+    if (access("/usr/bin/node", X_OK) == 0)
+        return strdup("/usr/bin/node");
+    if (!path || !(copy = strdup(path)))
+        return NULL;
+    for (dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+        char cand[PATH_MAX], real[PATH_MAX];
+        snprintf(cand, sizeof(cand), "%s/node", dir);
+        if (access(cand, X_OK) == 0 && realpath(cand, real))
+            found = strdup(real);
+    }
+    free(copy);
+    if (found && strncmp(found, "/usr/", 5) != 0) {
+        char *pre = strdup(found);
+        char *slash;
+        for (int i = 0; i < 2 && pre && (slash = strrchr(pre, '/')) && slash != pre; i++)
+            *slash = '\0';
+        *prefix_out = pre;
+    }
+    return found;
+}
+
+static int copy_function(lab_pool *p, lab_fn *fn, const lab_function_config *c)
+{
+    char arn[512];
+
+    snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s", p->region, p->account, c->name);
+    fn->name = strdup(c->name);
+    fn->arn = strdup(arn);
+    fn->runtime = strdup(c->runtime);
+    fn->kind = c->kind;
+    fn->handler = xstrdup(c->handler);
+    fn->code_dir = strdup(c->code_dir);
+    fn->description = strdup(c->description ? c->description : "");
+    fn->memory_mb = c->memory_mb;
+    fn->timeout_s = c->timeout_s;
+    fn->idle_timeout_s = c->idle_timeout_s;
+    fn->max_age_s = c->max_age_s;
+    fn->host_network = c->host_network;
+    fn->reserved = c->reserved_concurrency;
+    fn->env = calloc(c->env_count ? c->env_count : 1, sizeof(lab_kv));
+    if (!fn->name || !fn->arn || !fn->runtime || !fn->code_dir || !fn->description || !fn->env)
+        return -1;
+    fn->env_count = c->env_count;
+    for (size_t i = 0; i < c->env_count; i++) {
+        fn->env[i].key = strdup(c->env[i].key);
+        fn->env[i].value = strdup(c->env[i].value);
+        if (!fn->env[i].key || !fn->env[i].value)
+            return -1;
+    }
+    stamp_update(fn);
+    return 0;
+}
+
+lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
+                       char *err, size_t errlen)
+{
+    lab_pool *p = calloc(1, sizeof(*p));
+    struct epoll_event ev = {.events = EPOLLIN};
+    sigset_t chld;
+
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->ev_cv, NULL);
+    p->epfd = p->wake_fd = p->sigchld_fd = -1;
+    p->mode = opt->mode;
+    p->region = strdup(cfg->region);
+    p->account = strdup(cfg->account_id);
+    p->update_delay_ms = cfg->update_delay_ms;
+    p->account_limit = cfg->account_concurrency;
+    p->log_dir = xstrdup(opt->log_dir);
+    p->runtimes_dir = strdup(opt->runtimes_dir);
+    p->state_dir = xstrdup(opt->state_dir);
+    p->fns = calloc(cfg->function_count ? cfg->function_count : 1, sizeof(lab_fn));
+    if (!p->region || !p->account || !p->runtimes_dir || !p->fns) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->function_count; i++) {
+        const lab_function_config *c = &cfg->functions[i];
+        p->fn_count++;
+        if (copy_function(p, &p->fns[i], c) != 0) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        if (c->kind == LAB_RUNTIME_PYTHON && !p->python && !(p->python = resolve_python(c->runtime))) {
+            snprintf(err, errlen, "function %s: no python3 interpreter in /usr/bin", c->name);
+            goto fail;
+        }
+        if (c->kind == LAB_RUNTIME_NODE && !p->node && !(p->node = resolve_node(&p->interp_prefix))) {
+            snprintf(err, errlen, "function %s: node not found on PATH", c->name);
+            goto fail;
+        }
+    }
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    p->epfd = epoll_create1(EPOLL_CLOEXEC);
+    p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    p->sigchld_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (p->epfd < 0 || p->wake_fd < 0 || p->sigchld_fd < 0) {
+        snprintf(err, errlen, "event loop: %s", strerror(errno));
+        goto fail;
+    }
+    ev.data.ptr = &p->wake_fd;
+    epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->wake_fd, &ev);
+    ev.data.ptr = &p->sigchld_fd;
+    epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->sigchld_fd, &ev);
+    for (int i = 0; i < EVENT_WORKERS; i++) {
+        if (pthread_create(&p->ev_threads[i], NULL, event_worker, p) != 0) {
+            snprintf(err, errlen, "event workers: %s", strerror(errno));
+            goto fail;
+        }
+        p->ev_started++;
+    }
+    return p;
+fail:
+    lab_pool_free(&p);
+    return NULL;
+}
+
+void lab_pool_free(lab_pool **pp)
+{
+    lab_pool *p = pp ? *pp : NULL;
+
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = true;
+    pthread_cond_broadcast(&p->ev_cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->ev_started; i++)
+        pthread_join(p->ev_threads[i], NULL);
+    while (p->ev_head) {
+        event_item *it = p->ev_head;
+        p->ev_head = it->next;
+        free(it->function);
+        free(it->payload);
+        free(it);
+    }
+    for (size_t i = 0; i < p->fn_count; i++) {
+        lab_fn *fn = &p->fns[i];
+        while (fn->envs) {
+            lab_env *e = fn->envs;
+            fn->envs = e->next;
+            if (e->pid > 0 && !e->reaped) {
+                lab_sandbox_signal(e->pid, SIGKILL);
+                waitpid(e->pid, NULL, 0);
+            }
+            lab_runtime_api_stop(&e->rt);
+            env_free(e);
+        }
+        free(fn->name);
+        free(fn->arn);
+        free(fn->runtime);
+        free(fn->handler);
+        free(fn->code_dir);
+        free(fn->description);
+        free_kv(fn->env, fn->env_count);
+    }
+    free(p->fns);
+    if (p->epfd >= 0)
+        close(p->epfd);
+    if (p->wake_fd >= 0)
+        close(p->wake_fd);
+    if (p->sigchld_fd >= 0)
+        close(p->sigchld_fd);
+    free(p->region);
+    free(p->account);
+    free(p->log_dir);
+    free(p->runtimes_dir);
+    free(p->state_dir);
+    free(p->python);
+    free(p->node);
+    free(p->interp_prefix);
+    pthread_cond_destroy(&p->ev_cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+    *pp = NULL;
+}

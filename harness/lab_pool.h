@@ -1,0 +1,109 @@
+/*
+ * lab_pool — the functions of a coldsec-lab and their execution environments.
+ *
+ * An environment is a sandboxed runtime process tree (lab_sandbox) with its
+ * own Runtime API (lab_runtime_api) and log (lab_log). It serves one
+ * invocation at a time, is frozen (SIGSTOP) while it waits in /next, is
+ * reused warm before a new one starts, and is retired on configuration
+ * change (after its current invocation), idle timeout, maximum age, crash,
+ * timeout or memory over the function's size.
+ *
+ * Threads: invocations arrive on the Lambda API's connection threads and
+ * block in lab_pool_invoke(); the runtime's calls arrive on each
+ * environment's daemon threads; lab_pool_run() is the lab's main loop and
+ * the only place processes are forked and reaped (PR_SET_PDEATHSIG is tied to
+ * the forking thread). One mutex per pool guards all state.
+ *
+ * Ownership: lab_pool_new() borrows cfg only during the call. Every cJSON
+ * returned belongs to the caller (cJSON_Delete). lab_pool_result_clear()
+ * frees what an invoke result holds.
+ */
+#ifndef COLDSEC_LAB_POOL_H
+#define COLDSEC_LAB_POOL_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lab_config.h"
+#include "lab_sandbox.h"
+
+/* Lambda's synchronous request payload limit. */
+#define LAB_POOL_MAX_PAYLOAD 6291456
+/* Queued Event invocations before Invoke answers 429. */
+#define LAB_POOL_MAX_QUEUED_EVENTS 1024
+/* Init has this long (as on Lambda) before the environment is given up. */
+#define LAB_POOL_INIT_TIMEOUT_MS 10000
+
+typedef struct lab_pool lab_pool;
+
+typedef enum {
+    LAB_POOL_OK = 0,
+    LAB_POOL_NOT_FOUND,          /* 404 ResourceNotFoundException */
+    LAB_POOL_THROTTLED_RESERVED, /* 429 ReservedFunctionConcurrentInvocationLimitExceeded */
+    LAB_POOL_THROTTLED_ACCOUNT,  /* 429 ConcurrentInvocationLimitExceeded */
+    LAB_POOL_CONFLICT,           /* 409 ResourceConflictException: update in progress */
+    LAB_POOL_PRECONDITION,       /* 412 PreconditionFailedException */
+    LAB_POOL_INVALID,            /* 400 InvalidParameterValueException */
+    LAB_POOL_INTERNAL,           /* 500 ServiceException */
+    LAB_POOL_LAST
+} lab_pool_status;
+
+typedef struct lab_pool_options {
+    lab_sandbox_mode mode;
+    const char *log_dir;      /* log streams; NULL keeps none */
+    const char *runtimes_dir; /* folder holding python/ and node/ bootstraps */
+    const char *state_dir;    /* private TMPDIRs in LAB_SANDBOX_NONE mode */
+} lab_pool_options;
+
+typedef struct lab_invoke_result {
+    char request_id[40];
+    bool function_error;  /* X-Amz-Function-Error: Unhandled */
+    char *payload;        /* response body (JSON text) */
+    size_t payload_len;
+    char *log_tail_b64;   /* X-Amz-Log-Result */
+} lab_invoke_result;
+
+lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
+                       char *err, size_t errlen);
+/* Kills every environment and frees the pool; NULLs the caller's pointer. */
+void lab_pool_free(lab_pool **p);
+
+/* The main loop: forks, reaps, reads logs, retires idle or old environments,
+ * until stop_fd becomes readable. Returns 0, or -1 on a fatal error. */
+int lab_pool_run(lab_pool *p, int stop_fd);
+
+/* Synchronous invocation; blocks until the function answers, fails or times out. */
+lab_pool_status lab_pool_invoke(lab_pool *p, const char *function, const char *payload,
+                                size_t len, const char *client_context,
+                                lab_invoke_result *out);
+/* Event invocation: queued, run by the pool's workers. */
+lab_pool_status lab_pool_invoke_async(lab_pool *p, const char *function,
+                                      const char *payload, size_t len);
+void lab_pool_result_clear(lab_invoke_result *r);
+
+bool lab_pool_has_function(lab_pool *p, const char *function);
+const char *lab_pool_region(const lab_pool *p);
+const char *lab_pool_account(const lab_pool *p);
+
+/* FunctionConfiguration as Lambda returns it. */
+cJSON *lab_pool_get_configuration(lab_pool *p, const char *function, lab_pool_status *st);
+/* GetFunction: {Configuration, Code, Concurrency?}. */
+cJSON *lab_pool_get_function(lab_pool *p, const char *function, lab_pool_status *st);
+/* ListFunctions: {Functions: [...]}. */
+cJSON *lab_pool_list_functions(lab_pool *p);
+/*
+ * UpdateFunctionConfiguration with the request body (Environment, MemorySize,
+ * Timeout, Description, RevisionId). On error msg holds Lambda's message.
+ */
+cJSON *lab_pool_update_configuration(lab_pool *p, const char *function, const cJSON *req,
+                                     lab_pool_status *st, char *msg, size_t msglen);
+/* Reserved concurrency: n >= 0 sets, n < 0 deletes. */
+lab_pool_status lab_pool_set_concurrency(lab_pool *p, const char *function, int n);
+/* -1 when none is set. */
+lab_pool_status lab_pool_get_concurrency(lab_pool *p, const char *function, int *n);
+
+/* Live environments of a function (for tests and the demo). */
+int lab_pool_environment_count(lab_pool *p, const char *function);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * lab_sandbox — starts one execution environment's process tree.
+ *
+ * In bwrap mode the forked child first enters a new network namespace,
+ * brings its loopback up, listens on 127.0.0.1:9001 there and hands that
+ * listening socket back to the lab over SCM_RIGHTS; then it execs bubblewrap
+ * (new user, PID, IPC and UTS namespaces, uid 993 with no capabilities,
+ * read-only root, code at /var/task, runtime at /var/runtime, private /tmp).
+ * The lab serves the Runtime API on the socket it received, so the runtime
+ * reaches it exactly as on Lambda while no environment can reach another's
+ * Runtime API or the lab's own ports.
+ *
+ * With `network: host`, or in the unsandboxed fallback, the caller makes a
+ * loopback listener itself (lab_sandbox_listen_loopback) and passes it in.
+ *
+ * Must be called from a thread that lives as long as the environments:
+ * PR_SET_PDEATHSIG fires when the *thread* that forked exits.
+ */
+#ifndef COLDSEC_LAB_SANDBOX_H
+#define COLDSEC_LAB_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef enum {
+    LAB_SANDBOX_BWRAP = 0, /* bubblewrap + namespaces */
+    LAB_SANDBOX_NONE,      /* plain processes: private TMPDIR, loopback port */
+    LAB_SANDBOX_LAST
+} lab_sandbox_mode;
+
+#define LAB_SANDBOX_RUNTIME_PORT 9001
+#define LAB_SANDBOX_MAX_ARGS 96
+
+typedef struct lab_sandbox_spec {
+    lab_sandbox_mode mode;
+    const char *const *argv;  /* command as seen inside, NULL-terminated */
+    const char *const *envp;  /* its whole environment, NULL-terminated */
+    const char *code_dir;     /* host folder bound read-only at /var/task */
+    const char *runtime_dir;  /* host folder bound read-only at /var/runtime, or NULL */
+    const char *extra_ro_dir; /* interpreter prefix outside /usr to bind, or NULL */
+    const char *cwd;          /* LAB_SANDBOX_NONE only: working directory */
+    int listen_fd;            /* >= 0: use this listener (host network / NONE); -1: own namespace */
+} lab_sandbox_spec;
+
+typedef struct lab_sandbox_proc {
+    pid_t pid;      /* our direct child (bwrap, or the runtime itself); also its process group */
+    int log_fd;     /* read end of the environment's stdout+stderr, O_NONBLOCK|O_CLOEXEC; caller closes */
+    int listen_fd;  /* Runtime API listener; caller closes */
+} lab_sandbox_proc;
+
+/* Creates a listening TCP socket on 127.0.0.1 with an ephemeral port. */
+int lab_sandbox_listen_loopback(int *fd_out, int *port_out, char *err, size_t errlen);
+
+/*
+ * Starts the environment. On success returns 0 and fills out; the caller owns
+ * out->log_fd and out->listen_fd (spec->listen_fd, when given, is moved into
+ * out->listen_fd). On failure returns -1 with a message in err and closes
+ * spec->listen_fd.
+ */
+int lab_sandbox_spawn(const lab_sandbox_spec *spec, lab_sandbox_proc *out,
+                      char *err, size_t errlen);
+
+/*
+ * Checks that bubblewrap and network namespaces work here by running
+ * /bin/true the way lab_sandbox_spawn would. 0 when they do; -1 with the
+ * reason in err.
+ */
+int lab_sandbox_probe(char *err, size_t errlen);
+
+/* Sends sig to the whole environment (its process group). */
+void lab_sandbox_signal(pid_t pid, int sig);
+
+#endif
