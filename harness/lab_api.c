@@ -23,7 +23,7 @@
 #define MAX_QUERY 2048
 #define MAX_NAME 256
 #define MAX_CLIENT_CONTEXT 3583
-#define MAX_CONFIG_BODY (64 * 1024)
+#define MAX_CONFIG_BODY ((size_t)64 * 1024)
 
 struct lab_api {
     struct MHD_Daemon *daemon;

@@ -19,7 +19,7 @@
 
 #define LAB_LOG_TAIL_BYTES 4096
 /* A flooding function must not fill the disk: the stream stops growing here. */
-#define LAB_LOG_STREAM_MAX (16 * 1024 * 1024)
+#define LAB_LOG_STREAM_MAX ((size_t)16 * 1024 * 1024)
 
 typedef struct lab_log lab_log;
 

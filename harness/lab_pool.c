@@ -653,7 +653,7 @@ static int plan_build(lab_pool *p, lab_env *e, int port, spawn_plan *sp)
 {
     lab_fn *fn = e->fn;
     bool sandboxed = p->mode == LAB_SANDBOX_BWRAP;
-    char buf[PATH_MAX + 64], akid[21], secret[41], token[129];
+    char buf[PATH_MAX + 64], akid[21], akid_rand[17], secret[41], token[129];
     struct tm tm;
     time_t t = time(NULL);
     const char *task_root = sandboxed ? "/var/task" : fn->code_dir;
@@ -695,8 +695,8 @@ static int plan_build(lab_pool *p, lab_env *e, int port, spawn_plan *sp)
     plan_env(sp, "PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin");
     plan_env(sp, "LD_LIBRARY_PATH", "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib");
     plan_env(sp, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
-    memcpy(akid, "ASIA", 4);
-    random_alnum(akid + 4, 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
+    random_alnum(akid_rand, 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
+    snprintf(akid, sizeof(akid), "ASIA%s", akid_rand);
     random_alnum(secret, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
     random_alnum(token, 128, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
     plan_env(sp, "AWS_ACCESS_KEY_ID", akid);
@@ -1601,11 +1601,10 @@ static void housekeeping(lab_pool *p, bool all)
         refresh_update_status(fn);
         while (*pp) {
             lab_env *e = *pp;
-            if (all && e->state != ENV_DEAD)
-                env_kill(e, NULL);
-            else if (e->state == ENV_READY && !e->inv &&
-                     (now - e->last_used > (double)fn->idle_timeout_s * 1000.0 ||
-                      now - e->spawned_at > (double)fn->max_age_s * 1000.0))
+            bool idle_too_long = e->state == ENV_READY && !e->inv &&
+                                 (now - e->last_used > (double)fn->idle_timeout_s * 1000.0 ||
+                                  now - e->spawned_at > (double)fn->max_age_s * 1000.0);
+            if ((all && e->state != ENV_DEAD) || idle_too_long)
                 env_kill(e, NULL);
             if (e->state == ENV_DEAD && e->reaped && !e->inv) {
                 *pp = e->next;

@@ -6,8 +6,12 @@ srcs=$(ls src/*.c harness/*.c)
 fail=0
 
 cflags="-std=c11 -D_GNU_SOURCE -Isrc -Iharness $(pkg-config --cflags libmicrohttpd libcjson libcurl yaml-0.1 libpcre2-8 libcrypto)"
-# shellcheck disable=SC2086
-if ! clang-tidy --quiet $srcs -- $cflags; then fail=1; fi
+# One file per run: clang-tidy 14 reports a false "uninitialized va_list" in
+# vsnprintf in whichever file comes second when given several.
+for f in $srcs; do
+  # shellcheck disable=SC2086
+  clang-tidy --quiet "$f" -- $cflags || fail=1
+done
 if ! cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
      --inline-suppr --std=c11 -D_GNU_SOURCE -Isrc -Iharness $srcs; then fail=1; fi
 # Unbounded string functions are banned: snprintf/memcpy with sizes instead.
