@@ -341,7 +341,7 @@ static bool authorised(lab_api *api, struct MHD_Connection *c, const char *metho
     sr.nheaders = hs.n;
     sr.body = (const unsigned char *)rq->body;
     sr.body_len = rq->len;
-    st = sigv4_verify(&sr, time(NULL), "lambda", secret_for, api, detail, sizeof(detail),
+    st = sigv4_verify(&sr, time(NULL), "lambda", lab_pool_region(api->pool), secret_for, api, detail, sizeof(detail),
                       akid, sizeof(akid));
     switch (st) {
     case SIGV4_OK:
@@ -644,6 +644,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
     (void)version;
     if (!rq) {
+        /* A body a little over the limit is read and dropped, so that an
+         * honest client can read our 413; an absurd one is refused before
+         * it is read (the client may only see the connection close). */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > LAB_API_MAX_DISCARD)
+            return send_error(c, 413, "RequestEntityTooLargeException",
+                              "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+                              NULL);
         rq = calloc(1, sizeof(*rq));
         if (!rq)
             return MHD_NO;

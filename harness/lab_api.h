@@ -19,6 +19,8 @@
 #define LAB_API_MAX_CONNECTIONS 512
 /* An idle keep-alive or slow-drip client is dropped after this long. */
 #define LAB_API_IDLE_TIMEOUT_S 60
+/* Bodies up to this size are read (and dropped past the payload limit). */
+#define LAB_API_MAX_DISCARD (4 * (unsigned long long)LAB_POOL_MAX_PAYLOAD)
 
 typedef struct lab_api lab_api;
 

@@ -1113,7 +1113,7 @@ static slice trimmed(const char *v)
 }
 
 sigv4_status sigv4_verify(const sigv4_request *req, time_t now, const char *expected_service,
-                          sigv4_secret_lookup lookup, void *ctx, char *detail, size_t detail_len,
+                          const char *expected_region, sigv4_secret_lookup lookup, void *ctx, char *detail, size_t detail_len,
                           char *access_key_id_out, size_t akid_len)
 {
     sigv4_status st = SIGV4_ERR_MALFORMED;
@@ -1166,6 +1166,11 @@ sigv4_status sigv4_verify(const sigv4_request *req, time_t now, const char *expe
     if (strcmp(sc.service, expected_service) != 0) {
         set_detail(detail, detail_len, "Credential should be scoped to correct service: '%s'. ",
                    expected_service);
+        goto cleanup;
+    }
+    if (expected_region && strcmp(sc.region, expected_region) != 0) {
+        st = SIGV4_ERR_MISMATCH;
+        set_detail(detail, detail_len, "Credential should be scoped to a valid region. ");
         goto cleanup;
     }
     if (a.signature.n != SIGV4_HEX_LEN || !is_lower_hex(a.signature)) {

@@ -83,13 +83,15 @@ typedef const char *(*sigv4_secret_lookup)(void *ctx, const char *access_key_id)
  * Verifies req's Authorization header (found among req->headers) against the
  * secret that lookup returns. `now` is the verifier's clock; more than 5
  * minutes of skew gives SIGV4_ERR_EXPIRED. expected_service is checked
- * against the credential scope. On failure a one-line reason in AWS's words
+ * against the credential scope, and so is expected_region unless it is NULL
+ * (a scope for another region is SIGV4_ERR_MISMATCH, as AWS answers it with
+ * InvalidSignatureException). On failure a one-line reason in AWS's words
  * (for the error body) goes to detail, e.g.
  * "Signature expired: 20240101T000000Z is now earlier than 20240101T000500Z (20240101T001000Z - 5 min.)".
  * access_key_id_out (may be NULL) receives the key id that was presented.
  */
 sigv4_status sigv4_verify(const sigv4_request *req, time_t now,
-                          const char *expected_service,
+                          const char *expected_service, const char *expected_region,
                           sigv4_secret_lookup lookup, void *ctx,
                           char *detail, size_t detail_len,
                           char *access_key_id_out, size_t akid_len);

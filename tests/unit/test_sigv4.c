@@ -259,7 +259,7 @@ static void test_suite_vector(void **state)
     all[nall].value = expected_authz;
     req.nheaders = nall + 1;
     char akid_out[64];
-    sigv4_status st = sigv4_verify(&req, parse_amz(amz_date), sv->ctx->service, keyring_lookup,
+    sigv4_status st = sigv4_verify(&req, parse_amz(amz_date), sv->ctx->service, NULL, keyring_lookup,
                                    &kr, detail, sizeof detail, akid_out, sizeof akid_out);
     if (st != SIGV4_OK)
         fail_msg("verify %s: %s (%s)", name, sigv4_status_name(st), detail);
@@ -332,7 +332,7 @@ static void test_botocore_vector(void **state)
     h[n].value = expected;
     req.nheaders = n + 1;
     keyring kr = {cred.access_key_id, cred.secret_access_key};
-    st = sigv4_verify(&req, parse_amz(amz_date), json_str(v, "service"), keyring_lookup, &kr,
+    st = sigv4_verify(&req, parse_amz(amz_date), json_str(v, "service"), NULL, keyring_lookup, &kr,
                       detail, sizeof detail, NULL, 0);
     if (st != SIGV4_OK)
         fail_msg("verify %s: %s (%s)", name, sigv4_status_name(st), detail);
@@ -381,7 +381,7 @@ static void fixture_init(fixture *f, const char *token)
 
 static sigv4_status fverify(fixture *f, time_t now)
 {
-    return sigv4_verify(&f->req, now, "lambda", keyring_lookup, &f->kr, f->detail,
+    return sigv4_verify(&f->req, now, "lambda", NULL, keyring_lookup, &f->kr, f->detail,
                         sizeof f->detail, NULL, 0);
 }
 
@@ -398,7 +398,7 @@ static void test_roundtrip_ok(void **state)
     fixture f;
     char akid[32];
     fixture_init(&f, NULL);
-    assert_int_equal(sigv4_verify(&f.req, f.t0, "lambda", keyring_lookup, &f.kr, f.detail,
+    assert_int_equal(sigv4_verify(&f.req, f.t0, "lambda", NULL, keyring_lookup, &f.kr, f.detail,
                                   sizeof f.detail, akid, sizeof akid),
                      SIGV4_OK);
     assert_string_equal(f.detail, "");
@@ -506,7 +506,7 @@ static void test_unknown_key(void **state)
     char akid[32];
     fixture_init(&f, NULL);
     f.kr.akid = "AKIDSOMEONEELSE";
-    assert_int_equal(sigv4_verify(&f.req, f.t0, "lambda", keyring_lookup, &f.kr, f.detail,
+    assert_int_equal(sigv4_verify(&f.req, f.t0, "lambda", NULL, keyring_lookup, &f.kr, f.detail,
                                   sizeof f.detail, akid, sizeof akid),
                      SIGV4_ERR_UNKNOWN_KEY);
     assert_string_equal(f.detail, MSG_UNKNOWN_KEY);
@@ -560,10 +560,24 @@ static void test_wrong_service(void **state)
     (void)state;
     fixture f;
     fixture_init(&f, NULL);
-    assert_int_equal(sigv4_verify(&f.req, f.t0, "s3", keyring_lookup, &f.kr, f.detail,
+    assert_int_equal(sigv4_verify(&f.req, f.t0, "s3", NULL, keyring_lookup, &f.kr, f.detail,
                                   sizeof f.detail, NULL, 0),
                      SIGV4_ERR_MALFORMED);
     assert_string_equal(f.detail, "Credential should be scoped to correct service: 's3'. ");
+}
+
+static void test_wrong_region(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_init(&f, NULL);
+    assert_int_equal(sigv4_verify(&f.req, f.t0, "lambda", "eu-west-1", keyring_lookup, &f.kr,
+                                  f.detail, sizeof f.detail, NULL, 0),
+                     SIGV4_ERR_MISMATCH);
+    assert_string_equal(f.detail, "Credential should be scoped to a valid region. ");
+    assert_int_equal(sigv4_verify(&f.req, f.t0, "lambda", "us-east-1", keyring_lookup, &f.kr,
+                                  f.detail, sizeof f.detail, NULL, 0),
+                     SIGV4_OK);
 }
 
 static void test_missing_authorization(void **state)
@@ -663,7 +677,7 @@ static void test_content_sha256(void **state)
                      SIGV4_OK);
     h[3] = (sigv4_header){"Authorization", auth};
     req.nheaders = 4;
-    assert_int_equal(sigv4_verify(&req, parse_amz(T0), "lambda", keyring_lookup, &kr, detail,
+    assert_int_equal(sigv4_verify(&req, parse_amz(T0), "lambda", NULL, keyring_lookup, &kr, detail,
                                   sizeof detail, NULL, 0),
                      SIGV4_ERR_MISMATCH);
     assert_string_equal(detail, "The provided 'x-amz-content-sha256' header does not match "
@@ -688,7 +702,7 @@ static void test_content_sha256_true(void **state)
                      SIGV4_OK);
     h[3] = (sigv4_header){"Authorization", auth};
     req.nheaders = 4;
-    assert_int_equal(sigv4_verify(&req, parse_amz(T0), "lambda", keyring_lookup, &kr, detail,
+    assert_int_equal(sigv4_verify(&req, parse_amz(T0), "lambda", NULL, keyring_lookup, &kr, detail,
                                   sizeof detail, NULL, 0),
                      SIGV4_OK);
 }
@@ -875,16 +889,16 @@ static void test_verify_bad_arguments(void **state)
     (void)state;
     fixture f;
     fixture_init(&f, NULL);
-    assert_int_equal(sigv4_verify(NULL, f.t0, "lambda", keyring_lookup, &f.kr, NULL, 0, NULL, 0),
+    assert_int_equal(sigv4_verify(NULL, f.t0, "lambda", NULL, keyring_lookup, &f.kr, NULL, 0, NULL, 0),
                      SIGV4_ERR_INTERNAL);
-    assert_int_equal(sigv4_verify(&f.req, f.t0, "lambda", NULL, &f.kr, NULL, 0, NULL, 0),
+    assert_int_equal(sigv4_verify(&f.req, f.t0, "lambda", NULL, NULL, &f.kr, NULL, 0, NULL, 0),
                      SIGV4_ERR_INTERNAL);
     /* No detail buffer is fine. */
-    assert_int_equal(sigv4_verify(&f.req, f.t0, "lambda", keyring_lookup, &f.kr, NULL, 0, NULL, 0),
+    assert_int_equal(sigv4_verify(&f.req, f.t0, "lambda", NULL, keyring_lookup, &f.kr, NULL, 0, NULL, 0),
                      SIGV4_OK);
     /* A small detail buffer truncates, still terminated. */
     char small[8];
-    assert_int_equal(sigv4_verify(&f.req, f.t0 + 3600, "lambda", keyring_lookup, &f.kr, small,
+    assert_int_equal(sigv4_verify(&f.req, f.t0 + 3600, "lambda", NULL, keyring_lookup, &f.kr, small,
                                   sizeof small, NULL, 0),
                      SIGV4_ERR_EXPIRED);
     assert_string_equal(small, "Signatu");
@@ -1131,6 +1145,7 @@ int main(void)
         cmocka_unit_test(test_skew_future_6min),
         cmocka_unit_test(test_skew_within_5min),
         cmocka_unit_test(test_wrong_service),
+        cmocka_unit_test(test_wrong_region),
         cmocka_unit_test(test_missing_authorization),
         cmocka_unit_test(test_missing_date),
         cmocka_unit_test(test_scope_date_mismatch),
