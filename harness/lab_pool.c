@@ -64,7 +64,8 @@ typedef struct invocation {
     char *client_context;
     bool delivered;
     bool done;
-    double delivered_at;    /* monotonic ms */
+    double assigned_at;     /* monotonic ms: when an environment took it */
+    double delivered_at;    /* monotonic ms: when the runtime took it */
     long long deadline_ms;  /* epoch ms given to the runtime */
     char *response;
     size_t response_len;
@@ -439,18 +440,38 @@ static void env_drain_log(lab_env *e)
 
 /* ---------- invocation outcome helpers ---------- */
 
-static void go_exit_reason(int status, char *out, size_t len)
+/*
+ * bubblewrap reports a sandboxed process killed by signal N as exit status
+ * 128+N. The crash signals are read back as signals; other statuses above 128
+ * stay exit statuses, since runtimes use them on purpose (Node exits 128 and
+ * 129). A runtime that calls exit(137) itself is reported as killed.
+ */
+static int bwrap_signal(int code)
 {
-    if (WIFEXITED(status)) {
-        if (WEXITSTATUS(status) == 0)
-            snprintf(out, len, "Runtime exited without providing a reason");
-        else
-            snprintf(out, len, "Runtime exited with error: exit status %d", WEXITSTATUS(status));
-    } else if (WIFSIGNALED(status)) {
-        int sig = WTERMSIG(status);
+    static const int crash[] = {SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGSEGV, SIGTERM};
+
+    for (size_t i = 0; i < sizeof(crash) / sizeof(crash[0]); i++)
+        if (code == 128 + crash[i])
+            return crash[i];
+    return 0;
+}
+
+/* Lambda words a runtime's end as Go's os/exec does. */
+static void go_exit_reason(int status, bool via_bwrap, char *out, size_t len)
+{
+    int sig = 0;
+
+    if (WIFSIGNALED(status))
+        sig = WTERMSIG(status);
+    else if (via_bwrap && WIFEXITED(status))
+        sig = bwrap_signal(WEXITSTATUS(status));
+    if (sig) {
         const char *name = sig == SIGKILL ? "killed" : sig == SIGSEGV ? "segmentation fault"
-                         : sig == SIGABRT ? "aborted" : strsignal(sig);
+                         : sig == SIGABRT ? "aborted" : sig == SIGTERM ? "terminated"
+                         : strsignal(sig);
         snprintf(out, len, "Runtime exited with error: signal: %s", name);
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+        snprintf(out, len, "Runtime exited with error: exit status %d", WEXITSTATUS(status));
     } else {
         snprintf(out, len, "Runtime exited without providing a reason");
     }
@@ -509,6 +530,7 @@ static int rt_next(void *arg, lab_runtime_event *ev)
     inv->delivered = true;
     inv->delivered_at = now_ms();
     inv->deadline_ms = epoch_ms() + (long long)e->fn->timeout_s * 1000;
+    pthread_cond_broadcast(&e->cv); /* the invoker now waits for the function's deadline */
     random_hex(hex, 12);
     snprintf(trace, sizeof(trace), "Root=1-%08llx-%s;Parent=%.16s;Sampled=0",
              (unsigned long long)(epoch_ms() / 1000), hex, e->hexid);
@@ -861,7 +883,7 @@ static void fail_dead_env(lab_env *e, invocation *inv)
         set_platform_error(inv, "Runtime.OutOfMemory", msg);
         return;
     }
-    go_exit_reason(e->wait_status, reason, sizeof(reason));
+    go_exit_reason(e->wait_status, e->pool->mode == LAB_SANDBOX_BWRAP, reason, sizeof(reason));
     snprintf(msg, sizeof(msg), "RequestId: %s Error: %s", inv->request_id, reason);
     set_platform_error(inv, "Runtime.ExitError", msg);
 }
@@ -882,7 +904,6 @@ static bool env_over_memory(lab_env *e, const char *field)
 /* Waits for inv on e; p->mu held. */
 static void await_invocation(lab_pool *p, lab_env *e, invocation *inv)
 {
-    double init_deadline = e->spawned_at + LAB_POOL_INIT_TIMEOUT_MS;
     double next_sample = now_ms() + MEM_SAMPLE_MS;
 
     for (;;) {
@@ -922,16 +943,23 @@ static void await_invocation(lab_pool *p, lab_env *e, invocation *inv)
             }
             wake = deadline < next_sample ? deadline : next_sample;
         } else if (e->state != ENV_DEAD) {
-            if (now >= init_deadline) {
+            /* A new environment has Lambda's 10 s for init; a warm one whose
+             * runtime has not yet come back to /next, the function's timeout. */
+            double deadline = e->state == ENV_READY
+                                  ? inv->assigned_at + (double)e->fn->timeout_s * 1000.0
+                                  : e->spawned_at + LAB_POOL_INIT_TIMEOUT_MS;
+            if (now >= deadline) {
                 char msg[160];
+                double waited = now - (e->state == ENV_READY ? inv->assigned_at : e->spawned_at);
                 snprintf(msg, sizeof(msg), "RequestId: %s Error: Task timed out after %.2f seconds",
-                         inv->request_id, LAB_POOL_INIT_TIMEOUT_MS / 1000.0);
+                         inv->request_id, waited / 1000.0);
+                inv->duration_ms = waited;
                 env_kill(e, "Sandbox.Timedout");
                 env_drain_log(e);
                 set_platform_error(inv, "Sandbox.Timedout", msg);
                 return;
             }
-            wake = init_deadline;
+            wake = deadline;
         } else {
             wake = now + TICK_MS; /* killed, waiting for the reaper */
         }
@@ -1058,6 +1086,7 @@ lab_pool_status lab_pool_invoke(lab_pool *p, const char *function, const char *p
     }
     e->refs++;
     e->inv = &inv;
+    inv.assigned_at = now_ms();
     if (e->frozen) {
         lab_sandbox_signal(e->pid, SIGCONT);
         e->frozen = false;
