@@ -39,6 +39,11 @@ class LineResult(unittest.TextTestResult):
         unittest.TestResult.addError(self, test, err)
         self._line(test, "ERROR")
 
+    def addSubTest(self, test, subtest, err):
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            self._line(subtest, "FAIL")
+
     def addSkip(self, test, reason):
         unittest.TestResult.addSkip(self, test, reason)
         self._line(test, "skip")
