@@ -147,8 +147,8 @@ static void test_stream_file_and_cap(void **state)
              tm.tm_mday);
     snprintf(path, sizeof(path), "%s/[$LATEST]abc", folder);
     assert_int_equal(stat(path, &st), 0);
-    assert_true(st.st_size <= LAB_LOG_STREAM_MAX + 4096);
-    assert_true(st.st_size >= LAB_LOG_STREAM_MAX - (1 << 20));
+    assert_true((size_t)st.st_size <= LAB_LOG_STREAM_MAX + 4096);
+    assert_true((size_t)st.st_size >= LAB_LOG_STREAM_MAX - (1 << 20));
     snprintf(cmd, sizeof(cmd), "grep -q 'log stream truncated' '%s'", path);
     assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

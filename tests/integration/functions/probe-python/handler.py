@@ -38,6 +38,7 @@ import signal
 import socket
 import sys
 import threading
+import tempfile
 import time
 import uuid
 
@@ -138,6 +139,14 @@ def _action(action, event, context):
             f.write(ENV_ID)
         time.sleep(float(event.get("sleep", 1.0)))
         return {"seen": sorted(n for n in os.listdir("/tmp") if n.startswith("iso-"))}
+    if action == "tempdir_isolation":
+        # Like tmp_isolation, in the TMPDIR the lab gives (the fallback's /tmp).
+        d = tempfile.gettempdir()
+        with open(os.path.join(d, f"iso-{event['token']}"), "w") as f:
+            f.write(ENV_ID)
+        time.sleep(float(event.get("sleep", 1.0)))
+        return {"tmpdir": d, "runtime_api": os.environ.get("AWS_LAMBDA_RUNTIME_API"),
+                "seen": sorted(n for n in os.listdir(d) if n.startswith("iso-"))}
     if action == "write_outside":
         return {"results": {p: _try_create(p) for p in event["paths"]}}
     if action == "connect":
