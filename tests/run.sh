@@ -32,6 +32,19 @@ for t in "$build"/tests/test_*; do
   echo "unit  $name: $p passed, $f failed"
 done
 
+# Fuzz targets: every committed corpus input replayed once (one test per target).
+for f in build/fuzz/fuzz_*; do
+  [ -x "$f" ] || continue
+  name=${f##*/fuzz_}
+  inputs=(tests/fuzz/corpus/"$name"/*)
+  if "$f" "${inputs[@]}" >"$log/fuzz_$name" 2>&1; then
+    passed=$((passed + 1)); echo "fuzz  $name: ${#inputs[@]} corpus inputs replayed, 1 passed, 0 failed"
+  else
+    failed=$((failed + 1)); failures+=("fuzz_$name"); tail -30 "$log/fuzz_$name"
+    echo "fuzz  $name: 0 passed, 1 failed"
+  fi
+done
+
 # Integration tests: tests/integration/run.py prints "N passed, N failed" last.
 py=""
 for cand in python3 /usr/bin/python3; do
