@@ -744,8 +744,10 @@ lab_api *lab_api_start(const char *host, int port, lab_pool *pool, const lab_con
             goto fail;
         }
     }
+    /* poll(), not select(): a lab with a few hundred environments has
+     * descriptors past FD_SETSIZE. */
     api->daemon = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC,
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC,
         0, NULL, NULL, handle, api,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)LAB_API_MAX_CONNECTIONS,

@@ -175,13 +175,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (strncmp(url, PREFIX, strlen(PREFIX)) != 0)
         return reply(c, 404, "{\"errorMessage\":\"Not found\",\"errorType\":\"NotFound\"}");
     path = url + strlen(PREFIX);
-    if (strcmp(method, "GET") == 0) {
-        if (strcmp(path, "invocation/next") != 0)
-            return reply(c, 404, "{\"errorMessage\":\"Not found\",\"errorType\":\"NotFound\"}");
-        return serve_next(api, c);
-    }
-    if (strcmp(method, "POST") != 0)
-        return reply(c, 405, "{\"errorMessage\":\"Method not allowed\",\"errorType\":\"MethodNotAllowed\"}");
+    /* Answer nothing on the first call: a response queued before libmicrohttpd
+     * has finished reading the request makes it close the connection, and a
+     * runtime would then reconnect (a new thread here) on every invocation. */
     if (!u) {
         u = calloc(1, sizeof(*u));
         if (!u)
@@ -189,6 +185,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *con_cls = u;
         return MHD_YES;
     }
+    if (strcmp(method, "GET") == 0) {
+        if (strcmp(path, "invocation/next") != 0)
+            return reply(c, 404, "{\"errorMessage\":\"Not found\",\"errorType\":\"NotFound\"}");
+        return serve_next(api, c);
+    }
+    if (strcmp(method, "POST") != 0)
+        return reply(c, 405, "{\"errorMessage\":\"Method not allowed\",\"errorType\":\"MethodNotAllowed\"}");
     if (*upload_size) {
         collect(u, upload_data, *upload_size);
         *upload_size = 0;
@@ -224,8 +227,10 @@ lab_runtime_api *lab_runtime_api_start(int listen_fd, const lab_runtime_api_ops 
     }
     api->ops = ops;
     api->env = env;
+    /* poll(), not select(): a lab with a few hundred environments has
+     * descriptors past FD_SETSIZE. */
     api->daemon = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC,
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC,
         0, NULL, NULL, handle, api,
         MHD_OPTION_LISTEN_SOCKET, listen_fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
