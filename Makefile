@@ -37,7 +37,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # The sample `provided` function is a user's program: never sanitized.
 HELLO_C := build/functions/hello-c/bootstrap
 
-.PHONY: all test asan lint bench demo deps clean
+.PHONY: all test asan lint bench demo deps clean fuzz
 all: $(BUILD)/coldsec-lab $(HELLO_C)
 
 $(BUILD)/obj/%.o: %.c
@@ -51,6 +51,19 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# libFuzzer targets, one per parser we own (tests/fuzz/fuzz_*.c), each linked
+# with the module it fuzzes; `make test` replays their corpora once,
+# `make fuzz` fuzzes each for FUZZ_SECONDS.
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Isrc -Iharness
+FUZZ_BINS := build/fuzz/fuzz_lab_config build/fuzz/fuzz_sigv4_verify
+FUZZ_SECONDS ?= 60
+
+build/fuzz/fuzz_lab_config: tests/fuzz/fuzz_lab_config.c harness/lab_config.c
+build/fuzz/fuzz_sigv4_verify: tests/fuzz/fuzz_sigv4_verify.c src/sigv4.c
+build/fuzz/%:
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)
+
 $(HELLO_C): harness/functions/hello-c/bootstrap.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $< $(shell pkg-config --cflags --libs libcurl)
@@ -59,7 +72,7 @@ deps:
 	@scripts/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BINS)
 	@tests/run.sh $(BUILD)
 
 # The AWS SigV4 test suite for test_sigv4 (tests/run.sh points SIGV4_SUITE_DIR at it).
@@ -78,13 +91,32 @@ lint:
 	@scripts/deps.sh lint
 	@scripts/lint.sh
 
+# Benchmark tools (bench/run.sh, BENCHMARKS.md): the load generator signs
+# with our sigv4 module; the baselines need only libmicrohttpd / libc.
+BENCH_BINS := $(BUILD)/bench/lab_load $(BUILD)/bench/bare_http $(BUILD)/bench/rt_start
+
+$(BUILD)/bench/lab_load: bench/lab_load.c $(BUILD)/obj/src/sigv4.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@bench/run.sh
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@bench/run.sh $(BUILD)
+
+-include $(wildcard $(BUILD)/bench/*.d)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
+
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; mkdir -p build/fuzz/found-$$n; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/$$n.dict \
+	    -artifact_prefix=build/fuzz/found-$$n/ build/fuzz/found-$$n tests/fuzz/corpus/$$n || exit 1; done
 
 clean:
 	rm -rf build
