@@ -1,0 +1,126 @@
+"""bench/summarise.py — turns bench/run.sh's results.jsonl into the markdown
+table of `make bench` (the one BENCHMARKS.md records).
+
+Every cell shows each round's value separated by " · ", so the spread
+between rounds is visible; the "gap" column compares the median of the
+rounds with the aim of issue 2.
+
+    /usr/bin/python3 bench/summarise.py build/bench/results.jsonl
+"""
+import json
+import statistics
+import sys
+
+
+def load(path):
+    rows = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                r = json.loads(line)
+                rows.setdefault(r["label"], []).append(r)
+    for v in rows.values():
+        v.sort(key=lambda r: r.get("round", 0))
+    return rows
+
+
+def vals(rows, label, key):
+    return [r[key] for r in rows.get(label, [])]
+
+
+def diff(rows, a, b, key):
+    """Per round: rows[a][key] - rows[b][key] (same round)."""
+    by_round = {r["round"]: r[key] for r in rows.get(b, [])}
+    return [r[key] - by_round[r["round"]] for r in rows.get(a, []) if r["round"] in by_round]
+
+
+def cell(values, fmt="{:.0f}"):
+    return " · ".join(fmt.format(v) for v in values) if values else "n/a"
+
+
+def med(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def gap(value, aim, higher_is_better=False, unit=""):
+    if value != value:  # NaN
+        return "n/a"
+    ok = value >= aim if higher_is_better else value <= aim
+    if ok:
+        return "met"
+    if higher_is_better:
+        return f"missed: {value:,.0f}{unit} is {aim / value:.1f}x short" if value > 0 else "missed"
+    return f"missed by {value - aim:,.1f}{unit} ({value / aim:.1f}x)"
+
+
+def main(path):
+    rows = load(path)
+    out = []
+    add = out.append
+    add("| # | what (round 1 · round 2 · ...) | value | aim | gap (median of rounds) |")
+    add("| --- | --- | --- | --- | --- |")
+
+    # a. warm-invoke overhead at concurrency 1
+    ov50 = diff(rows, "hello-c-c1", "bare-c1", "p50_us")
+    ov99 = diff(rows, "hello-c-c1", "bare-c1", "p99_us")
+    add(f"| a1 | bare HTTP round trip, c=1 (bare_http, same client), p50 / p99 µs | "
+        f"{cell(vals(rows, 'bare-c1', 'p50_us'))} / {cell(vals(rows, 'bare-c1', 'p99_us'))} | | |")
+    add(f"| a2 | lab warm invoke hello-c, c=1, p50 / p99 µs | "
+        f"{cell(vals(rows, 'hello-c-c1', 'p50_us'))} / {cell(vals(rows, 'hello-c-c1', 'p99_us'))} | | |")
+    add(f"| a3 | **lab overhead p50** = a2 − a1, µs | {cell(ov50)} | ≤ 300 | {gap(med(ov50), 300, unit=' µs')} |")
+    add(f"| a4 | **lab overhead p99** = a2 − a1, µs | {cell(ov99)} | ≤ 1000 | {gap(med(ov99), 1000, unit=' µs')} |")
+    add(f"| a5 | client's SigV4 signing per request (in a1, a2; not in the latency clock), µs | "
+        f"{cell(vals(rows, 'hello-c-c1', 'sign_us_mean'), '{:.1f}')} | | |")
+    add(f"| a6 | CPU per warm invoke at c=1: lab process / environment (runtime) / client, µs | "
+        f"{cell(vals(rows, 'hello-c-c1', 'server_cpu_us_per_req'))} / "
+        f"{cell(vals(rows, 'hello-c-c1', 'children_cpu_us_per_req'))} / "
+        f"{cell(vals(rows, 'hello-c-c1', 'client_cpu_us_per_req'))} | | |")
+
+    # b. cold start
+    for fn, rt in (("hello-c", "rt-c"), ("hello-python", "rt-python")):
+        # rt rows carry start_ms_p50, cold rows init_ms_p50
+        by_round = {r["round"]: r["start_ms_p50"] for r in rows.get(rt, [])}
+        added = [r["init_ms_p50"] - by_round[r["round"]] for r in rows.get(f"{fn}-cold", [])
+                 if r["round"] in by_round]
+        add(f"| b | {fn}: runtime's own start outside the lab (exec → first /next), median ms | "
+            f"{cell(vals(rows, rt, 'start_ms_p50'), '{:.1f}')} | | |")
+        add(f"| b | {fn}: the same inside bwrap with the lab's binds (host network), median ms | "
+            f"{cell(vals(rows, rt + '-bwrap', 'start_ms_p50'), '{:.1f}')} | | |")
+        add(f"| b | {fn}: lab Init Duration (REPORT), median ms [min–max] | "
+            + " · ".join(f"{r['init_ms_p50']:.1f} [{r['init_ms_min']:.0f}–{r['init_ms_max']:.0f}]"
+                         for r in rows.get(f"{fn}-cold", [])) + " | | |")
+        add(f"| b | {fn}: cold invoke seen by the client, median ms | "
+            f"{cell(vals(rows, f'{fn}-cold', 'cold_invoke_ms_p50'), '{:.1f}')} | | |")
+        add(f"| b | **{fn}: spawn cost added by the lab** = Init Duration − own start, ms | "
+            f"{cell(added, '{:.1f}')} | ≤ 5 | {gap(med(added), 5, unit=' ms')} |")
+
+    # c. throughput
+    for fn, aim in (("hello-c", 10000), ("hello-python", 2000), ("bare", None)):
+        for c in (1, 8, 64):
+            lab = f"{fn}-c{c}"
+            if lab not in rows:
+                continue
+            ips = vals(rows, lab, "invokes_per_s")
+            errs = vals(rows, lab, "errors")
+            what = "bare_http (no lab)" if fn == "bare" else fn
+            add(f"| c | {what}, c={c}: invokes/s (p50 / p99 ms; errors) | {cell(ips)} "
+                f"({cell([v / 1000 for v in vals(rows, lab, 'p50_us')], '{:.2f}')} / "
+                f"{cell([v / 1000 for v in vals(rows, lab, 'p99_us')], '{:.2f}')}; {cell(errs)}) | "
+                + (f"≥ {aim:,} | {gap(med(ips), aim, True, '/s')} |" if aim else " | |"))
+    if "bare-epoll-c64" in rows:
+        add(f"| c | bare_http in epoll mode, c=64: invokes/s | "
+            f"{cell(vals(rows, 'bare-epoll-c64', 'invokes_per_s'))} | | |")
+    for fn in ("hello-c", "hello-python"):
+        add(f"| c | {fn}: CPU per invoke, lab / environments, µs at c=1 · 8 · 64 (round 1) | "
+            + " · ".join(f"{r['server_cpu_us_per_req']:.0f}/{r['children_cpu_us_per_req']:.0f}"
+                         for c in (1, 8, 64) for r in rows.get(f"{fn}-c{c}", [])[:1])
+            + " | | |")
+    busy = [r["machine_busy_pct"] for k, v in rows.items() for r in v if "machine_busy_pct" in r]
+    if busy:
+        add(f"| | machine CPU busy during warm runs, % (min–max) | {min(busy):.0f}–{max(busy):.0f} | | |")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "build/bench/results.jsonl")
