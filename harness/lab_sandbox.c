@@ -253,6 +253,8 @@ static void build_bwrap_argv(argv_builder *b, const lab_sandbox_spec *spec)
     arg(b, "/proc");
     arg(b, "--dev");
     arg(b, "/dev");
+    arg(b, "--size");
+    arg(b, LAB_SANDBOX_TMP_BYTES);
     arg(b, "--tmpfs");
     arg(b, "/tmp");
     arg(b, "--ro-bind");

@@ -30,6 +30,8 @@ typedef enum {
 } lab_sandbox_mode;
 
 #define LAB_SANDBOX_RUNTIME_PORT 9001
+/* /tmp's size: Lambda's default ephemeral storage, 512 MB. */
+#define LAB_SANDBOX_TMP_BYTES "536870912"
 #define LAB_SANDBOX_MAX_ARGS 96
 
 typedef struct lab_sandbox_spec {

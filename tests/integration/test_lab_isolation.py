@@ -139,6 +139,10 @@ class LabIsolationTest(unittest.TestCase):
             os.unlink(f"/tmp/{name}")
         self.assertIsNone(p["data"], "the host's /tmp is visible in the environment")
 
+    def test_tmp_is_lambdas_512_mb(self):
+        p = self.call("iso-fs", {"action": "statvfs", "path": "/tmp"})
+        self.assertEqual(p["bytes"], 512 * 1024 * 1024)
+
     def test_tmp_survives_within_an_environment(self):
         tok = lf.unique("keep")
         w = self.call("iso-tmp-seq", {"action": "tmp_write", "name": "kept", "data": tok})

@@ -147,6 +147,9 @@ def _action(action, event, context):
         time.sleep(float(event.get("sleep", 1.0)))
         return {"tmpdir": d, "runtime_api": os.environ.get("AWS_LAMBDA_RUNTIME_API"),
                 "seen": sorted(n for n in os.listdir(d) if n.startswith("iso-"))}
+    if action == "statvfs":
+        st = os.statvfs(event["path"])
+        return {"bytes": st.f_blocks * st.f_frsize}
     if action == "write_outside":
         return {"results": {p: _try_create(p) for p in event["paths"]}}
     if action == "connect":
