@@ -37,7 +37,6 @@
 #define MAX_DEPTH 16          /* the schema needs 4 levels; deeper is not a lab config */
 #define MAX_ANCHORS 256       /* libyaml looks anchors up linearly */
 #define MAX_CREDENTIALS 64
-#define MAX_ENV_BYTES 4096    /* Lambda: names plus values of one function */
 #define MAX_NAME_LEN 64       /* Lambda function names */
 #define MAX_HANDLER_LEN 128   /* Lambda: Handler */
 #define MAX_DESCRIPTION_LEN 256 /* Lambda: Description, in characters */
@@ -456,7 +455,7 @@ static bool handler_ok(const char *s, lab_runtime_kind kind)
 }
 
 /* Lambda refuses these: it sets them itself (and the lab does too). */
-static bool env_reserved(const char *name)
+bool lab_config_env_reserved(const char *name)
 {
     static const char *const reserved[] = {
         "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION",
@@ -475,7 +474,7 @@ static bool env_reserved(const char *name)
 }
 
 /* Lambda's rule: [a-zA-Z]([a-zA-Z0-9_])+ — at least two characters. */
-static bool env_name_ok(const char *s)
+bool lab_config_env_name_ok(const char *s)
 {
     if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
         return false;
@@ -657,10 +656,10 @@ static int parse_environment(const cfg_ctx *c, const yaml_node_t *key, const yam
                            q.text);
         if (get_string(c, k, "environment variable name", &kv->key) != 0)
             return -1;
-        if (!env_name_ok(kv->key))
+        if (!lab_config_env_name_ok(kv->key))
             return fail_at(c, k, "environment variable name must match [a-zA-Z][a-zA-Z0-9_]+, got %s",
                            q.text);
-        if (env_reserved(kv->key))
+        if (lab_config_env_reserved(kv->key))
             return fail_at(c, k, "environment variable %s is reserved: Lambda (and the lab) sets it",
                            q.text);
         for (size_t j = 0; j < i; j++) {
@@ -676,9 +675,9 @@ static int parse_environment(const cfg_ctx *c, const yaml_node_t *key, const yam
             return -1;
         total += strlen(kv->key) + strlen(kv->value);
     }
-    if (total > MAX_ENV_BYTES)
+    if (total > LAB_CONFIG_MAX_ENV_BYTES)
         return fail_at(c, key, "environment of function \"%s\" is %zu bytes (names plus values); "
-                       "Lambda allows at most %d", fn->name, total, MAX_ENV_BYTES);
+                       "Lambda allows at most %d", fn->name, total, LAB_CONFIG_MAX_ENV_BYTES);
     return 0;
 }
 

@@ -19,6 +19,8 @@
 #define LAB_CONFIG_MAX_BYTES (1024 * 1024)
 #define LAB_CONFIG_MAX_FUNCTIONS 256
 #define LAB_CONFIG_MAX_ENV 256
+/* Lambda's limit on one function's variables: names plus values. */
+#define LAB_CONFIG_MAX_ENV_BYTES 4096
 
 typedef enum {
     LAB_RUNTIME_PYTHON = 0, /* python3.x */
@@ -86,6 +88,14 @@ int lab_config_load(const char *path, lab_config **out, char *err, size_t errlen
 int lab_config_parse(const char *data, size_t len, const char *name,
                      const char *base_dir, bool check_code_dirs,
                      lab_config **out, char *err, size_t errlen);
+
+/*
+ * Lambda's rules for environment variables, shared with the lab's
+ * UpdateFunctionConfiguration: names match [a-zA-Z]([a-zA-Z0-9_])+, and the
+ * names Lambda sets itself are reserved.
+ */
+bool lab_config_env_name_ok(const char *name);
+bool lab_config_env_reserved(const char *name);
 
 /* Finds a function by exact name; NULL when absent. */
 const lab_function_config *lab_config_find(const lab_config *cfg, const char *name);

@@ -1305,24 +1305,6 @@ cJSON *lab_pool_list_functions(lab_pool *p)
     return o;
 }
 
-static const char *const reserved_keys[] = {
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", NULL,
-};
-
-static bool valid_env_name(const char *k)
-{
-    if (!((k[0] >= 'a' && k[0] <= 'z') || (k[0] >= 'A' && k[0] <= 'Z')) || !k[1])
-        return false;
-    for (const char *c = k + 1; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
-            return false;
-    return true;
-}
-
 /* Checks and copies Environment.Variables; NULL + msg on refusal. */
 static lab_kv *parse_env_update(const cJSON *vars, size_t *count, char *msg, size_t msglen)
 {
@@ -1339,24 +1321,23 @@ static lab_kv *parse_env_update(const cJSON *vars, size_t *count, char *msg, siz
             snprintf(msg, msglen, "Environment variable %s must be a string", it->string);
             return NULL;
         }
-        if (!valid_env_name(it->string)) {
+        if (!lab_config_env_name_ok(it->string)) {
             snprintf(msg, msglen,
                      "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: "
                      "Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]");
             return NULL;
         }
-        for (const char *const *r = reserved_keys; *r; r++)
-            if (strcmp(*r, it->string) == 0) {
-                snprintf(msg, msglen,
-                         "Lambda was unable to configure your environment variables because the environment "
-                         "variables you have provided contains reserved keys that are currently not supported "
-                         "for modification. Reserved keys used in this request: %s", it->string);
-                return NULL;
-            }
+        if (lab_config_env_reserved(it->string)) {
+            snprintf(msg, msglen,
+                     "Lambda was unable to configure your environment variables because the environment "
+                     "variables you have provided contains reserved keys that are currently not supported "
+                     "for modification. Reserved keys used in this request: %s", it->string);
+            return NULL;
+        }
         total += strlen(it->string) + strlen(it->valuestring);
         n++;
     }
-    if (total > 4096 || n > LAB_CONFIG_MAX_ENV) {
+    if (total > LAB_CONFIG_MAX_ENV_BYTES || n > LAB_CONFIG_MAX_ENV) {
         snprintf(msg, msglen,
                  "Lambda was unable to configure your environment variables because the environment "
                  "variables you have provided exceeded the 4KB limit. String measured: %zu", total);

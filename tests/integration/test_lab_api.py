@@ -46,6 +46,7 @@ class LabApiTest(unittest.TestCase):
             fn("api-conc"),
             fn("api-rc1", reserved_concurrency=1, timeout_s=10),
             fn("api-logs"),
+            fn("api-badenv", environment={"KEEP": "me"}),
         ], update_delay_ms=1000).start()
         cls.c = cls.lab.client()
 
@@ -271,6 +272,23 @@ class LabApiTest(unittest.TestCase):
         self.assertEqual(ctx["memory_limit_in_mb"], "256")
         self.assertGreater(ctx["remaining_ms"], 3000, "the new Timeout (5 s) is not applied")
         self.assertLessEqual(ctx["remaining_ms"], 5000)
+
+    def test_update_refuses_bad_environments_and_changes_nothing(self):
+        before = self.c.get_function_configuration(FunctionName="api-badenv")
+        bad = [
+            ({"AWS_REGION": "eu-west-1"}, "Reserved keys used in this request: AWS_REGION"),
+            ({"1ABC": "x"}, "[a-zA-Z]([a-zA-Z0-9_])+"),
+            ({"BIG": "x" * 4094}, "exceeded the 4KB limit"),
+        ]
+        for variables, message in bad:
+            with self.subTest(variables=list(variables)):
+                with self.assertRaises(self.c.exceptions.InvalidParameterValueException) as cm:
+                    self.c.update_function_configuration(
+                        FunctionName="api-badenv", Environment={"Variables": variables})
+                self.assertIn(message, str(cm.exception))
+        after = self.c.get_function_configuration(FunctionName="api-badenv")
+        self.assertEqual(after["RevisionId"], before["RevisionId"])
+        self.assertEqual(after["Environment"], before["Environment"])
 
     def test_update_lets_the_current_invocation_finish(self):
         lab = self.lab
