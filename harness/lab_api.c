@@ -11,13 +11,13 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "lab_id.h"
 #include "sigv4.h"
 
 #define MAX_QUERY 2048
@@ -48,16 +48,6 @@ typedef struct header_set {
 
 /* ---------- answers ---------- */
 
-static void new_request_id(char out[40])
-{
-    unsigned char b[16];
-    if (RAND_bytes(b, sizeof(b)) != 1)
-        abort();
-    snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-4%x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6] & 15, b[7], (b[8] & 0x3f) | 0x80, b[9],
-             b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
 static enum MHD_Result send_body(struct MHD_Connection *c, unsigned int status, char *body,
                                  size_t len, const char *error_code, const char *request_id)
 {
@@ -70,7 +60,7 @@ static enum MHD_Result send_body(struct MHD_Connection *c, unsigned int status, 
         return MHD_NO;
     }
     if (!request_id) {
-        new_request_id(rid);
+        lab_id_uuid(rid);
         request_id = rid;
     }
     MHD_add_response_header(r, "Content-Type", "application/json");

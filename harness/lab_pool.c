@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lab_id.h"
 #include "lab_log.h"
 #include "lab_runtime_api.h"
 
@@ -181,34 +182,6 @@ static long long epoch_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void random_hex(char *out, size_t nbytes)
-{
-    unsigned char b[32];
-    static const char hex[] = "0123456789abcdef";
-
-    if (nbytes > sizeof(b))
-        nbytes = sizeof(b);
-    if (RAND_bytes(b, (int)nbytes) != 1)
-        abort(); /* no randomness: canaries and ids would be guessable */
-    for (size_t i = 0; i < nbytes; i++) {
-        out[2 * i] = hex[b[i] >> 4];
-        out[2 * i + 1] = hex[b[i] & 15];
-    }
-    out[2 * nbytes] = '\0';
-}
-
-static void new_uuid(char out[40])
-{
-    unsigned char b[16];
-    if (RAND_bytes(b, sizeof(b)) != 1)
-        abort();
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-             b[12], b[13], b[14], b[15]);
 }
 
 static void iso_now(char *out, size_t len)
@@ -386,7 +359,7 @@ static lab_env *env_new(lab_fn *fn, lab_pool *p)
     e->spawned_at = now_ms();
     e->last_used = e->spawned_at;
     pthread_cond_init(&e->cv, NULL);
-    random_hex(e->hexid, 16);
+    lab_id_hex(e->hexid, 16);
     gmtime_r(&t, &tm);
     snprintf(e->stream_name, sizeof(e->stream_name), "[$LATEST]%s", e->hexid);
     e->next = fn->envs;
@@ -531,7 +504,7 @@ static int rt_next(void *arg, lab_runtime_event *ev)
     inv->delivered_at = now_ms();
     inv->deadline_ms = epoch_ms() + (long long)e->fn->timeout_s * 1000;
     pthread_cond_broadcast(&e->cv); /* the invoker now waits for the function's deadline */
-    random_hex(hex, 12);
+    lab_id_hex(hex, 12);
     snprintf(trace, sizeof(trace), "Root=1-%08llx-%s;Parent=%.16s;Sampled=0",
              (unsigned long long)(epoch_ms() / 1000), hex, e->hexid);
     ev->request_id = strdup(inv->request_id);
@@ -1047,7 +1020,7 @@ lab_pool_status lab_pool_invoke(lab_pool *p, const char *function, const char *p
 
     memset(out, 0, sizeof(*out));
     memset(&inv, 0, sizeof(inv));
-    new_uuid(inv.request_id);
+    lab_id_uuid(inv.request_id);
     inv.payload = (char *)payload;
     inv.payload_len = len;
     inv.client_context = (char *)client_context;
@@ -1199,7 +1172,7 @@ out:
 
 static void stamp_update(lab_fn *fn)
 {
-    new_uuid(fn->revision_id);
+    lab_id_uuid(fn->revision_id);
     iso_now(fn->last_modified, sizeof(fn->last_modified));
 }
 
