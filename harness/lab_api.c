@@ -67,6 +67,8 @@ static enum MHD_Result send_body(struct MHD_Connection *c, unsigned int status, 
     MHD_add_response_header(r, "x-amzn-RequestId", request_id);
     if (error_code)
         MHD_add_response_header(r, "x-amzn-ErrorType", error_code);
+    if (status == 429)
+        MHD_add_response_header(r, "Retry-After", "1");
     ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -135,32 +137,11 @@ static enum MHD_Result send_status(struct MHD_Connection *c, lab_pool *pool,
     case LAB_POOL_NOT_FOUND:
         return send_not_found(c, pool, name, NULL);
     case LAB_POOL_THROTTLED_RESERVED:
-    case LAB_POOL_THROTTLED_ACCOUNT: {
-        struct MHD_Response *r;
-        cJSON *o = cJSON_CreateObject();
-        char *s;
-        enum MHD_Result ret;
-        cJSON_AddStringToObject(o, "Reason", st == LAB_POOL_THROTTLED_RESERVED
-                                                 ? "ReservedFunctionConcurrentInvocationLimitExceeded"
-                                                 : "ConcurrentInvocationLimitExceeded");
-        cJSON_AddStringToObject(o, "Type", "User");
-        cJSON_AddStringToObject(o, "message", "Rate Exceeded.");
-        s = cJSON_PrintUnformatted(o);
-        cJSON_Delete(o);
-        if (!s)
-            return MHD_NO;
-        r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-        if (!r) {
-            free(s);
-            return MHD_NO;
-        }
-        MHD_add_response_header(r, "Content-Type", "application/json");
-        MHD_add_response_header(r, "x-amzn-ErrorType", "TooManyRequestsException");
-        MHD_add_response_header(r, "Retry-After", "1");
-        ret = MHD_queue_response(c, 429, r);
-        MHD_destroy_response(r);
-        return ret;
-    }
+        return send_error(c, 429, "TooManyRequestsException", "Rate Exceeded.",
+                          "ReservedFunctionConcurrentInvocationLimitExceeded");
+    case LAB_POOL_THROTTLED_ACCOUNT:
+        return send_error(c, 429, "TooManyRequestsException", "Rate Exceeded.",
+                          "ConcurrentInvocationLimitExceeded");
     case LAB_POOL_CONFLICT:
         return send_error(c, 409, "ResourceConflictException", msg, NULL);
     case LAB_POOL_PRECONDITION:
