@@ -72,6 +72,7 @@ typedef struct invocation {
     size_t response_len;
     bool function_error;
     char *platform_error;   /* errorType of a lab-made error, e.g. Sandbox.Timedout */
+    char *platform_message; /* its errorMessage, for the log */
     double duration_ms;
 } invocation;
 
@@ -343,8 +344,6 @@ static void env_kill(lab_env *e, const char *death_type)
 static lab_env *env_new(lab_fn *fn, lab_pool *p)
 {
     lab_env *e = calloc(1, sizeof(*e));
-    struct tm tm;
-    time_t t = time(NULL);
 
     if (!e)
         return NULL;
@@ -360,7 +359,6 @@ static lab_env *env_new(lab_fn *fn, lab_pool *p)
     e->last_used = e->spawned_at;
     pthread_cond_init(&e->cv, NULL);
     lab_id_hex(e->hexid, 16);
-    gmtime_r(&t, &tm);
     snprintf(e->stream_name, sizeof(e->stream_name), "[$LATEST]%s", e->hexid);
     e->next = fn->envs;
     fn->envs = e;
@@ -465,6 +463,8 @@ static void set_platform_error(invocation *inv, const char *type, const char *me
     inv->function_error = true;
     free(inv->platform_error);
     inv->platform_error = strdup(type);
+    free(inv->platform_message);
+    inv->platform_message = strdup(message);
     inv->done = true;
 }
 
@@ -644,7 +644,7 @@ static void random_alnum(char *out, size_t n, const char *alphabet)
  * valid nowhere: they stand where the execution role's keys stand on AWS, so
  * scenarios can see them leak.
  */
-static int plan_build(lab_pool *p, lab_env *e, int port, spawn_plan *sp)
+static int plan_build(lab_pool *p, lab_env *e, int port, const char *rt_host, spawn_plan *sp)
 {
     lab_fn *fn = e->fn;
     bool sandboxed = p->mode == LAB_SANDBOX_BWRAP;
@@ -652,14 +652,9 @@ static int plan_build(lab_pool *p, lab_env *e, int port, spawn_plan *sp)
     struct tm tm;
     time_t t = time(NULL);
     const char *task_root = sandboxed ? "/var/task" : fn->code_dir;
-    char rt_dir[PATH_MAX];
+    const char *rt_dir = sandboxed ? "/var/runtime" : rt_host;
 
     memset(sp, 0, sizeof(*sp));
-    if (sandboxed)
-        snprintf(rt_dir, sizeof(rt_dir), "/var/runtime");
-    else
-        snprintf(rt_dir, sizeof(rt_dir), "%s/%s", p->runtimes_dir,
-                 fn->kind == LAB_RUNTIME_PYTHON ? "python" : "node");
 
     for (size_t i = 0; i < fn->env_count; i++)
         plan_env(sp, fn->env[i].key, fn->env[i].value);
@@ -755,14 +750,14 @@ static void spawn_env(lab_pool *p, lab_env *e)
     }
     pthread_mutex_lock(&p->mu);
     e->log = lab_log_open(p->log_dir, fn->name, e->stream_name, err, sizeof(err));
-    if (!e->log || plan_build(p, e, port, sp) != 0) {
+    snprintf(rt_host, sizeof(rt_host), "%s/%s", p->runtimes_dir,
+             fn->kind == LAB_RUNTIME_PYTHON ? "python" : "node");
+    if (!e->log || plan_build(p, e, port, rt_host, sp) != 0) {
         pthread_mutex_unlock(&p->mu);
         if (!err[0])
             snprintf(err, sizeof(err), "environment too large");
         goto fail;
     }
-    snprintf(rt_host, sizeof(rt_host), "%s/%s", p->runtimes_dir,
-             fn->kind == LAB_RUNTIME_PYTHON ? "python" : "node");
     spec.mode = p->mode;
     spec.argv = (const char *const *)sp->argv;
     spec.envp = (const char *const *)sp->envp;
@@ -970,15 +965,10 @@ static void finish_invocation(lab_env *e, invocation *inv, lab_invoke_result *ou
         snprintf(after, sizeof(after), "%s %s Task timed out after %.2f seconds", stamp,
                  inv->request_id, inv->duration_ms / 1000.0);
         after_line = after;
-    } else if (inv->platform_error && inv->response) {
-        cJSON *o = cJSON_Parse(inv->response);
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "errorMessage");
-        if (cJSON_IsString(m)) {
-            char line[512];
-            snprintf(line, sizeof(line), "%s\n%s", m->valuestring, inv->platform_error);
-            lab_log_line(e->log, line);
-        }
-        cJSON_Delete(o);
+    } else if (inv->platform_error && inv->platform_message) {
+        char line[512];
+        snprintf(line, sizeof(line), "%s\n%s", inv->platform_message, inv->platform_error);
+        lab_log_line(e->log, line);
     }
     if (!inv->delivered && e->log)
         lab_log_start(e->log, inv->request_id);
@@ -1074,6 +1064,7 @@ out:
     pthread_mutex_unlock(&p->mu);
     free(inv.response);
     free(inv.platform_error);
+    free(inv.platform_message);
     return st;
 }
 
