@@ -965,7 +965,8 @@ static void finish_invocation(lab_env *e, invocation *inv, lab_invoke_result *ou
         snprintf(after, sizeof(after), "%s %s Task timed out after %.2f seconds", stamp,
                  inv->request_id, inv->duration_ms / 1000.0);
         after_line = after;
-    } else if (inv->platform_error && inv->platform_message) {
+    } else if (inv->platform_error && inv->platform_message && e->log) {
+        /* no log when the environment failed before its log was opened */
         char line[512];
         snprintf(line, sizeof(line), "%s\n%s", inv->platform_message, inv->platform_error);
         lab_log_line(e->log, line);

@@ -2,7 +2,10 @@
 plain processes with a private TMPDIR and a per-environment loopback port").
 --sandbox none forces the fallback even where bubblewrap works.
 """
+import glob
 import os
+import shutil
+import tempfile
 import unittest
 
 import labfixture as lf
@@ -52,6 +55,28 @@ class LabFallbackTest(unittest.TestCase):
         self.lab.stop()
         self.assertEqual([d for d in dirs if os.path.exists(d)], [],
                          "the fallback's private TMPDIRs outlive the lab")
+
+
+class LabSpawnFailureTest(unittest.TestCase):
+    """An environment that cannot even be prepared fails its invocation with
+    Runtime.ExitError; the lab stays up. Forced in the fallback by removing
+    the lab's state folder, where the private TMPDIRs are made."""
+
+    def test_spawn_failure_is_a_function_error_not_a_crash(self):
+        tmp = tempfile.mkdtemp(prefix="coldsec-spawnfail-")
+        lab = Lab([fn("sf-probe")], sandbox="none", lab_env={"TMPDIR": tmp}).start()
+        try:
+            states = glob.glob(os.path.join(tmp, "coldsec-lab-*"))
+            self.assertEqual(len(states), 1, states)
+            shutil.rmtree(states[0])
+            r = lab.invoke("sf-probe", {"action": "info"}, tail=False)
+            self.assertEqual(r.function_error, "Unhandled", repr(r))
+            self.assertEqual(r.payload["errorType"], "Runtime.ExitError")
+            self.assertIn("private TMPDIR", r.payload["errorMessage"])
+            self.assertTrue(lab.alive(), "the lab died on a failed spawn")
+        finally:
+            lab.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
