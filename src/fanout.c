@@ -1,0 +1,271 @@
+/*
+ * fanout — the invocation engine (see fanout.h).
+ *
+ * One loop: start calls while under the in-flight limit, re-attempt calls
+ * whose backoff has elapsed, let libcurl move bytes, collect finished
+ * transfers. A call waiting for its retry still holds its slot, so the
+ * limit bounds everything alive, not only what is on the wire.
+ */
+#include "fanout.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct slot {
+    lambda_call *call;
+    size_t index;
+    double due_ms;   /* > 0: waiting to be re-attempted at this time */
+} slot;
+
+typedef struct run {
+    lambda_client *c;
+    const fanout_options *o;
+    fanout_item *items;
+    size_t n, next;
+    CURLM *multi;
+    slot *slots;
+    int nslots, alive;
+    double limit;    /* AIMD in-flight limit, 1..max_in_flight */
+    double t0;
+    fanout_stats *st;
+} run;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+void fanout_item_clear(fanout_item *it)
+{
+    lambda_response_clear(&it->resp);
+    free(it->log);
+    it->log = NULL;
+    it->log_len = 0;
+}
+
+static void finish(run *r, slot *s, fanout_state state)
+{
+    fanout_item *it = &r->items[s->index];
+
+    it->state = state;
+    it->end_ms = now_ms() - r->t0;
+    if (state == FANOUT_OK) {
+        lambda_call_take_response(s->call, &it->resp);
+        if (it->resp.log_result) {
+            char *log = NULL;
+            size_t len = 0;
+            if (logtail_decode(it->resp.log_result, strlen(it->resp.log_result), &log, &len) == 0) {
+                it->log = log;
+                it->log_len = len;
+                logtail_parse(log, len, &it->report);
+            }
+        }
+        it->cold = it->report.present && it->report.has_init;
+        r->st->ok++;
+        if (it->resp.function_error)
+            r->st->function_errors++;
+        if (!it->report.present)
+            r->st->unknown_temperature++;
+        else if (it->cold)
+            r->st->cold++;
+        else
+            r->st->warm++;
+    } else {
+        it->err = *lambda_call_error(s->call);
+        if (state == FANOUT_CANCELLED)
+            r->st->cancelled++;
+        else
+            r->st->failed++;
+    }
+    lambda_call_free(s->call);
+    s->call = NULL;
+    r->alive--;
+    if (r->o->on_done)
+        r->o->on_done(r->o->ctx, s->index, it);
+}
+
+static int attempt(run *r, slot *s, char *err, size_t errlen)
+{
+    CURL *e = lambda_call_attempt(s->call, err, errlen);
+    s->due_ms = 0;
+    if (!e)
+        return -1;
+    if (curl_multi_add_handle(r->multi, e) != CURLM_OK) {
+        snprintf(err, errlen, "libcurl: cannot add a transfer");
+        return -1;
+    }
+    return 0;
+}
+
+static int start_next(run *r, char *err, size_t errlen)
+{
+    slot *s = NULL;
+    fanout_item *it = &r->items[r->next];
+    lambda_invoke_request req = {
+        .function = r->o->function, .qualifier = r->o->qualifier,
+        .payload = it->payload, .payload_len = it->payload_len,
+        .type = LAMBDA_INVOKE_REQUEST_RESPONSE, .log_tail = r->o->log_tail,
+        .max_payload = r->o->max_payload,
+    };
+
+    for (int i = 0; i < r->nslots; i++) {
+        if (!r->slots[i].call) {
+            s = &r->slots[i];
+            break;
+        }
+    }
+    if (!s) {
+        snprintf(err, errlen, "internal: no free slot");
+        return -1;
+    }
+    s->call = lambda_call_invoke(r->c, &req);
+    if (!s->call) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->index = r->next++;
+    it->start_ms = now_ms() - r->t0;
+    r->alive++;
+    if (r->alive > r->st->peak_in_flight)
+        r->st->peak_in_flight = r->alive;
+    return attempt(r, s, err, errlen);
+}
+
+static void on_transfer_done(run *r, CURL *e, CURLcode rc)
+{
+    slot *s = NULL;
+    lambda_call *call = NULL;
+    long wait;
+
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, &call);
+    curl_multi_remove_handle(r->multi, e);
+    for (int i = 0; i < r->nslots; i++) {
+        if (r->slots[i].call == call) {
+            s = &r->slots[i];
+            break;
+        }
+    }
+    if (!s)
+        return;
+    switch (lambda_call_done(call, rc, &wait)) {
+    case LAMBDA_CALL_OK:
+        /* Additive increase: about one more slot per round of successes. */
+        r->limit += 1.0 / r->limit;
+        if (r->limit > r->o->max_in_flight)
+            r->limit = r->o->max_in_flight;
+        finish(r, s, FANOUT_OK);
+        break;
+    case LAMBDA_CALL_RETRY:
+        r->st->retries++;
+        if (lambda_call_error(call)->http_status == 429) {
+            r->st->throttled++;
+            r->limit = r->limit / 2 < 1 ? 1 : r->limit / 2;
+        }
+        s->due_ms = now_ms() + (double)wait;
+        break;
+    case LAMBDA_CALL_FAILED:
+        finish(r, s, FANOUT_FAILED);
+        break;
+    }
+}
+
+static void cancel_all(run *r)
+{
+    for (int i = 0; i < r->nslots; i++) {
+        slot *s = &r->slots[i];
+        if (!s->call)
+            continue;
+        if (s->due_ms == 0) {
+            /* In flight: take the call's easy handle off the multi. */
+            CURL *e = lambda_call_handle(s->call);
+            if (e)
+                curl_multi_remove_handle(r->multi, e);
+        }
+        finish(r, s, FANOUT_CANCELLED);
+    }
+}
+
+int fanout_run(lambda_client *c, const fanout_options *o, fanout_item *items, size_t n,
+               fanout_stats *stats, char *err, size_t errlen)
+{
+    run r = {.c = c, .o = o, .items = items, .n = n, .st = stats};
+    int rc = -1;
+
+    memset(stats, 0, sizeof(*stats));
+    if (o->max_in_flight <= 0) {
+        snprintf(err, errlen, "fan-out needs at least 1 invocation in flight");
+        return -1;
+    }
+    r.nslots = o->max_in_flight;
+    r.limit = o->max_in_flight;
+    r.slots = calloc((size_t)r.nslots, sizeof(*r.slots));
+    r.multi = curl_multi_init();
+    if (!r.slots || !r.multi) {
+        snprintf(err, errlen, "out of memory");
+        goto cleanup;
+    }
+    curl_multi_setopt(r.multi, CURLMOPT_MAXCONNECTS, (long)r.nslots);
+    r.t0 = now_ms();
+    for (;;) {
+        int running = 0, left = 0, timeout = 1000;
+        CURLMsg *m;
+        double t;
+
+        if (o->stop && *o->stop) {
+            cancel_all(&r);
+            while (r.next < n) {
+                items[r.next].state = FANOUT_CANCELLED;
+                stats->cancelled++;
+                r.next++;
+            }
+            break;
+        }
+        while (r.next < n && r.alive < (int)r.limit) {
+            if (start_next(&r, err, errlen) != 0)
+                goto cleanup;
+        }
+        t = now_ms();
+        for (int i = 0; i < r.nslots; i++) {
+            slot *s = &r.slots[i];
+            if (s->call && s->due_ms > 0) {
+                if (s->due_ms <= t) {
+                    if (attempt(&r, s, err, errlen) != 0)
+                        goto cleanup;
+                } else if (s->due_ms - t < timeout) {
+                    timeout = (int)(s->due_ms - t) + 1;
+                }
+            }
+        }
+        if (r.alive == 0 && r.next >= n)
+            break;
+        if (curl_multi_perform(r.multi, &running) != CURLM_OK) {
+            snprintf(err, errlen, "libcurl: multi transfer failed");
+            goto cleanup;
+        }
+        while ((m = curl_multi_info_read(r.multi, &left)) != NULL) {
+            if (m->msg == CURLMSG_DONE)
+                on_transfer_done(&r, m->easy_handle, m->data.result);
+        }
+        if (r.alive == 0 && r.next >= n)
+            break;
+        /* Wake at least every 200 ms to notice the stop flag. */
+        if (timeout > 200)
+            timeout = 200;
+        if (curl_multi_poll(r.multi, NULL, 0, timeout, NULL) != CURLM_OK) {
+            snprintf(err, errlen, "libcurl: poll failed");
+            goto cleanup;
+        }
+    }
+    rc = 0;
+cleanup:
+    if (rc != 0 && r.slots && r.multi)
+        cancel_all(&r);
+    stats->wall_ms = now_ms() - r.t0;
+    if (r.multi)
+        curl_multi_cleanup(r.multi);
+    free(r.slots);
+    return rc;
+}

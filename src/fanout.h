@@ -1,0 +1,79 @@
+/*
+ * fanout — the invocation engine: many Invokes of one function on a single
+ * libcurl multi handle, with a bounded number in flight (DESIGN.md,
+ * decision 1). Each finished invocation gets its timings, HTTP status,
+ * function error, payload (size-capped), decoded log tail and parsed REPORT
+ * line, and whether it was a cold start (Init Duration in the REPORT).
+ *
+ * Throttling is absorbed, not just retried: each call retries with backoff
+ * (lambda_client), and the engine halves its in-flight limit on every
+ * throttle and grows it back by one per round of successes (AIMD), so a
+ * function with reserved concurrency 2 is not hammered by 64 callers.
+ *
+ * Ownership: items are the caller's; the engine fills their result fields
+ * and the caller releases them with fanout_item_clear(). Payloads are
+ * borrowed until fanout_run() returns.
+ */
+#ifndef COLDSEC_FANOUT_H
+#define COLDSEC_FANOUT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lambda_client.h"
+#include "logtail.h"
+
+typedef enum {
+    FANOUT_PENDING = 0,  /* not started (or not finished when the run stopped) */
+    FANOUT_OK,           /* an answer: see resp.function_error */
+    FANOUT_FAILED,       /* no usable answer: see err */
+    FANOUT_CANCELLED     /* stopped by the caller's stop flag */
+} fanout_state;
+
+typedef struct fanout_item {
+    /* in */
+    const unsigned char *payload; /* borrowed */
+    size_t payload_len;
+    int user;                     /* the caller's tag (which user sends it) */
+    /* out */
+    fanout_state state;
+    lambda_response resp;
+    lambda_error err;
+    char *log;                    /* decoded log tail, NUL-terminated, or NULL */
+    size_t log_len;
+    logtail_report report;
+    bool cold;                    /* the REPORT line had Init Duration */
+    double start_ms;              /* first attempt, from the start of the run */
+    double end_ms;
+} fanout_item;
+
+typedef struct fanout_stats {
+    size_t ok, function_errors, failed, cancelled, cold, warm, unknown_temperature;
+    size_t retries, throttled;
+    int peak_in_flight;
+    double wall_ms;
+} fanout_stats;
+
+typedef struct fanout_options {
+    const char *function;
+    const char *qualifier;       /* NULL: unqualified */
+    int max_in_flight;           /* > 0 */
+    bool log_tail;               /* ask for X-Amz-Log-Type: Tail */
+    size_t max_payload;          /* bytes of each answer kept; 0: the client's cap */
+    /* Called as each item finishes (any state but PENDING); may clear it to
+     * keep memory flat on long runs. NULL: none. */
+    void (*on_done)(void *ctx, size_t index, fanout_item *item);
+    void *ctx;
+    /* Polled between events; when it becomes non-zero, nothing new starts
+     * and transfers in flight are cancelled. NULL: none. */
+    const volatile sig_atomic_t *stop;
+} fanout_options;
+
+/* Runs every item; returns 0, or -1 when the engine itself failed (err set). */
+int fanout_run(lambda_client *c, const fanout_options *o, fanout_item *items, size_t n,
+               fanout_stats *stats, char *err, size_t errlen);
+
+void fanout_item_clear(fanout_item *it);
+
+#endif

@@ -1,0 +1,1020 @@
+/*
+ * coldsec — the command line. Each subcommand is a function here that
+ * parses its options, builds the Lambda client from awsconf (credentials,
+ * region, endpoint as AWS tools find them) and drives the modules:
+ *
+ *   invoke      one Invoke, payload to stdout, log tail to stderr
+ *   cold-start  forcer: retire every warm environment, verify, restore
+ *   restore     finish an interrupted restore from a journal
+ *   fanout      many invocations through the engine, optionally after a
+ *               forced cold start; one JSON line per invocation
+ *
+ * Exit status: 0 fine; 1 the function returned an error (invoke); 2 usage
+ * or configuration error; 3 the target could not be tested; 4 a
+ * configuration could not be restored (or someone else's change was left
+ * in place): the loudest, always with the journal's path.
+ *
+ * The only mutable global is the signal flag, as signal handlers need.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "awsconf.h"
+#include "canary.h"
+#include "fanout.h"
+#include "forcer.h"
+#include "journal.h"
+#include "lambda_client.h"
+#include "logtail.h"
+#include "plan.h"
+
+enum {
+    EXIT_OK = 0,
+    EXIT_FUNCTION_ERROR = 1,
+    EXIT_USAGE = 2,
+    EXIT_UNTESTABLE = 3,
+    EXIT_NOT_RESTORED = 4
+};
+
+#define MAX_PAYLOAD_FILE (6u * 1024u * 1024u)
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---------- options every command shares ---------- */
+
+typedef struct common {
+    const char *region, *profile, *endpoint, *ca_bundle;
+    long timeout_s;
+    int max_attempts;
+    bool verbose, quiet;
+} common;
+
+enum {
+    OPT_REGION = 256, OPT_PROFILE, OPT_ENDPOINT, OPT_CA_BUNDLE, OPT_TIMEOUT, OPT_MAX_ATTEMPTS, OPT_VERBOSE,
+    OPT_QUIET, OPT_HELP,
+    OPT_PAYLOAD, OPT_QUALIFIER, OPT_LOG, OPT_INVOCATION_TYPE,
+    OPT_ALLOW_MUTATION, OPT_ALLOW_PROTECTED, OPT_PROTECT, OPT_DRY_RUN, OPT_VERIFY, OPT_OUT,
+    OPT_COUNT, OPT_PARALLEL, OPT_SEED, OPT_USERS, OPT_COLD_START, OPT_MAX_PAYLOAD
+};
+
+#define COMMON_LONG_OPTIONS                                                              \
+    {"region", required_argument, NULL, OPT_REGION},                                     \
+    {"profile", required_argument, NULL, OPT_PROFILE},                                   \
+    {"endpoint", required_argument, NULL, OPT_ENDPOINT},                                 \
+    {"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},                               \
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},                                   \
+    {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},                         \
+    {"verbose", no_argument, NULL, OPT_VERBOSE},                                         \
+    {"quiet", no_argument, NULL, OPT_QUIET},                                             \
+    {"help", no_argument, NULL, OPT_HELP}
+
+static const char COMMON_HELP[] =
+    "Connection (as AWS tools: environment, then AWS_PROFILE or default in ~/.aws/{credentials,config},\n"
+    "credential_process included):\n"
+    "  --region R          region (else AWS_REGION, AWS_DEFAULT_REGION, the profile's region)\n"
+    "  --profile P         use this profile's credentials (over AWS_ACCESS_KEY_ID)\n"
+    "  --endpoint URL      Lambda endpoint (else AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL, the profile's)\n"
+    "  --ca-bundle FILE    trust these CAs (else AWS_CA_BUNDLE); HTTPS is always verified\n"
+    "  --timeout S         per-request limit in seconds (default: 30 for the API, 905 for Invoke)\n"
+    "  --max-attempts N    attempts for conflicts, 5xx and network errors (default 8; throttling\n"
+    "                      retries until 120 s of backoff are spent)\n"
+    "  --verbose           one line per retry, where credentials came from (never their values)\n"
+    "  --quiet             errors only\n";
+
+/* Returns 1 when the option was a common one, 0 if not, -1 on a bad value. */
+static int common_option(common *co, int opt, const char *arg)
+{
+    char *end;
+    switch (opt) {
+    case OPT_REGION: co->region = arg; return 1;
+    case OPT_PROFILE: co->profile = arg; return 1;
+    case OPT_ENDPOINT: co->endpoint = arg; return 1;
+    case OPT_CA_BUNDLE: co->ca_bundle = arg; return 1;
+    case OPT_VERBOSE: co->verbose = true; return 1;
+    case OPT_QUIET: co->quiet = true; return 1;
+    case OPT_TIMEOUT:
+        errno = 0;
+        co->timeout_s = strtol(arg, &end, 10);
+        if (errno || *end || co->timeout_s < 1 || co->timeout_s > 3600) {
+            fprintf(stderr, "coldsec: --timeout: expected whole seconds from 1 to 3600, got \"%s\"\n", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_MAX_ATTEMPTS:
+        errno = 0;
+        co->max_attempts = (int)strtol(arg, &end, 10);
+        if (errno || *end || co->max_attempts < 1 || co->max_attempts > 100) {
+            fprintf(stderr, "coldsec: --max-attempts: expected 1 to 100, got \"%s\"\n", arg);
+            return -1;
+        }
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int parse_count(const char *opt, const char *arg, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtol(arg, &end, 10);
+    if (errno || *end || end == arg || *out < lo || *out > hi) {
+        fprintf(stderr, "coldsec: %s: expected a whole number from %ld to %ld, got \"%s\"\n", opt, lo, hi, arg);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct session {
+    awsconf *conf;
+    lambda_client *client;
+    FILE *msg;   /* progress for the user: stderr, or /dev/null with --quiet */
+} session;
+
+static void session_close(session *s)
+{
+    lambda_client_free(s->client);
+    awsconf_free(s->conf);
+    if (s->msg && s->msg != stderr)
+        fclose(s->msg);
+    s->msg = NULL;
+}
+
+static bool loopback_url(const char *url)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 || strncmp(h, "[::1]", 5) == 0;
+}
+
+static int session_open(session *s, const common *co, const char *region, const char *endpoint)
+{
+    char err[1024];
+    awsconf_options ao = {.profile = co->profile, .region = region ? region : co->region,
+                          .endpoint = endpoint ? endpoint : co->endpoint, .ca_bundle = co->ca_bundle};
+    lambda_client_options lo;
+
+    memset(s, 0, sizeof(*s));
+    s->msg = co->quiet ? fopen("/dev/null", "w") : NULL;
+    if (!s->msg)
+        s->msg = stderr;
+    if (awsconf_resolve(&ao, &s->conf, err, sizeof(err)) != 0) {
+        fprintf(stderr, "coldsec: %s\n", err);
+        session_close(s);
+        return EXIT_USAGE;
+    }
+    memset(&lo, 0, sizeof(lo));
+    lo.endpoint = awsconf_endpoint(s->conf);
+    lo.region = awsconf_region(s->conf);
+    lo.cred = awsconf_credentials(s->conf);
+    lo.ca_bundle = awsconf_ca_bundle(s->conf);
+    lo.api_timeout_ms = co->timeout_s * 1000;
+    lo.invoke_timeout_ms = co->timeout_s * 1000;
+    lo.max_attempts = co->max_attempts;
+    lo.trace = co->verbose ? stderr : NULL;
+    s->client = lambda_client_new(&lo, err, sizeof(err));
+    if (!s->client) {
+        fprintf(stderr, "coldsec: %s\n", err);
+        session_close(s);
+        return EXIT_USAGE;
+    }
+    if (strncmp(lo.endpoint, "http://", 7) == 0 && !loopback_url(lo.endpoint) && !co->quiet)
+        fprintf(stderr, "coldsec: warning: %s is plain HTTP: payloads and answers travel unencrypted\n",
+                lo.endpoint);
+    if (co->verbose)
+        fprintf(stderr, "coldsec: endpoint %s, region %s, credentials from %s\n", lo.endpoint, lo.region,
+                awsconf_source(s->conf));
+    return EXIT_OK;
+}
+
+/* --payload JSON or @FILE; *out is malloc'd. */
+static int load_payload(const char *arg, unsigned char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (arg[0] == '@') {
+        FILE *f = fopen(arg + 1, "rb");
+        size_t n;
+        if (!f) {
+            fprintf(stderr, "coldsec: --payload %s: cannot open: %s\n", arg + 1, strerror(errno));
+            return -1;
+        }
+        *out = malloc(MAX_PAYLOAD_FILE + 1);
+        if (!*out) {
+            fclose(f);
+            fprintf(stderr, "coldsec: out of memory\n");
+            return -1;
+        }
+        n = fread(*out, 1, MAX_PAYLOAD_FILE + 1, f);
+        fclose(f);
+        if (n > MAX_PAYLOAD_FILE) {
+            fprintf(stderr, "coldsec: --payload %s: larger than Lambda's 6 MB limit\n", arg + 1);
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+        *len = n;
+        return 0;
+    }
+    *len = strlen(arg);
+    *out = (unsigned char *)strdup(arg);
+    return *out ? 0 : -1;
+}
+
+static void print_log(const char *log, size_t len)
+{
+    size_t cap = len * 3 + 1;
+    char *clean = malloc(cap);
+    if (!clean)
+        return;
+    logtail_sanitize(log, len, clean, cap);
+    fputs(clean, stderr);
+    if (len && log[len - 1] != '\n')
+        fputc('\n', stderr);
+    free(clean);
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+/* ---------- invoke ---------- */
+
+static const char INVOKE_HELP[] =
+    "usage: coldsec invoke FUNCTION [--payload JSON|@FILE] [--qualifier Q] [--log]\n"
+    "                      [--invocation-type RequestResponse|Event|DryRun] [connection options]\n"
+    "Invokes FUNCTION (name, name:alias, full or partial ARN) once and prints the answer's payload\n"
+    "to stdout. --log prints the decoded log tail to stderr. Exit 0, or 1 when the function\n"
+    "returned an error.\n\n";
+
+static int cmd_invoke(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"payload", required_argument, NULL, OPT_PAYLOAD},
+        {"qualifier", required_argument, NULL, OPT_QUALIFIER},
+        {"log", no_argument, NULL, OPT_LOG},
+        {"invocation-type", required_argument, NULL, OPT_INVOCATION_TYPE},
+        COMMON_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
+    common co = {0};
+    const char *payload_arg = "{}", *qualifier = NULL;
+    bool log = false;
+    lambda_invoke_type type = LAMBDA_INVOKE_REQUEST_RESPONSE;
+    unsigned char *payload = NULL;
+    size_t payload_len = 0;
+    session s;
+    lambda_response resp;
+    lambda_error err;
+    int opt, rc;
+
+    if (wants_help(argc, argv)) {
+        printf("%s%s", INVOKE_HELP, COMMON_HELP);
+        return EXIT_OK;
+    }
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int c = common_option(&co, opt, optarg);
+        if (c < 0)
+            return EXIT_USAGE;
+        if (c > 0)
+            continue;
+        switch (opt) {
+        case OPT_PAYLOAD: payload_arg = optarg; break;
+        case OPT_QUALIFIER: qualifier = optarg; break;
+        case OPT_LOG: log = true; break;
+        case OPT_INVOCATION_TYPE:
+            if (strcmp(optarg, "RequestResponse") == 0)
+                type = LAMBDA_INVOKE_REQUEST_RESPONSE;
+            else if (strcmp(optarg, "Event") == 0)
+                type = LAMBDA_INVOKE_EVENT;
+            else if (strcmp(optarg, "DryRun") == 0)
+                type = LAMBDA_INVOKE_DRY_RUN;
+            else {
+                fprintf(stderr, "coldsec invoke: --invocation-type must be RequestResponse, Event or DryRun\n");
+                return EXIT_USAGE;
+            }
+            break;
+        default:
+            fprintf(stderr, "coldsec invoke: see `coldsec invoke --help`\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "coldsec invoke: expected one FUNCTION; see `coldsec invoke --help`\n");
+        return EXIT_USAGE;
+    }
+    if (load_payload(payload_arg, &payload, &payload_len) != 0)
+        return EXIT_USAGE;
+    if ((rc = session_open(&s, &co, NULL, NULL)) != EXIT_OK) {
+        free(payload);
+        return rc;
+    }
+    {
+        lambda_invoke_request req = {.function = argv[optind], .qualifier = qualifier, .payload = payload,
+                                     .payload_len = payload_len, .type = type, .log_tail = log};
+        if (lambda_invoke(s.client, &req, &resp, &err) != 0) {
+            char line[1024];
+            lambda_error_format(&err, line, sizeof(line));
+            fprintf(stderr, "coldsec: %s\n", line);
+            rc = EXIT_UNTESTABLE;
+            goto cleanup;
+        }
+    }
+    if (resp.body_len)
+        fwrite(resp.body, 1, resp.body_len, stdout);
+    fflush(stdout);
+    if (log && resp.log_result) {
+        char *text = NULL;
+        size_t len = 0;
+        if (logtail_decode(resp.log_result, strlen(resp.log_result), &text, &len) == 0) {
+            print_log(text, len);
+            free(text);
+        } else {
+            fprintf(stderr, "coldsec: the log tail (X-Amz-Log-Result) is not valid base64\n");
+        }
+    }
+    rc = EXIT_OK;
+    if (resp.function_error) {
+        char kind[64];
+        logtail_sanitize(resp.function_error, strlen(resp.function_error), kind, sizeof(kind));
+        if (!co.quiet)
+            fprintf(stderr, "coldsec: %s returned a function error (%s)\n", argv[optind], kind);
+        rc = EXIT_FUNCTION_ERROR;
+    }
+    lambda_response_clear(&resp);
+cleanup:
+    free(payload);
+    session_close(&s);
+    return rc;
+}
+
+/* ---------- shared by cold-start and fanout ---------- */
+
+typedef struct mutate_opts {
+    bool allow_mutation, allow_protected, dry_run;
+    const char *protect[16];
+    size_t nprotect;
+    const char *out_dir;
+} mutate_opts;
+
+static int mutate_option(mutate_opts *m, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_ALLOW_MUTATION: m->allow_mutation = true; return 1;
+    case OPT_ALLOW_PROTECTED: m->allow_protected = true; return 1;
+    case OPT_DRY_RUN: m->dry_run = true; return 1;
+    case OPT_OUT: m->out_dir = arg; return 1;
+    case OPT_PROTECT:
+        if (m->nprotect >= sizeof(m->protect) / sizeof(m->protect[0])) {
+            fprintf(stderr, "coldsec: at most 16 --protect patterns\n");
+            return -1;
+        }
+        m->protect[m->nprotect++] = arg;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+#define MUTATE_LONG_OPTIONS                                              \
+    {"allow-mutation", no_argument, NULL, OPT_ALLOW_MUTATION},           \
+    {"allow-protected", no_argument, NULL, OPT_ALLOW_PROTECTED},         \
+    {"protect", required_argument, NULL, OPT_PROTECT},                   \
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},                         \
+    {"out", required_argument, NULL, OPT_OUT}
+
+static const char MUTATE_HELP[] =
+    "Cold starts (a configuration change, journaled and always restored):\n"
+    "  --allow-mutation    required: the function's configuration will be changed, then restored\n"
+    "  --protect PATTERN   refuse functions matching PATTERN (fnmatch, any case; default *prod*)\n"
+    "  --allow-protected   change a function even if it matches a protected pattern\n"
+    "  --dry-run           print the plan; change nothing\n"
+    "  --out DIR           run folders go here (default reports); the journal is DIR/<run>/journal.json\n";
+
+static int make_run_dir(const char *out_dir, char *run_dir, size_t len)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    unsigned char r[3];
+    char stamp[32];
+
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    if (RAND_bytes(r, sizeof(r)) != 1)
+        return -1;
+    snprintf(run_dir, len, "%s/%s-%02x%02x%02x", out_dir ? out_dir : "reports", stamp, r[0], r[1], r[2]);
+    return 0;
+}
+
+static int restore_status(forcer_status st, const char *err, const char *journal_file)
+{
+    if (st == FORCER_OK)
+        return EXIT_OK;
+    fprintf(stderr, "coldsec: RESTORE %s: %s\ncoldsec: the journal is %s; run `coldsec restore %s` once the "
+                    "cause is fixed\n",
+            st == FORCER_CONFLICT ? "CONFLICT" : "FAILED", err, journal_file, journal_file);
+    return EXIT_NOT_RESTORED;
+}
+
+/* Begins a forced cold start. *f is set when something may need restoring. */
+static int begin_cold_start(session *s, const char *function, const mutate_opts *m, const char *run_dir,
+                            forcer **f)
+{
+    char err[2048];
+    forcer_options fo = {.function = function, .run_dir = run_dir, .allow_mutation = m->allow_mutation,
+                         .protected_patterns = m->nprotect ? m->protect : NULL, .nprotected = m->nprotect,
+                         .allow_protected = m->allow_protected, .dry_run = m->dry_run,
+                         .out = s->msg, .stop = &g_stop,
+                         .stop_at = getenv("COLDSEC_TEST_STOP_AT")};
+    forcer_status st;
+
+    st = forcer_begin(s->client, &fo, f, err, sizeof(err));
+    if (st == FORCER_OK || st == FORCER_DRY_RUN)
+        return st == FORCER_OK ? EXIT_OK : -1;
+    fprintf(stderr, "coldsec: %s%s\n", st == FORCER_REFUSED ? "refused: " : "", err);
+    if (*f) {
+        char rerr[2048];
+        forcer_status rs = forcer_restore(*f, rerr, sizeof(rerr));
+        int rc = restore_status(rs, rerr, forcer_journal_path(*f));
+        forcer_free(*f);
+        *f = NULL;
+        if (rc != EXIT_OK)
+            return rc;
+    }
+    return st == FORCER_REFUSED ? EXIT_USAGE : EXIT_UNTESTABLE;
+}
+
+/* ---------- fanout and the verification of a cold start ---------- */
+
+typedef struct fanout_ctx {
+    FILE *jsonl;
+    const char *const *canaries;
+    const int *user_of;
+    const char *stop_at;
+    size_t done;
+} fanout_ctx;
+
+static void write_item(fanout_ctx *x, size_t i, const fanout_item *it)
+{
+    cJSON *o = cJSON_CreateObject(), *rep;
+    char *line;
+    static const char *const states[] = {"pending", "ok", "failed", "cancelled"};
+
+    if (!o)
+        return;
+    cJSON_AddNumberToObject(o, "seq", (double)i);
+    cJSON_AddNumberToObject(o, "user", x->user_of ? x->user_of[i] : 0);
+    if (x->canaries)
+        cJSON_AddStringToObject(o, "canary", x->canaries[i]);
+    cJSON_AddStringToObject(o, "state", states[it->state]);
+    cJSON_AddNumberToObject(o, "start_ms", it->start_ms);
+    cJSON_AddNumberToObject(o, "end_ms", it->end_ms);
+    if (it->state == FANOUT_OK) {
+        cJSON_AddNumberToObject(o, "status", (double)it->resp.status);
+        cJSON_AddNumberToObject(o, "attempts", it->resp.attempts);
+        cJSON_AddNumberToObject(o, "exchange_ms", it->resp.total_ms);
+        cJSON_AddNumberToObject(o, "first_byte_ms", it->resp.first_byte_ms);
+        cJSON_AddNumberToObject(o, "payload_bytes", (double)it->resp.body_total);
+        cJSON_AddBoolToObject(o, "payload_truncated", it->resp.truncated);
+        if (it->resp.function_error) {
+            char kind[64];
+            logtail_sanitize(it->resp.function_error, strlen(it->resp.function_error), kind, sizeof(kind));
+            cJSON_AddStringToObject(o, "function_error", kind);
+        }
+        if (it->report.present) {
+            cJSON_AddBoolToObject(o, "cold", it->cold);
+            rep = cJSON_AddObjectToObject(o, "report");
+            cJSON_AddNumberToObject(rep, "duration_ms", it->report.duration_ms);
+            cJSON_AddNumberToObject(rep, "billed_ms", it->report.billed_ms);
+            cJSON_AddNumberToObject(rep, "memory_size_mb", it->report.memory_size_mb);
+            cJSON_AddNumberToObject(rep, "max_memory_used_mb", it->report.max_memory_used_mb);
+            if (it->report.has_init)
+                cJSON_AddNumberToObject(rep, "init_ms", it->report.init_ms);
+            if (it->report.timed_out)
+                cJSON_AddBoolToObject(rep, "timed_out", true);
+        } else {
+            cJSON_AddNullToObject(o, "cold");
+        }
+    } else {
+        cJSON *e = cJSON_AddObjectToObject(o, "error");
+        cJSON_AddStringToObject(e, "code", it->err.code);
+        cJSON_AddStringToObject(e, "message", it->err.message);
+        if (it->err.http_status)
+            cJSON_AddNumberToObject(e, "http_status", (double)it->err.http_status);
+        cJSON_AddNumberToObject(e, "attempts", it->err.attempts);
+    }
+    line = cJSON_PrintUnformatted(o);
+    if (line) {
+        fprintf(x->jsonl, "%s\n", line);
+        free(line);
+    }
+    cJSON_Delete(o);
+}
+
+static void on_item_done(void *ctx, size_t i, fanout_item *it)
+{
+    fanout_ctx *x = ctx;
+    if (x->jsonl)
+        write_item(x, i, it);
+    fanout_item_clear(it);
+    if (++x->done == 1 && x->stop_at && strcmp(x->stop_at, "fanout") == 0) {
+        fflush(NULL);
+        raise(SIGSTOP);
+    }
+}
+
+static const char COLD_START_HELP[] =
+    "usage: coldsec cold-start FUNCTION --allow-mutation [--verify N] [--payload JSON|@FILE] [options]\n"
+    "Retires every warm execution environment of FUNCTION by adding a nonce variable to its\n"
+    "environment (journaled first), verifies that the next N invocations (default 1, payload {})\n"
+    "report Init Duration, and restores the original variables. The configuration ends as it was.\n\n";
+
+static int cmd_cold_start(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"verify", required_argument, NULL, OPT_VERIFY},
+        {"payload", required_argument, NULL, OPT_PAYLOAD},
+        MUTATE_LONG_OPTIONS,
+        COMMON_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
+    common co = {0};
+    mutate_opts m = {0};
+    long verify = 1;
+    const char *payload_arg = "{}";
+    unsigned char *payload = NULL;
+    size_t payload_len = 0;
+    char run_dir[2048], err[1024];
+    session s;
+    forcer *f = NULL;
+    fanout_item *items = NULL;
+    int opt, rc, rrc;
+
+    if (wants_help(argc, argv)) {
+        printf("%s%s\n%s", COLD_START_HELP, MUTATE_HELP, COMMON_HELP);
+        return EXIT_OK;
+    }
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int c = common_option(&co, opt, optarg);
+        if (c == 0)
+            c = mutate_option(&m, opt, optarg);
+        if (c < 0)
+            return EXIT_USAGE;
+        if (c > 0)
+            continue;
+        switch (opt) {
+        case OPT_VERIFY:
+            if (parse_count("--verify", optarg, 0, 1000, &verify) != 0)
+                return EXIT_USAGE;
+            break;
+        case OPT_PAYLOAD: payload_arg = optarg; break;
+        default:
+            fprintf(stderr, "coldsec cold-start: see `coldsec cold-start --help`\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "coldsec cold-start: expected one FUNCTION; see `coldsec cold-start --help`\n");
+        return EXIT_USAGE;
+    }
+    if (load_payload(payload_arg, &payload, &payload_len) != 0)
+        return EXIT_USAGE;
+    if (make_run_dir(m.out_dir, run_dir, sizeof(run_dir)) != 0 ||
+        (rc = session_open(&s, &co, NULL, NULL)) != EXIT_OK) {
+        free(payload);
+        return EXIT_USAGE;
+    }
+    install_signals();
+    rc = begin_cold_start(&s, argv[optind], &m, run_dir, &f);
+    if (rc != EXIT_OK) {
+        rc = rc < 0 ? EXIT_OK : rc;
+        goto cleanup;
+    }
+    if (verify > 0 && !g_stop) {
+        fanout_stats st;
+        fanout_options fo = {.function = argv[optind], .max_in_flight = (int)verify, .log_tail = true,
+                             .max_payload = 4096, .stop = &g_stop};
+        items = calloc((size_t)verify, sizeof(*items));
+        if (!items) {
+            rc = EXIT_UNTESTABLE;
+            goto restore;
+        }
+        for (long i = 0; i < verify; i++) {
+            items[i].payload = payload;
+            items[i].payload_len = payload_len;
+        }
+        if (fanout_run(s.client, &fo, items, (size_t)verify, &st, err, sizeof(err)) != 0) {
+            fprintf(stderr, "coldsec: %s\n", err);
+            rc = EXIT_UNTESTABLE;
+        } else if (st.failed || st.cancelled) {
+            char line[1024];
+            for (long i = 0; i < verify; i++) {
+                if (items[i].state == FANOUT_FAILED) {
+                    lambda_error_format(&items[i].err, line, sizeof(line));
+                    fprintf(stderr, "coldsec: verification: %s\n", line);
+                    break;
+                }
+            }
+            rc = EXIT_UNTESTABLE;
+        } else if (st.cold != (size_t)verify) {
+            fprintf(stderr, "coldsec: verification: %zu of %ld invocations were cold (%zu warm, %zu without a "
+                            "REPORT line in the log tail); the cold start is not proven\n",
+                    st.cold, verify, st.warm, st.unknown_temperature);
+            rc = EXIT_UNTESTABLE;
+        } else if (!co.quiet) {
+            fprintf(stderr, "coldsec: verified: %ld of %ld invocations after the change were cold (Init Duration)\n",
+                    verify, verify);
+        }
+    }
+restore:
+    {
+        char rerr[2048];
+        forcer_status rs = forcer_restore(f, rerr, sizeof(rerr));
+        rrc = restore_status(rs, rerr, forcer_journal_path(f));
+        if (rrc != EXIT_OK)
+            rc = rrc;
+    }
+cleanup:
+    if (items) {
+        for (long i = 0; i < verify; i++)
+            fanout_item_clear(&items[i]);
+        free(items);
+    }
+    forcer_free(f);
+    free(payload);
+    session_close(&s);
+    return rc;
+}
+
+/* ---------- restore ---------- */
+
+static const char RESTORE_HELP[] =
+    "usage: coldsec restore JOURNAL [connection options]\n"
+    "Finishes an interrupted restore: puts FUNCTION's original variables back when its current\n"
+    "variables are exactly the original ones plus what coldsec added; otherwise reports the\n"
+    "conflict and changes nothing. Region and endpoint come from the journal.\n"
+    "Exit 0 restored (or nothing to do), 4 not restored or conflict, 2 bad journal.\n\n";
+
+static int cmd_restore(int argc, char **argv)
+{
+    static const struct option opts[] = {COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+    common co = {0};
+    char err[2048];
+    journal *j;
+    session s;
+    int opt, rc;
+    forcer_status st;
+
+    if (wants_help(argc, argv)) {
+        printf("%s%s", RESTORE_HELP, COMMON_HELP);
+        return EXIT_OK;
+    }
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (common_option(&co, opt, optarg) <= 0) {
+            fprintf(stderr, "coldsec restore: see `coldsec restore --help`\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "coldsec restore: expected one JOURNAL; see `coldsec restore --help`\n");
+        return EXIT_USAGE;
+    }
+    j = journal_load(argv[optind], err, sizeof(err));
+    if (!j) {
+        fprintf(stderr, "coldsec restore: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if ((co.region && strcmp(co.region, journal_region(j)) != 0) ||
+        (co.endpoint && strcmp(co.endpoint, journal_endpoint(j)) != 0)) {
+        fprintf(stderr, "coldsec restore: the journal is for region %s at %s; --region/--endpoint disagree\n",
+                journal_region(j), journal_endpoint(j));
+        journal_free(j);
+        return EXIT_USAGE;
+    }
+    rc = session_open(&s, &co, journal_region(j), journal_endpoint(j));
+    journal_free(j);
+    if (rc != EXIT_OK)
+        return rc;
+    st = forcer_restore_journal(s.client, argv[optind], s.msg, err, sizeof(err));
+    rc = restore_status(st, err, argv[optind]);
+    session_close(&s);
+    return rc;
+}
+
+/* ---------- fanout ---------- */
+
+static const char FANOUT_HELP[] =
+    "usage: coldsec fanout FUNCTION [--count N] [--parallel P] [--payload TEMPLATE|@FILE] [--users U]\n"
+    "                      [--seed S] [--cold-start --allow-mutation] [--max-payload BYTES] [options]\n"
+    "Sends N invocations (default 100) with at most P in flight (default 32) on one event loop,\n"
+    "absorbing throttling. In the payload, {{seq}} becomes the invocation's number, {{user}} its\n"
+    "user (assigned from the seed), {{canary}} a fresh random marker. Writes one JSON line per\n"
+    "invocation (timings, status, function error, REPORT fields, cold or warm) to\n"
+    "DIR/<run>/invocations.jsonl and a summary to stdout. With --cold-start, the function's warm\n"
+    "environments are retired first and its configuration restored at the end.\n"
+    "Exit 0 when every invocation got an answer, 3 when some did not.\n\n";
+
+static char *expand_template(const unsigned char *tpl, size_t len, size_t seq, int user, const char *canary,
+                             size_t *out_len)
+{
+    size_t cap = len + 64, o = 0;
+    char *out = malloc(cap), num[32];
+    for (size_t i = 0; out && i < len;) {
+        const char *rep = NULL;
+        size_t skip = 0;
+        if (tpl[i] == '{' && i + 1 < len && tpl[i + 1] == '{') {
+            if (len - i >= 7 && memcmp(tpl + i, "{{seq}}", 7) == 0) {
+                snprintf(num, sizeof(num), "%zu", seq);
+                rep = num, skip = 7;
+            } else if (len - i >= 8 && memcmp(tpl + i, "{{user}}", 8) == 0) {
+                snprintf(num, sizeof(num), "user-%d", user);
+                rep = num, skip = 8;
+            } else if (len - i >= 10 && memcmp(tpl + i, "{{canary}}", 10) == 0) {
+                rep = canary, skip = 10;
+            }
+        }
+        {
+            size_t need = rep ? strlen(rep) : 1;
+            if (o + need + 1 > cap) {
+                char *n;
+                cap = (o + need + 1) * 2;
+                n = realloc(out, cap);
+                if (!n) {
+                    free(out);
+                    return NULL;
+                }
+                out = n;
+            }
+            if (rep) {
+                memcpy(out + o, rep, need);
+                o += need;
+                i += skip;
+            } else {
+                out[o++] = (char)tpl[i++];
+            }
+        }
+    }
+    if (out)
+        out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+static int cmd_fanout(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"count", required_argument, NULL, OPT_COUNT},
+        {"parallel", required_argument, NULL, OPT_PARALLEL},
+        {"payload", required_argument, NULL, OPT_PAYLOAD},
+        {"qualifier", required_argument, NULL, OPT_QUALIFIER},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"users", required_argument, NULL, OPT_USERS},
+        {"cold-start", no_argument, NULL, OPT_COLD_START},
+        {"max-payload", required_argument, NULL, OPT_MAX_PAYLOAD},
+        MUTATE_LONG_OPTIONS,
+        COMMON_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
+    common co = {0};
+    mutate_opts m = {0};
+    long count = 100, parallel = 32, users = 1, seed = 1, max_payload = 65536;
+    const char *payload_arg = "{}", *qualifier = NULL;
+    bool cold = false;
+    unsigned char *tpl = NULL;
+    size_t tpl_len = 0;
+    char run_dir[2048], path[2200], err[1024];
+    char **payloads = NULL, **canaries = NULL;
+    size_t *lens = NULL;
+    int *user_of = NULL;
+    fanout_item *items = NULL;
+    fanout_stats st;
+    fanout_ctx ctx = {0};
+    session s;
+    forcer *f = NULL;
+    int opt, rc;
+
+    if (wants_help(argc, argv)) {
+        printf("%s%s\n%s", FANOUT_HELP, MUTATE_HELP, COMMON_HELP);
+        return EXIT_OK;
+    }
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int c = common_option(&co, opt, optarg);
+        if (c == 0)
+            c = mutate_option(&m, opt, optarg);
+        if (c < 0)
+            return EXIT_USAGE;
+        if (c > 0)
+            continue;
+        switch (opt) {
+        case OPT_COUNT: c = parse_count("--count", optarg, 1, 10000000, &count); break;
+        case OPT_PARALLEL: c = parse_count("--parallel", optarg, 1, 10000, &parallel); break;
+        case OPT_USERS: c = parse_count("--users", optarg, 1, 1000000, &users); break;
+        case OPT_SEED: c = parse_count("--seed", optarg, 0, 0x7fffffffL, &seed); break;
+        case OPT_MAX_PAYLOAD: c = parse_count("--max-payload", optarg, 0, 6291456, &max_payload); break;
+        case OPT_PAYLOAD: payload_arg = optarg; break;
+        case OPT_QUALIFIER: qualifier = optarg; break;
+        case OPT_COLD_START: cold = true; break;
+        default:
+            fprintf(stderr, "coldsec fanout: see `coldsec fanout --help`\n");
+            return EXIT_USAGE;
+        }
+        if (c != 0)
+            return EXIT_USAGE;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "coldsec fanout: expected one FUNCTION; see `coldsec fanout --help`\n");
+        return EXIT_USAGE;
+    }
+    if (cold && qualifier) {
+        fprintf(stderr, "coldsec fanout: --cold-start reaches only $LATEST; drop --qualifier\n");
+        return EXIT_USAGE;
+    }
+    if (load_payload(payload_arg, &tpl, &tpl_len) != 0)
+        return EXIT_USAGE;
+    if (make_run_dir(m.out_dir, run_dir, sizeof(run_dir)) != 0 || (rc = session_open(&s, &co, NULL, NULL)) != EXIT_OK) {
+        free(tpl);
+        return EXIT_USAGE;
+    }
+    payloads = calloc((size_t)count, sizeof(*payloads));
+    canaries = calloc((size_t)count, sizeof(*canaries));
+    lens = calloc((size_t)count, sizeof(*lens));
+    user_of = calloc((size_t)count, sizeof(*user_of));
+    items = calloc((size_t)count, sizeof(*items));
+    if (!payloads || !canaries || !lens || !user_of || !items) {
+        fprintf(stderr, "coldsec: out of memory for %ld invocations\n", count);
+        rc = EXIT_USAGE;
+        goto cleanup;
+    }
+    plan_assign_users((uint64_t)seed, user_of, (size_t)count, (int)users);
+    for (long i = 0; i < count; i++) {
+        canaries[i] = malloc(CANARY_LEN + 1);
+        if (!canaries[i] || canary_new(canaries[i], CANARY_LEN + 1) != 0 ||
+            !(payloads[i] = expand_template(tpl, tpl_len, (size_t)i, user_of[i], canaries[i], &lens[i]))) {
+            fprintf(stderr, "coldsec: cannot prepare invocation %ld (memory or RNG)\n", i);
+            rc = EXIT_USAGE;
+            goto cleanup;
+        }
+        items[i].payload = (const unsigned char *)payloads[i];
+        items[i].payload_len = lens[i];
+        items[i].user = user_of[i];
+    }
+    install_signals();
+    if (cold) {
+        rc = begin_cold_start(&s, argv[optind], &m, run_dir, &f);
+        if (rc != EXIT_OK) {
+            rc = rc < 0 ? EXIT_OK : rc;
+            goto cleanup;
+        }
+    } else {
+        if (m.dry_run) {
+            printf("coldsec: dry run: would send %ld invocations of %s, %ld in flight\n", count, argv[optind],
+                   parallel);
+            rc = EXIT_OK;
+            goto cleanup;
+        }
+        if (mkdir(m.out_dir ? m.out_dir : "reports", 0700) != 0 && errno != EEXIST) {
+            fprintf(stderr, "coldsec: %s: cannot create: %s\n", m.out_dir ? m.out_dir : "reports", strerror(errno));
+            rc = EXIT_USAGE;
+            goto cleanup;
+        }
+        if (mkdir(run_dir, 0700) != 0) {
+            fprintf(stderr, "coldsec: %s: cannot create: %s\n", run_dir, strerror(errno));
+            rc = EXIT_USAGE;
+            goto cleanup;
+        }
+    }
+    snprintf(path, sizeof(path), "%s/invocations.jsonl", run_dir);
+    ctx.jsonl = fopen(path, "w");
+    if (!ctx.jsonl) {
+        fprintf(stderr, "coldsec: %s: cannot create: %s\n", path, strerror(errno));
+        rc = EXIT_UNTESTABLE;
+        goto restore;
+    }
+    ctx.canaries = (const char *const *)canaries;
+    ctx.user_of = user_of;
+    ctx.stop_at = getenv("COLDSEC_TEST_STOP_AT");
+    {
+        fanout_options fo = {.function = argv[optind], .qualifier = qualifier, .max_in_flight = (int)parallel,
+                             .log_tail = true, .max_payload = (size_t)max_payload, .on_done = on_item_done,
+                             .ctx = &ctx, .stop = &g_stop};
+        if (fanout_run(s.client, &fo, items, (size_t)count, &st, err, sizeof(err)) != 0) {
+            fprintf(stderr, "coldsec: %s\n", err);
+            rc = EXIT_UNTESTABLE;
+            goto restore;
+        }
+    }
+    printf("coldsec: fanout %s: %ld invocations in %.0f ms (%.0f/s): %zu answered (%zu function errors), "
+           "%zu failed, %zu cancelled; cold %zu, warm %zu, unknown %zu; retries %zu (throttled %zu); "
+           "peak in flight %d\ncoldsec: results in %s\n",
+           argv[optind], count, st.wall_ms, st.wall_ms > 0 ? (double)count * 1000.0 / st.wall_ms : 0.0, st.ok,
+           st.function_errors, st.failed, st.cancelled, st.cold, st.warm, st.unknown_temperature, st.retries,
+           st.throttled, st.peak_in_flight, path);
+    if (st.failed) {
+        for (long i = 0; i < count; i++) {
+            if (items[i].state == FANOUT_FAILED) {
+                char line[1024];
+                lambda_error_format(&items[i].err, line, sizeof(line));
+                fprintf(stderr, "coldsec: first failure: %s\n", line);
+                break;
+            }
+        }
+    }
+    rc = st.failed || st.cancelled ? EXIT_UNTESTABLE : EXIT_OK;
+restore:
+    if (f) {
+        char rerr[2048];
+        forcer_status rs = forcer_restore(f, rerr, sizeof(rerr));
+        int rrc = restore_status(rs, rerr, forcer_journal_path(f));
+        if (rrc != EXIT_OK)
+            rc = rrc;
+    }
+cleanup:
+    if (ctx.jsonl)
+        fclose(ctx.jsonl);
+    for (long i = 0; items && i < count; i++) {
+        fanout_item_clear(&items[i]);
+        free(payloads[i]);
+        free(canaries[i]);
+    }
+    free(items);
+    free(payloads);
+    free(canaries);
+    free(lens);
+    free(user_of);
+    forcer_free(f);
+    free(tpl);
+    session_close(&s);
+    return rc;
+}
+
+/* ---------- main ---------- */
+
+static const char MAIN_HELP[] =
+    "usage: coldsec COMMAND [options]    (coldsec COMMAND --help for each)\n"
+    "coldsec tests the cold start and the warm life of Lambda functions.\n\n"
+    "Commands:\n"
+    "  invoke FUNCTION       invoke once; print the payload (and --log the log tail)\n"
+    "  cold-start FUNCTION   retire every warm environment (config change, journaled, restored)\n"
+    "  restore JOURNAL       finish a restore a killed run left undone\n"
+    "  fanout FUNCTION       many invocations in parallel, optionally after a cold start\n\n"
+    "Exit status: 0 fine; 1 the function returned an error; 2 usage or configuration error;\n"
+    "3 the target could not be tested; 4 a configuration could not be restored (see the journal).\n";
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {{"invoke", cmd_invoke}, {"cold-start", cmd_cold_start}, {"restore", cmd_restore},
+                {"fanout", cmd_fanout}};
+    int rc;
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(MAIN_HELP, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "coldsec: libcurl failed to initialise\n");
+        return EXIT_UNTESTABLE;
+    }
+    rc = -1;
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        if (strcmp(argv[1], cmds[i].name) == 0) {
+            rc = cmds[i].fn(argc - 1, argv + 1);
+            break;
+        }
+    }
+    if (rc < 0) {
+        fprintf(stderr, "coldsec: unknown command \"%s\"\n%s", argv[1], MAIN_HELP);
+        rc = EXIT_USAGE;
+    }
+    curl_global_cleanup();
+    return rc;
+}
