@@ -178,8 +178,9 @@ static void print_names(FILE *f, const cJSON *vars)
 {
     const cJSON *it;
     int n = 0;
-    cJSON_ArrayForEach(it, vars)
+    cJSON_ArrayForEach(it, vars) {
         fprintf(f, "%s%s", n++ ? ", " : "", it->string);
+    }
     if (!n)
         fprintf(f, "(none)");
 }
@@ -293,8 +294,9 @@ forcer_status forcer_begin(lambda_client *c, const forcer_options *o, forcer **o
         }
         cJSON_AddStringToObject(added, o->canary_names[i], o->canary_values[i]);
     }
-    cJSON_ArrayForEach(it, added)
+    cJSON_ArrayForEach(it, added) {
         cJSON_AddStringToObject(vars, it->string, it->valuestring);
+    }
     if (forcer_env_size(vars) > FORCER_MAX_ENV_BYTES) {
         snprintf(err, errlen, "%s: its variables plus coldsec's would be %zu bytes (now %zu); Lambda allows %d. "
                  "Nothing was changed", name, forcer_env_size(vars), orig ? forcer_env_size(orig) : 2,
@@ -433,9 +435,10 @@ static void conflict_advice(FILE *msg, const journal *j, const char *function, c
     fprintf(msg, "; remove the ones coldsec added if they are still there (");
     {
         int n = 0;
-        cJSON_ArrayForEach(it, journal_added(j))
+        cJSON_ArrayForEach(it, journal_added(j)) {
             fprintf(msg, "%s%s%s", n++ ? ", " : "", it->string,
                     cJSON_GetObjectItemCaseSensitive(vars, it->string) ? " [present]" : " [gone]");
+        }
     }
     fprintf(msg, "), e.g. with `aws lambda update-function-configuration --function-name %s --environment ...`; "
                  "then check with whoever made the other change.\n", function);

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_JOURNAL_BYTES (1024 * 1024)
+#define MAX_JOURNAL_BYTES ((size_t)1024 * 1024)
 
 struct journal {
     char *path;
@@ -99,8 +99,9 @@ static int digest_vars(const cJSON *vars, const unsigned char *salt, size_t salt
     buf = malloc(total ? total : 1);
     if (!names || !buf)
         goto cleanup;
-    cJSON_ArrayForEach(it, vars)
+    cJSON_ArrayForEach(it, vars) {
         names[i++] = it->string;
+    }
     qsort(names, n, sizeof(*names), cmp_str);
     for (i = 0; i < n; i++) {
         const char *v = cJSON_GetObjectItemCaseSensitive(vars, names[i])->valuestring;
@@ -176,8 +177,9 @@ journal *journal_new(const char *path, const journal_info *info)
     names = cJSON_AddArrayToObject(orig, "variable_names");
     if (!names)
         goto fail;
-    cJSON_ArrayForEach(it, info->original_vars)
+    cJSON_ArrayForEach(it, info->original_vars) {
         cJSON_AddItemToArray(names, cJSON_CreateString(it->string));
+    }
     cJSON_AddStringToObject(orig, "digest_salt", salt_hex);
     cJSON_AddStringToObject(orig, "variables_hmac_sha256", digest);
     added = copy_string_map(info->added_vars);
@@ -417,7 +419,7 @@ journal *journal_load(const char *path, char *err, size_t errlen)
     }
     n = fread(text, 1, MAX_JOURNAL_BYTES + 1, f);
     if (n > MAX_JOURNAL_BYTES) {
-        snprintf(err, errlen, "%s: larger than %d bytes; not a coldsec journal", path, MAX_JOURNAL_BYTES);
+        snprintf(err, errlen, "%s: larger than %zu bytes; not a coldsec journal", path, MAX_JOURNAL_BYTES);
         goto cleanup;
     }
     j = journal_parse(text, n, path, err, errlen);

@@ -32,9 +32,9 @@
 
 /* Invoke payloads are at most 6 MB on Lambda; one more KB for the error
  * envelope Lambda puts around an oversize answer. */
-#define LAMBDA_MAX_INVOKE_RESPONSE (6u * 1024u * 1024u + 1024u)
+#define LAMBDA_MAX_INVOKE_RESPONSE ((size_t)6 * 1024 * 1024 + 1024)
 /* Control-plane answers (configurations, errors) are a few KB. */
-#define LAMBDA_MAX_API_RESPONSE (1024u * 1024u)
+#define LAMBDA_MAX_API_RESPONSE ((size_t)1024 * 1024)
 
 typedef struct lambda_client lambda_client;
 

@@ -45,7 +45,7 @@ enum {
     EXIT_NOT_RESTORED = 4
 };
 
-#define MAX_PAYLOAD_FILE (6u * 1024u * 1024u)
+#define MAX_PAYLOAD_FILE ((size_t)6 * 1024 * 1024)
 
 static volatile sig_atomic_t g_stop;
 
@@ -606,10 +606,14 @@ static int cmd_cold_start(int argc, char **argv)
     }
     if (load_payload(payload_arg, &payload, &payload_len) != 0)
         return EXIT_USAGE;
-    if (make_run_dir(m.out_dir, run_dir, sizeof(run_dir)) != 0 ||
-        (rc = session_open(&s, &co, NULL, NULL)) != EXIT_OK) {
+    if (make_run_dir(m.out_dir, run_dir, sizeof(run_dir)) != 0) {
+        fprintf(stderr, "coldsec: OpenSSL's RNG failed\n");
         free(payload);
         return EXIT_USAGE;
+    }
+    if ((rc = session_open(&s, &co, NULL, NULL)) != EXIT_OK) {
+        free(payload);
+        return rc;
     }
     install_signals();
     rc = begin_cold_start(&s, argv[optind], &m, run_dir, &f);
@@ -857,9 +861,14 @@ static int cmd_fanout(int argc, char **argv)
     }
     if (load_payload(payload_arg, &tpl, &tpl_len) != 0)
         return EXIT_USAGE;
-    if (make_run_dir(m.out_dir, run_dir, sizeof(run_dir)) != 0 || (rc = session_open(&s, &co, NULL, NULL)) != EXIT_OK) {
+    if (make_run_dir(m.out_dir, run_dir, sizeof(run_dir)) != 0) {
+        fprintf(stderr, "coldsec: OpenSSL's RNG failed\n");
         free(tpl);
         return EXIT_USAGE;
+    }
+    if ((rc = session_open(&s, &co, NULL, NULL)) != EXIT_OK) {
+        free(tpl);
+        return rc;
     }
     payloads = calloc((size_t)count, sizeof(*payloads));
     canaries = calloc((size_t)count, sizeof(*canaries));
@@ -946,6 +955,11 @@ static int cmd_fanout(int argc, char **argv)
         }
     }
     rc = st.failed || st.cancelled ? EXIT_UNTESTABLE : EXIT_OK;
+    if (cold && st.ok > 0 && st.cold == 0 && !g_stop) {
+        fprintf(stderr, "coldsec: no invocation after the configuration change was cold (%zu warm, %zu without "
+                        "a REPORT line): the cold start is not proven\n", st.warm, st.unknown_temperature);
+        rc = EXIT_UNTESTABLE;
+    }
 restore:
     if (f) {
         char rerr[2048];
@@ -957,7 +971,7 @@ restore:
 cleanup:
     if (ctx.jsonl)
         fclose(ctx.jsonl);
-    for (long i = 0; items && i < count; i++) {
+    for (long i = 0; items && payloads && canaries && i < count; i++) {
         fanout_item_clear(&items[i]);
         free(payloads[i]);
         free(canaries[i]);
