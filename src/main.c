@@ -987,6 +987,110 @@ cleanup:
     return rc;
 }
 
+/* ---------- describe ---------- */
+
+static const char DESCRIBE_HELP[] =
+    "usage: coldsec describe FUNCTION [--qualifier Q] [connection options]\n"
+    "Prints what coldsec sees of FUNCTION as JSON (GetFunction and GetFunctionConcurrency): its\n"
+    "settings, the names and sizes of its variables (never their values), its reserved\n"
+    "concurrency, and whether a cold start can be forced (the 4 KB headroom, Environment.Error).\n\n";
+
+static void copy_field(cJSON *dst, const cJSON *src, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, name);
+    if (v)
+        cJSON_AddItemToObject(dst, name, cJSON_Duplicate(v, 1));
+}
+
+static int cmd_describe(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"qualifier", required_argument, NULL, OPT_QUALIFIER},
+        COMMON_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
+    static const char *const fields[] = {"FunctionName", "FunctionArn", "Runtime", "Handler", "MemorySize",
+                                         "Timeout", "State", "StateReason", "LastUpdateStatus", "RevisionId",
+                                         "Version", "CodeSha256", "CodeSize", "PackageType", "KMSKeyArn", NULL};
+    common co = {0};
+    const char *qualifier = NULL;
+    cJSON *fn = NULL, *conc = NULL, *out = NULL;
+    const cJSON *cfg, *env, *vars, *it;
+    lambda_error err;
+    session s;
+    char line[1024], *text;
+    int opt, rc;
+
+    if (wants_help(argc, argv)) {
+        printf("%s%s", DESCRIBE_HELP, COMMON_HELP);
+        return EXIT_OK;
+    }
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int c = common_option(&co, opt, optarg);
+        if (c < 0)
+            return EXIT_USAGE;
+        if (c > 0)
+            continue;
+        if (opt != OPT_QUALIFIER) {
+            fprintf(stderr, "coldsec describe: see `coldsec describe --help`\n");
+            return EXIT_USAGE;
+        }
+        qualifier = optarg;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "coldsec describe: expected one FUNCTION; see `coldsec describe --help`\n");
+        return EXIT_USAGE;
+    }
+    if ((rc = session_open(&s, &co, NULL, NULL)) != EXIT_OK)
+        return rc;
+    rc = EXIT_UNTESTABLE;
+    if (lambda_get_function(s.client, argv[optind], qualifier, &fn, &err) != 0 ||
+        lambda_get_concurrency(s.client, argv[optind], &conc, &err) != 0) {
+        lambda_error_format(&err, line, sizeof(line));
+        fprintf(stderr, "coldsec: %s\n", line);
+        goto cleanup;
+    }
+    cfg = cJSON_GetObjectItemCaseSensitive(fn, "Configuration");
+    out = cJSON_CreateObject();
+    if (!out || !cJSON_IsObject(cfg)) {
+        fprintf(stderr, "coldsec: GetFunction %s: the answer has no Configuration\n", argv[optind]);
+        goto cleanup;
+    }
+    for (int i = 0; fields[i]; i++)
+        copy_field(out, cfg, fields[i]);
+    env = cJSON_GetObjectItemCaseSensitive(cfg, "Environment");
+    vars = cJSON_GetObjectItemCaseSensitive(env, "Variables");
+    {
+        cJSON *masked = cJSON_AddObjectToObject(out, "Variables");
+        cJSON_ArrayForEach(it, vars) {
+            char shown[64];
+            snprintf(shown, sizeof(shown), "<%zu bytes, not shown>",
+                     cJSON_IsString(it) ? strlen(it->valuestring) : (size_t)0);
+            cJSON_AddStringToObject(masked, it->string, shown);
+        }
+        cJSON_AddNumberToObject(out, "EnvironmentBytes", vars ? (double)forcer_env_size(vars) : 2);
+    }
+    if (cJSON_GetObjectItemCaseSensitive(env, "Error"))
+        cJSON_AddItemToObject(out, "EnvironmentError",
+                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(env, "Error"), 1));
+    it = cJSON_GetObjectItemCaseSensitive(conc, "ReservedConcurrentExecutions");
+    if (cJSON_IsNumber(it))
+        cJSON_AddNumberToObject(out, "ReservedConcurrentExecutions", it->valuedouble);
+    else
+        cJSON_AddNullToObject(out, "ReservedConcurrentExecutions");
+    text = cJSON_Print(out);
+    if (text) {
+        printf("%s\n", text);
+        free(text);
+    }
+    rc = EXIT_OK;
+cleanup:
+    cJSON_Delete(fn);
+    cJSON_Delete(conc);
+    cJSON_Delete(out);
+    session_close(&s);
+    return rc;
+}
+
 /* ---------- main ---------- */
 
 static const char MAIN_HELP[] =
@@ -996,7 +1100,8 @@ static const char MAIN_HELP[] =
     "  invoke FUNCTION       invoke once; print the payload (and --log the log tail)\n"
     "  cold-start FUNCTION   retire every warm environment (config change, journaled, restored)\n"
     "  restore JOURNAL       finish a restore a killed run left undone\n"
-    "  fanout FUNCTION       many invocations in parallel, optionally after a cold start\n\n"
+    "  fanout FUNCTION       many invocations in parallel, optionally after a cold start\n"
+    "  describe FUNCTION     what coldsec sees of a function (variable values never shown)\n\n"
     "Exit status: 0 fine; 1 the function returned an error; 2 usage or configuration error;\n"
     "3 the target could not be tested; 4 a configuration could not be restored (see the journal).\n";
 
@@ -1006,7 +1111,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"invoke", cmd_invoke}, {"cold-start", cmd_cold_start}, {"restore", cmd_restore},
-                {"fanout", cmd_fanout}};
+                {"fanout", cmd_fanout}, {"describe", cmd_describe}};
     int rc;
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -44,7 +44,7 @@ class DriverTest(unittest.TestCase):
     def test_help_for_every_command(self):
         r = self.coldsec("--help")
         self.assertEqual(r.returncode, 0)
-        for cmd in ("invoke", "cold-start", "restore", "fanout"):
+        for cmd in ("invoke", "cold-start", "restore", "fanout", "describe"):
             self.assertIn(cmd.encode(), r.stdout)
             h = self.coldsec(cmd, "--help")
             self.assertEqual(h.returncode, 0, h.stderr)
@@ -94,6 +94,24 @@ class DriverTest(unittest.TestCase):
         r = self.coldsec("invoke", "probe", "--timeout", "zero")
         self.assertEqual(r.returncode, 2)
         self.assertIn(b'--timeout: expected whole seconds', r.stderr)
+
+    def test_describe_uses_get_function_and_concurrency_and_masks_values(self):
+        r = self.coldsec("describe", "probe")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        cfg = self.config("probe")
+        self.assertEqual(d["FunctionArn"], cfg["FunctionArn"])
+        self.assertEqual(d["RevisionId"], cfg["RevisionId"])
+        self.assertEqual(sorted(d["Variables"]), sorted(cfg["Environment"]["Variables"]))
+        self.assertEqual(d["Variables"]["APP_MODE"], "<7 bytes, not shown>")
+        self.assertNotIn(b"staging", r.stdout)
+        self.assertIsNone(d["ReservedConcurrentExecutions"])
+        r = self.coldsec("describe", "throttled")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["ReservedConcurrentExecutions"], 1)
+        r = self.coldsec("describe", "nope")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"GetFunction nope: HTTP 404 ResourceNotFoundException", r.stderr)
 
     def test_missing_credentials_and_region_are_usage_errors(self):
         env = dict(self.env)
