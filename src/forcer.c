@@ -154,6 +154,18 @@ static bool has_qualifier(const char *function)
     return colons == 1 || colons >= 3;
 }
 
+/* The configuration read must be the one asked for: a name, a full ARN or
+ * a partial ARN (ACCOUNT:function:NAME) of it. */
+static bool answers_for(const char *asked, const char *name, const char *arn)
+{
+    size_t al = strlen(asked), rl = arn ? strlen(arn) : 0;
+    if (strncmp(asked, "arn:", 4) == 0)
+        return arn && strcmp(asked, arn) == 0;
+    if (strchr(asked, ':'))
+        return arn && rl > al && arn[rl - al - 1] == ':' && strcmp(arn + rl - al, asked) == 0;
+    return strcmp(asked, name) == 0;
+}
+
 static int make_dirs(const char *path, char *err, size_t errlen)
 {
     char tmp[4096];
@@ -232,6 +244,13 @@ forcer_status forcer_begin(lambda_client *c, const forcer_options *o, forcer **o
     if (!name || !rev) {
         snprintf(err, errlen, "GetFunctionConfiguration %s: the answer has no FunctionName or RevisionId; "
                  "cannot change it safely", o->function);
+        rc = FORCER_FAILED;
+        goto cleanup;
+    }
+    if (!answers_for(o->function, name, arn)) {
+        snprintf(err, errlen, "GetFunctionConfiguration %s: the endpoint answered for another function (%s); "
+                 "refusing to change anything", o->function, arn ? arn : name);
+        rc = FORCER_FAILED;
         goto cleanup;
     }
     if (is_protected(o, name) && !o->allow_protected) {

@@ -6,6 +6,8 @@
  */
 #include "journal.h"
 
+#include "jsonutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -339,7 +341,7 @@ journal *journal_parse(const char *text, size_t n, const char *path, char *err, 
         snprintf(err, errlen, "%s: out of memory", path);
         goto fail;
     }
-    j->doc = cJSON_ParseWithLength(text, n);
+    j->doc = jsonutil_parse_whole(text, n);
     if (!cJSON_IsObject(j->doc)) {
         snprintf(err, errlen, "%s: not a JSON object; not a coldsec journal", path);
         goto fail;

@@ -17,6 +17,8 @@
  */
 #include "lambda_client.h"
 
+#include "jsonutil.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -107,6 +109,8 @@ static void copy_printable(char *dst, size_t dstlen, const char *src, size_t src
     }
     dst[o] = '\0';
 }
+
+static void copy_server_text(const lambda_client *c, char *dst, size_t dstlen, const char *src, size_t srclen);
 
 int lambda_encode_component(const char *in, char *out, size_t outlen)
 {
@@ -435,7 +439,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
         else if (nl == 22 && strncasecmp(ptr, "X-Amz-Executed-Version", nl) == 0)
             keep_header(&call->resp.executed_version, v, vl);
         else if (nl == 16 && strncasecmp(ptr, "x-amzn-ErrorType", nl) == 0)
-            copy_printable(call->error_type, sizeof(call->error_type), v, vl);
+            copy_server_text(call->c, call->error_type, sizeof(call->error_type), v, vl);
         else if (nl == 11 && strncasecmp(ptr, "Retry-After", nl) == 0) {
             char tmp[32];
             char *end;
@@ -581,6 +585,83 @@ static void trim_error_type(char *t)
         *colon = '\0';
 }
 
+/* Replaces every occurrence of needle in *buf (length *len) with
+ * "[redacted]"; *buf is reallocated. */
+static int redact_all(char **buf, size_t *len, const char *needle)
+{
+    static const char mark[] = "[redacted]";
+    size_t nl = needle ? strlen(needle) : 0, o = 0;
+    char *out;
+
+    if (nl < 4)
+        return 0; /* nothing that short is a credential worth hiding */
+    out = malloc(*len / nl * (sizeof(mark) - 1) + *len + 1);
+    if (!out)
+        return -1;
+    for (size_t i = 0; i < *len;) {
+        if (i + nl <= *len && memcmp(*buf + i, needle, nl) == 0) {
+            memcpy(out + o, mark, sizeof(mark) - 1);
+            o += sizeof(mark) - 1;
+            i += nl;
+        } else {
+            out[o++] = (*buf)[i++];
+        }
+    }
+    out[o] = '\0';
+    free(*buf);
+    *buf = out;
+    *len = o;
+    return 0;
+}
+
+/*
+ * Server text (error messages, codes, excerpts) goes to the terminal, the
+ * --verbose trace and reports, so it must not carry our credentials: AWS's
+ * InvalidSignatureException quotes the canonical request, session token
+ * included. We cut there, redact every whole occurrence of the key id,
+ * secret and token, and a credential's prefix left at the end by a server
+ * that truncated its own message; then keep printable ASCII only.
+ */
+static void copy_server_text(const lambda_client *c, char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+    const char *creds[3] = {c->cred->secret_access_key, c->cred->session_token, c->cred->access_key_id};
+    const char *cut = memmem(src, srclen, "The Canonical String", 20);
+    char *buf;
+    size_t len;
+
+    if (cut)
+        srclen = (size_t)(cut - src);
+    if (srclen > 4096)
+        srclen = 4096;
+    buf = strndup(src, srclen);
+    if (!buf) {
+        copy_printable(dst, dstlen, "(server text withheld: out of memory)", 37);
+        return;
+    }
+    len = strlen(buf);
+    for (int i = 0; i < 3; i++) {
+        size_t cl = creds[i] ? strlen(creds[i]) : 0;
+        if (redact_all(&buf, &len, creds[i]) != 0) {
+            free(buf);
+            copy_printable(dst, dstlen, "(server text withheld: out of memory)", 37);
+            return;
+        }
+        size_t start = cl > 0 ? cl - 1 : 0;
+        if (start > len)
+            start = len;
+        for (size_t k = start; k >= 8; k--) {
+            if (memcmp(buf + len - k, creds[i], k) == 0) {
+                len -= k;
+                buf[len] = '\0';
+                break;
+            }
+        }
+    }
+    copy_printable(dst, dstlen, buf, len);
+    OPENSSL_cleanse(buf, len);
+    free(buf);
+}
+
 static void parse_error_body(lambda_call *call)
 {
     lambda_error *e = &call->err;
@@ -595,27 +676,27 @@ static void parse_error_body(lambda_call *call)
         snprintf(e->code, sizeof(e->code), "%s", call->error_type);
     }
     if (call->resp.body_len)
-        doc = cJSON_ParseWithLength(call->resp.body, call->resp.body_len);
+        doc = jsonutil_parse_whole(call->resp.body, call->resp.body_len);
     if (cJSON_IsObject(doc)) {
         for (int i = 0; !e->code[0] && code_keys[i]; i++) {
             v = cJSON_GetObjectItemCaseSensitive(doc, code_keys[i]);
             if (cJSON_IsString(v)) {
-                copy_printable(e->code, sizeof(e->code), v->valuestring, strlen(v->valuestring));
+                copy_server_text(call->c, e->code, sizeof(e->code), v->valuestring, strlen(v->valuestring));
                 trim_error_type(e->code);
             }
         }
         for (int i = 0; !e->message[0] && msg_keys[i]; i++) {
             v = cJSON_GetObjectItemCaseSensitive(doc, msg_keys[i]);
             if (cJSON_IsString(v))
-                copy_printable(e->message, sizeof(e->message), v->valuestring, strlen(v->valuestring));
+                copy_server_text(call->c, e->message, sizeof(e->message), v->valuestring, strlen(v->valuestring));
         }
         v = cJSON_GetObjectItemCaseSensitive(doc, "Reason");
         if (cJSON_IsString(v))
-            copy_printable(e->reason, sizeof(e->reason), v->valuestring, strlen(v->valuestring));
+            copy_server_text(call->c, e->reason, sizeof(e->reason), v->valuestring, strlen(v->valuestring));
     } else if (call->resp.body_len) {
         size_t n = call->resp.body_len < 200 ? call->resp.body_len : 200;
         char shown[220];
-        copy_printable(shown, sizeof(shown), call->resp.body, n);
+        copy_server_text(call->c, shown, sizeof(shown), call->resp.body, n);
         snprintf(e->message, sizeof(e->message), "non-JSON error body (%zu bytes): %s%s", call->resp.body_total,
                  shown, call->resp.body_len > n ? "..." : "");
     }
@@ -687,18 +768,28 @@ lambda_call_outcome lambda_call_done(lambda_call *call, CURLcode rc, long *retry
                      "the endpoint sent more than %zu bytes; no Lambda answer is that large", call->hard_max);
             return LAMBDA_CALL_FAILED;
         }
+        const char *why = call->errbuf[0] ? call->errbuf : curl_easy_strerror(rc);
+        if (rc == CURLE_OUT_OF_MEMORY) {
+            /* What libcurl answers to a header line over its 100 KB limit. */
+            snprintf(e->code, sizeof(e->code), "ResponseTooLarge");
+            snprintf(e->message, sizeof(e->message), "the endpoint sent a header libcurl would not hold (%s)", why);
+            return LAMBDA_CALL_FAILED;
+        }
         snprintf(e->code, sizeof(e->code), "%s",
-                 rc == CURLE_OPERATION_TIMEDOUT ? "Timeout" : "NetworkError");
-        copy_printable(e->message, sizeof(e->message), call->errbuf[0] ? call->errbuf : curl_easy_strerror(rc),
-                       strlen(call->errbuf[0] ? call->errbuf : curl_easy_strerror(rc)));
+                 rc == CURLE_OPERATION_TIMEDOUT ? "Timeout"
+                 : (rc == CURLE_WEIRD_SERVER_REPLY || rc == CURLE_BAD_CONTENT_ENCODING) ? "InvalidResponse"
+                 : "NetworkError");
+        copy_printable(e->message, sizeof(e->message), why, strlen(why));
         if (rc == CURLE_OPERATION_TIMEDOUT) {
             size_t n = strlen(e->message);
             snprintf(e->message + n, sizeof(e->message) - n, " (limit %ld ms)", call->timeout_ms);
         }
         retry = retryable_curl(rc);
     } else if (call->resp.status >= 200 && call->resp.status < 300) {
-        if (call->json_response && call->resp.body_len) {
-            cJSON *doc = cJSON_ParseWithLength(call->resp.body, call->resp.body_len);
+        if (call->json_response) {
+            /* Every control-plane answer is one JSON object; an empty or
+             * half-garbage body is not "nothing to report". */
+            cJSON *doc = jsonutil_parse_whole(call->resp.body, call->resp.body_len);
             bool ok = cJSON_IsObject(doc);
             cJSON_Delete(doc);
             if (!ok || call->resp.truncated) {
@@ -819,8 +910,7 @@ static int json_op(lambda_client *c, const char *op, const char *method, const c
     }
     if (run_call(call, err) != 0)
         goto cleanup;
-    *out = call->resp.body_len ? cJSON_ParseWithLength(call->resp.body, call->resp.body_len)
-                               : cJSON_CreateObject();
+    *out = jsonutil_parse_whole(call->resp.body, call->resp.body_len);
     if (!*out) {
         client_error(err, op, function, "out of memory");
         goto cleanup;

@@ -152,6 +152,9 @@ static void test_foreign_and_broken_files_are_refused(void **state)
     (void)state;
     expect_refused("", "not a JSON object");
     expect_refused("[1,2]", "not a JSON object");
+    /* One object and then more is not a journal (cJSON alone would stop at the first). */
+    expect_refused("{\"coldsec_journal\":1} {\"coldsec_journal\":1}", "not a JSON object");
+    expect_refused("{\"coldsec_journal\":1}<html>", "not a JSON object");
     expect_refused("{\"coldsec_journal\":2}", "\"coldsec_journal\" must be 1");
     expect_refused("{\"coldsec_journal\":1,\"state\":\"planned\"}", "field \"function\"");
     expect_refused("{\"coldsec_journal\":1,\"state\":\"odd\",\"function\":\"f\",\"region\":\"r\",\"endpoint\":\"e\"}",
