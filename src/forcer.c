@@ -88,7 +88,7 @@ static void api_error(const lambda_error *e, char *err, size_t errlen)
  * On success *config is the final configuration (caller deletes).
  */
 static forcer_status wait_updated(lambda_client *c, const forcer_options *o, const char *function,
-                                  bool honour_stop, cJSON **config, char *err, size_t errlen)
+                                  bool honour_stop, bool failed_ok, cJSON **config, char *err, size_t errlen)
 {
     long delay = 100, limit = o->wait_timeout_ms > 0 ? o->wait_timeout_ms : 600000;
     double t0 = now_ms();
@@ -102,9 +102,9 @@ static forcer_status wait_updated(lambda_client *c, const forcer_options *o, con
             return FORCER_FAILED;
         }
         st = str_of(*config, "LastUpdateStatus");
-        if (!st || strcmp(st, "Successful") == 0)
+        if (!st || strcmp(st, "Successful") == 0 || (failed_ok && strcmp(st, "Failed") == 0))
             return FORCER_OK;
-        if (strcmp(st, "Failed") == 0) {
+        if (strcmp(st, "Failed") == 0 && !failed_ok) {
             snprintf(err, errlen, "UpdateFunctionConfiguration %s: LastUpdateStatus Failed: %s (%s)", function,
                      str_of(*config, "LastUpdateStatusReason") ? str_of(*config, "LastUpdateStatusReason") : "no reason given",
                      str_of(*config, "LastUpdateStatusReasonCode") ? str_of(*config, "LastUpdateStatusReasonCode") : "-");
@@ -234,7 +234,7 @@ forcer_status forcer_begin(lambda_client *c, const forcer_options *o, forcer **o
         fprintf(msg, "coldsec: %s: an update is in progress; waiting for it before reading the configuration\n",
                 o->function);
         cJSON_Delete(config);
-        if ((rc = wait_updated(c, o, o->function, true, &config, err, errlen)) != FORCER_OK)
+        if ((rc = wait_updated(c, o, o->function, true, true, &config, err, errlen)) != FORCER_OK)
             goto cleanup;
         rc = FORCER_REFUSED;
     }
@@ -409,7 +409,7 @@ forcer_status forcer_begin(lambda_client *c, const forcer_options *o, forcer **o
     resp = NULL;
     fprintf(msg, "coldsec: %s: update accepted; waiting for LastUpdateStatus Successful\n", name);
     test_stop(o, "waiting");
-    rc = wait_updated(c, o, o->function, true, &resp, err, errlen);
+    rc = wait_updated(c, o, o->function, true, false, &resp, err, errlen);
     if (rc == FORCER_OK) {
         /* The RevisionId can move when the update completes: ours is the
          * one the finished configuration shows. */
@@ -482,7 +482,8 @@ static forcer_status restore_with(lambda_client *c, journal *j, const forcer_opt
     for (int tries = 0; tries < 5; tries++) {
         cJSON_Delete(config);
         config = NULL;
-        if (wait_updated(c, o, function, false, &config, err, errlen) != FORCER_OK)
+        /* A failed update of ours still needs undoing: Failed is not an error here. */
+        if (wait_updated(c, o, function, false, true, &config, err, errlen) != FORCER_OK)
             goto cleanup;
         vars = vars_of(config);
         rev = str_of(config, "RevisionId");
@@ -530,7 +531,7 @@ static forcer_status restore_with(lambda_client *c, journal *j, const forcer_opt
         resp = NULL;
         cJSON_Delete(config);
         config = NULL;
-        if (wait_updated(c, o, function, false, &config, err, errlen) != FORCER_OK)
+        if (wait_updated(c, o, function, false, false, &config, err, errlen) != FORCER_OK)
             goto cleanup;
         if (!journal_is_original(j, vars_of(config))) {
             snprintf(err, errlen, "%s: after the restore the variables are not the original ones; "

@@ -565,6 +565,69 @@ class DriverHostileEndpointTest(unittest.TestCase):
                 self.assertEqual(os.listdir(outs[name]), [], f"{name}: a run folder or journal was written")
                 self.assertFailed(r, "GetFunctionConfiguration", name, "InvalidResponse", status=200)
 
+    def test_unreadable_environment_or_foreign_answer_is_refused_and_nothing_is_changed(self):
+        def cfg(name, **over):
+            c = {"FunctionName": name, "FunctionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{name}",
+                 "RevisionId": "11111111-2222-3333-4444-555555555555", "LastUpdateStatus": "Successful",
+                 "State": "Active", "Environment": {"Variables": {"A": "1"}}}
+            c.update(over)
+            return json.dumps(c).encode()
+        cases = {
+            # What GetFunctionConfiguration shows when the caller may not kms:Decrypt.
+            "kms-error": (cfg("kms-error", KMSKeyArn="arn:aws:kms:eu-west-3:123456789012:key/k1",
+                              Environment={"Error": {"ErrorCode": "AccessDeniedException",
+                                                     "Message": "Lambda was unable to decrypt the environment "
+                                                                "variables because KMS access was denied."}}),
+                          2, "AccessDeniedException"),
+            "other-fn": (cfg("someone-else"), 3, "answered for another function"),
+            "failed-state": (cfg("failed-state", State="Failed", StateReason="The role is gone"), 2,
+                             "State is Failed (The role is gone)"),
+        }
+        for name, (body, _code, _text) in cases.items():
+            self.srv.routes[name] = ok_payload(body)
+        outs = {name: self.out_dir() for name in cases}
+        results = self.parallel([("cold-start", name, "--allow-mutation", "--out", outs[name]) for name in cases])
+        for (name, (_body, code, text)), r in zip(cases.items(), results):
+            with self.subTest(case=name):
+                self.assertEqual(r.returncode, code, repr(r))
+                self.assertIn(text.encode(), r.stderr)
+                self.assertEqual(self.srv.requests_for(name, "PUT"), [], f"{name}: a PUT was sent: {r!r}")
+                self.assertEqual(os.listdir(outs[name]), [], f"{name}: a run folder or journal was written")
+                assert_terminal_safe(self, r.stderr)
+
+    def test_update_that_fails_is_reported_with_awss_reason_and_restored(self):
+        name = "upd-failed"
+        base = {"FunctionName": name, "FunctionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{name}",
+                "State": "Active", "Environment": {"Variables": {"A": "1"}}}
+        original = dict(base, RevisionId="rev-1", LastUpdateStatus="Successful")
+        state = {"cfg": original}
+
+        def handler(_srv, conn, req, _n):
+            if req.method == "PUT":
+                body = json.loads(req.body)
+                updated = dict(base, RevisionId="rev-%d" % (int(state["cfg"]["RevisionId"][4:]) + 1),
+                               Environment=body["Environment"])
+                if "COLDSEC_COLD_START_NONCE" in body["Environment"]["Variables"]:
+                    state["cfg"] = dict(updated, LastUpdateStatus="Failed",
+                                        LastUpdateStatusReason="The function could not be updated: EniLimitExceeded",
+                                        LastUpdateStatusReasonCode="EniLimitExceeded")
+                else:
+                    state["cfg"] = dict(updated, LastUpdateStatus="Successful")
+            reply_json(conn, 200, state["cfg"])
+        self.srv.routes[name] = handler
+        out = self.out_dir()
+        r = self.coldsec("cold-start", name, "--allow-mutation", "--out", out)
+        self.assertEqual(r.returncode, 3, repr(r))
+        err = r.stderr.decode()
+        self.assertIn("LastUpdateStatus Failed: The function could not be updated: EniLimitExceeded (EniLimitExceeded)",
+                      err)
+        self.assertIn("original variables restored", err)
+        self.assertEqual(state["cfg"]["Environment"], {"Variables": {"A": "1"}})
+        puts = self.srv.requests_for(name, "PUT")
+        self.assertEqual(len(puts), 2)
+        self.assertEqual(json.loads(puts[0].body)["RevisionId"], "rev-1")
+        self.assertEqual(json.loads(puts[1].body)["RevisionId"], "rev-2")
+
     # -- retries -------------------------------------------------------------------------
 
     def test_connection_resets_are_retried_max_attempts_times(self):
