@@ -267,115 +267,6 @@ static bool wants_help(int argc, char **argv)
     return false;
 }
 
-/* ---------- invoke ---------- */
-
-static const char INVOKE_HELP[] =
-    "usage: coldsec invoke FUNCTION [--payload JSON|@FILE] [--qualifier Q] [--log]\n"
-    "                      [--invocation-type RequestResponse|Event|DryRun] [connection options]\n"
-    "Invokes FUNCTION (name, name:alias, full or partial ARN) once and prints the answer's payload\n"
-    "to stdout. --log prints the decoded log tail to stderr. Exit 0, or 1 when the function\n"
-    "returned an error.\n\n";
-
-static int cmd_invoke(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"payload", required_argument, NULL, OPT_PAYLOAD},
-        {"qualifier", required_argument, NULL, OPT_QUALIFIER},
-        {"log", no_argument, NULL, OPT_LOG},
-        {"invocation-type", required_argument, NULL, OPT_INVOCATION_TYPE},
-        COMMON_LONG_OPTIONS,
-        {NULL, 0, NULL, 0}};
-    common co = {0};
-    const char *payload_arg = "{}", *qualifier = NULL;
-    bool log = false;
-    lambda_invoke_type type = LAMBDA_INVOKE_REQUEST_RESPONSE;
-    unsigned char *payload = NULL;
-    size_t payload_len = 0;
-    session s;
-    lambda_response resp;
-    lambda_error err;
-    int opt, rc;
-
-    if (wants_help(argc, argv)) {
-        printf("%s%s", INVOKE_HELP, COMMON_HELP);
-        return EXIT_OK;
-    }
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int c = common_option(&co, opt, optarg);
-        if (c < 0)
-            return EXIT_USAGE;
-        if (c > 0)
-            continue;
-        switch (opt) {
-        case OPT_PAYLOAD: payload_arg = optarg; break;
-        case OPT_QUALIFIER: qualifier = optarg; break;
-        case OPT_LOG: log = true; break;
-        case OPT_INVOCATION_TYPE:
-            if (strcmp(optarg, "RequestResponse") == 0)
-                type = LAMBDA_INVOKE_REQUEST_RESPONSE;
-            else if (strcmp(optarg, "Event") == 0)
-                type = LAMBDA_INVOKE_EVENT;
-            else if (strcmp(optarg, "DryRun") == 0)
-                type = LAMBDA_INVOKE_DRY_RUN;
-            else {
-                fprintf(stderr, "coldsec invoke: --invocation-type must be RequestResponse, Event or DryRun\n");
-                return EXIT_USAGE;
-            }
-            break;
-        default:
-            fprintf(stderr, "coldsec invoke: see `coldsec invoke --help`\n");
-            return EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "coldsec invoke: expected one FUNCTION; see `coldsec invoke --help`\n");
-        return EXIT_USAGE;
-    }
-    if (load_payload(payload_arg, &payload, &payload_len) != 0)
-        return EXIT_USAGE;
-    if ((rc = session_open(&s, &co, NULL, NULL)) != EXIT_OK) {
-        free(payload);
-        return rc;
-    }
-    {
-        lambda_invoke_request req = {.function = argv[optind], .qualifier = qualifier, .payload = payload,
-                                     .payload_len = payload_len, .type = type, .log_tail = log};
-        if (lambda_invoke(s.client, &req, &resp, &err) != 0) {
-            char line[1024];
-            lambda_error_format(&err, line, sizeof(line));
-            fprintf(stderr, "coldsec: %s\n", line);
-            rc = EXIT_UNTESTABLE;
-            goto cleanup;
-        }
-    }
-    if (resp.body_len)
-        fwrite(resp.body, 1, resp.body_len, stdout);
-    fflush(stdout);
-    if (log && resp.log_result) {
-        char *text = NULL;
-        size_t len = 0;
-        if (logtail_decode(resp.log_result, strlen(resp.log_result), &text, &len) == 0) {
-            print_log(text, len);
-            free(text);
-        } else {
-            fprintf(stderr, "coldsec: the log tail (X-Amz-Log-Result) is not valid base64\n");
-        }
-    }
-    rc = EXIT_OK;
-    if (resp.function_error) {
-        char kind[64];
-        logtail_sanitize(resp.function_error, strlen(resp.function_error), kind, sizeof(kind));
-        if (!co.quiet)
-            fprintf(stderr, "coldsec: %s returned a function error (%s)\n", argv[optind], kind);
-        rc = EXIT_FUNCTION_ERROR;
-    }
-    lambda_response_clear(&resp);
-cleanup:
-    free(payload);
-    session_close(&s);
-    return rc;
-}
-
 /* ---------- shared by cold-start and fanout ---------- */
 
 typedef struct mutate_opts {
@@ -418,6 +309,173 @@ static const char MUTATE_HELP[] =
     "  --allow-protected   change a function even if it matches a protected pattern\n"
     "  --dry-run           print the plan; change nothing\n"
     "  --out DIR           run folders go here (default reports); the journal is DIR/<run>/journal.json\n";
+
+/* ---------- one parser for every command's options ---------- */
+
+/* Everything any command takes; each command's option table decides what
+ * it accepts (getopt_long refuses the rest). */
+typedef struct args {
+    common co;
+    mutate_opts m;
+    const char *target;          /* the one positional argument */
+    const char *payload;         /* JSON or @FILE */
+    const char *qualifier;
+    bool log, cold;
+    lambda_invoke_type type;
+    long verify, count, parallel, users, seed, max_payload;
+} args;
+
+typedef struct command_spec {
+    const char *name;
+    const char *help;
+    bool mutates;                /* the cold-start options and their help */
+    const char *positional;      /* "FUNCTION" or "JOURNAL" */
+    const struct option *opts;
+} command_spec;
+
+static int own_option(args *a, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_PAYLOAD: a->payload = arg; return 0;
+    case OPT_QUALIFIER: a->qualifier = arg; return 0;
+    case OPT_LOG: a->log = true; return 0;
+    case OPT_COLD_START: a->cold = true; return 0;
+    case OPT_VERIFY: return parse_count("--verify", arg, 0, 1000, &a->verify);
+    case OPT_COUNT: return parse_count("--count", arg, 1, 10000000, &a->count);
+    case OPT_PARALLEL: return parse_count("--parallel", arg, 1, 10000, &a->parallel);
+    case OPT_USERS: return parse_count("--users", arg, 1, 1000000, &a->users);
+    case OPT_SEED: return parse_count("--seed", arg, 0, 0x7fffffffL, &a->seed);
+    case OPT_MAX_PAYLOAD: return parse_count("--max-payload", arg, 0, 6291456, &a->max_payload);
+    case OPT_INVOCATION_TYPE:
+        if (strcmp(arg, "RequestResponse") == 0)
+            a->type = LAMBDA_INVOKE_REQUEST_RESPONSE;
+        else if (strcmp(arg, "Event") == 0)
+            a->type = LAMBDA_INVOKE_EVENT;
+        else if (strcmp(arg, "DryRun") == 0)
+            a->type = LAMBDA_INVOKE_DRY_RUN;
+        else {
+            fprintf(stderr, "coldsec: --invocation-type must be RequestResponse, Event or DryRun\n");
+            return -1;
+        }
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* Returns 0 with *a filled, EXIT_USAGE after saying why, or -1 after
+ * printing --help. */
+static int parse_args(const command_spec *cmd, int argc, char **argv, args *a)
+{
+    int opt;
+
+    memset(a, 0, sizeof(*a));
+    a->payload = "{}";
+    a->verify = 1;
+    a->count = 100;
+    a->parallel = 32;
+    a->users = 1;
+    a->seed = 1;
+    a->max_payload = 65536;
+    if (wants_help(argc, argv)) {
+        printf("%s%s%s%s", cmd->help, cmd->mutates ? MUTATE_HELP : "", cmd->mutates ? "\n" : "", COMMON_HELP);
+        return -1;
+    }
+    while ((opt = getopt_long(argc, argv, "", cmd->opts, NULL)) != -1) {
+        int c = common_option(&a->co, opt, optarg);
+        if (c == 0 && cmd->mutates)
+            c = mutate_option(&a->m, opt, optarg);
+        if (c < 0)
+            return EXIT_USAGE;
+        if (c > 0)
+            continue;
+        if (opt == '?' || own_option(a, opt, optarg) != 0) {
+            fprintf(stderr, "coldsec %s: see `coldsec %s --help`\n", cmd->name, cmd->name);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "coldsec %s: expected one %s; see `coldsec %s --help`\n", cmd->name, cmd->positional,
+                cmd->name);
+        return EXIT_USAGE;
+    }
+    a->target = argv[optind];
+    return 0;
+}
+
+/* ---------- invoke ---------- */
+
+static const char INVOKE_HELP[] =
+    "usage: coldsec invoke FUNCTION [--payload JSON|@FILE] [--qualifier Q] [--log]\n"
+    "                      [--invocation-type RequestResponse|Event|DryRun] [connection options]\n"
+    "Invokes FUNCTION (name, name:alias, full or partial ARN) once and prints the answer's payload\n"
+    "to stdout. --log prints the decoded log tail to stderr. Exit 0, or 1 when the function\n"
+    "returned an error.\n\n";
+
+static int cmd_invoke(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"payload", required_argument, NULL, OPT_PAYLOAD},
+        {"qualifier", required_argument, NULL, OPT_QUALIFIER},
+        {"log", no_argument, NULL, OPT_LOG},
+        {"invocation-type", required_argument, NULL, OPT_INVOCATION_TYPE},
+        COMMON_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
+    static const command_spec cmd = {"invoke", INVOKE_HELP, false, "FUNCTION", opts};
+    args a;
+    unsigned char *payload = NULL;
+    size_t payload_len = 0;
+    session s;
+    lambda_response resp;
+    lambda_error err;
+    int rc = parse_args(&cmd, argc, argv, &a);
+
+    if (rc != 0)
+        return rc < 0 ? EXIT_OK : rc;
+    if (load_payload(a.payload, &payload, &payload_len) != 0)
+        return EXIT_USAGE;
+    if ((rc = session_open(&s, &a.co, NULL, NULL)) != EXIT_OK) {
+        free(payload);
+        return rc;
+    }
+    {
+        lambda_invoke_request req = {.function = a.target, .qualifier = a.qualifier, .payload = payload,
+                                     .payload_len = payload_len, .type = a.type, .log_tail = a.log};
+        if (lambda_invoke(s.client, &req, &resp, &err) != 0) {
+            char line[1024];
+            lambda_error_format(&err, line, sizeof(line));
+            fprintf(stderr, "coldsec: %s\n", line);
+            rc = EXIT_UNTESTABLE;
+            goto cleanup;
+        }
+    }
+    if (resp.body_len)
+        fwrite(resp.body, 1, resp.body_len, stdout);
+    fflush(stdout);
+    if (a.log && resp.log_result) {
+        char *text = NULL;
+        size_t len = 0;
+        if (logtail_decode(resp.log_result, strlen(resp.log_result), &text, &len) == 0) {
+            print_log(text, len);
+            free(text);
+        } else {
+            fprintf(stderr, "coldsec: the log tail (X-Amz-Log-Result) is not valid base64\n");
+        }
+    }
+    rc = EXIT_OK;
+    if (resp.function_error) {
+        char kind[64];
+        logtail_sanitize(resp.function_error, strlen(resp.function_error), kind, sizeof(kind));
+        if (!a.co.quiet)
+            fprintf(stderr, "coldsec: %s returned a function error (%s)\n", a.target, kind);
+        rc = EXIT_FUNCTION_ERROR;
+    }
+    lambda_response_clear(&resp);
+cleanup:
+    free(payload);
+    session_close(&s);
+    return rc;
+}
 
 static int make_run_dir(const char *out_dir, char *run_dir, size_t len)
 {
@@ -470,6 +528,39 @@ static int begin_cold_start(session *s, const char *function, const mutate_opts 
             return rc;
     }
     return st == FORCER_REFUSED ? EXIT_USAGE : EXIT_UNTESTABLE;
+}
+
+/* The payload, a run folder name and a session: what cold-start and fanout
+ * need before they touch the function. */
+static int prepare_run(const args *a, unsigned char **payload, size_t *payload_len, char *run_dir, size_t len,
+                       session *s)
+{
+    int rc;
+    if (load_payload(a->payload, payload, payload_len) != 0)
+        return EXIT_USAGE;
+    if (make_run_dir(a->m.out_dir, run_dir, len) != 0) {
+        fprintf(stderr, "coldsec: OpenSSL's RNG failed\n");
+        free(*payload);
+        *payload = NULL;
+        return EXIT_USAGE;
+    }
+    if ((rc = session_open(s, &a->co, NULL, NULL)) != EXIT_OK) {
+        free(*payload);
+        *payload = NULL;
+    }
+    return rc;
+}
+
+static void print_first_failure(const fanout_item *items, size_t n, const char *what)
+{
+    char line[1024];
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].state == FANOUT_FAILED) {
+            lambda_error_format(&items[i].err, line, sizeof(line));
+            fprintf(stderr, "coldsec: %s: %s\n", what, line);
+            return;
+        }
+    }
 }
 
 /* ---------- fanout and the verification of a cold start ---------- */
@@ -565,65 +656,31 @@ static int cmd_cold_start(int argc, char **argv)
         MUTATE_LONG_OPTIONS,
         COMMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
-    common co = {0};
-    mutate_opts m = {0};
-    long verify = 1;
-    const char *payload_arg = "{}";
+    static const command_spec cmd = {"cold-start", COLD_START_HELP, true, "FUNCTION", opts};
+    args a;
+    long verify;
     unsigned char *payload = NULL;
     size_t payload_len = 0;
     char run_dir[2048], err[1024];
     session s;
     forcer *f = NULL;
     fanout_item *items = NULL;
-    int opt, rc, rrc;
+    int rc = parse_args(&cmd, argc, argv, &a), rrc;
 
-    if (wants_help(argc, argv)) {
-        printf("%s%s\n%s", COLD_START_HELP, MUTATE_HELP, COMMON_HELP);
-        return EXIT_OK;
-    }
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int c = common_option(&co, opt, optarg);
-        if (c == 0)
-            c = mutate_option(&m, opt, optarg);
-        if (c < 0)
-            return EXIT_USAGE;
-        if (c > 0)
-            continue;
-        switch (opt) {
-        case OPT_VERIFY:
-            if (parse_count("--verify", optarg, 0, 1000, &verify) != 0)
-                return EXIT_USAGE;
-            break;
-        case OPT_PAYLOAD: payload_arg = optarg; break;
-        default:
-            fprintf(stderr, "coldsec cold-start: see `coldsec cold-start --help`\n");
-            return EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "coldsec cold-start: expected one FUNCTION; see `coldsec cold-start --help`\n");
-        return EXIT_USAGE;
-    }
-    if (load_payload(payload_arg, &payload, &payload_len) != 0)
-        return EXIT_USAGE;
-    if (make_run_dir(m.out_dir, run_dir, sizeof(run_dir)) != 0) {
-        fprintf(stderr, "coldsec: OpenSSL's RNG failed\n");
-        free(payload);
-        return EXIT_USAGE;
-    }
-    if ((rc = session_open(&s, &co, NULL, NULL)) != EXIT_OK) {
-        free(payload);
+    if (rc != 0)
+        return rc < 0 ? EXIT_OK : rc;
+    verify = a.verify;
+    if ((rc = prepare_run(&a, &payload, &payload_len, run_dir, sizeof(run_dir), &s)) != EXIT_OK)
         return rc;
-    }
     install_signals();
-    rc = begin_cold_start(&s, argv[optind], &m, run_dir, &f);
+    rc = begin_cold_start(&s, a.target, &a.m, run_dir, &f);
     if (rc != EXIT_OK) {
         rc = rc < 0 ? EXIT_OK : rc;
         goto cleanup;
     }
     if (verify > 0 && !g_stop) {
         fanout_stats st;
-        fanout_options fo = {.function = argv[optind], .max_in_flight = (int)verify, .log_tail = true,
+        fanout_options fo = {.function = a.target, .max_in_flight = (int)verify, .log_tail = true,
                              .max_payload = 4096, .stop = &g_stop};
         items = calloc((size_t)verify, sizeof(*items));
         if (!items) {
@@ -638,21 +695,14 @@ static int cmd_cold_start(int argc, char **argv)
             fprintf(stderr, "coldsec: %s\n", err);
             rc = EXIT_UNTESTABLE;
         } else if (st.failed || st.cancelled) {
-            char line[1024];
-            for (long i = 0; i < verify; i++) {
-                if (items[i].state == FANOUT_FAILED) {
-                    lambda_error_format(&items[i].err, line, sizeof(line));
-                    fprintf(stderr, "coldsec: verification: %s\n", line);
-                    break;
-                }
-            }
+            print_first_failure(items, (size_t)verify, "verification");
             rc = EXIT_UNTESTABLE;
         } else if (st.cold != (size_t)verify) {
             fprintf(stderr, "coldsec: verification: %zu of %ld invocations were cold (%zu warm, %zu without a "
                             "REPORT line in the log tail); the cold start is not proven\n",
                     st.cold, verify, st.warm, st.unknown_temperature);
             rc = EXIT_UNTESTABLE;
-        } else if (!co.quiet) {
+        } else if (!a.co.quiet) {
             fprintf(stderr, "coldsec: verified: %ld of %ld invocations after the change were cold (Init Duration)\n",
                     verify, verify);
         }
@@ -689,45 +739,34 @@ static const char RESTORE_HELP[] =
 static int cmd_restore(int argc, char **argv)
 {
     static const struct option opts[] = {COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
-    common co = {0};
+    static const command_spec cmd = {"restore", RESTORE_HELP, false, "JOURNAL", opts};
+    args a;
     char err[2048];
     journal *j;
     session s;
-    int opt, rc;
     forcer_status st;
+    int rc = parse_args(&cmd, argc, argv, &a);
 
-    if (wants_help(argc, argv)) {
-        printf("%s%s", RESTORE_HELP, COMMON_HELP);
-        return EXIT_OK;
-    }
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (common_option(&co, opt, optarg) <= 0) {
-            fprintf(stderr, "coldsec restore: see `coldsec restore --help`\n");
-            return EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "coldsec restore: expected one JOURNAL; see `coldsec restore --help`\n");
-        return EXIT_USAGE;
-    }
-    j = journal_load(argv[optind], err, sizeof(err));
+    if (rc != 0)
+        return rc < 0 ? EXIT_OK : rc;
+    j = journal_load(a.target, err, sizeof(err));
     if (!j) {
         fprintf(stderr, "coldsec restore: %s\n", err);
         return EXIT_USAGE;
     }
-    if ((co.region && strcmp(co.region, journal_region(j)) != 0) ||
-        (co.endpoint && strcmp(co.endpoint, journal_endpoint(j)) != 0)) {
+    if ((a.co.region && strcmp(a.co.region, journal_region(j)) != 0) ||
+        (a.co.endpoint && strcmp(a.co.endpoint, journal_endpoint(j)) != 0)) {
         fprintf(stderr, "coldsec restore: the journal is for region %s at %s; --region/--endpoint disagree\n",
                 journal_region(j), journal_endpoint(j));
         journal_free(j);
         return EXIT_USAGE;
     }
-    rc = session_open(&s, &co, journal_region(j), journal_endpoint(j));
+    rc = session_open(&s, &a.co, journal_region(j), journal_endpoint(j));
     journal_free(j);
     if (rc != EXIT_OK)
         return rc;
-    st = forcer_restore_journal(s.client, argv[optind], s.msg, err, sizeof(err));
-    rc = restore_status(st, err, argv[optind]);
+    st = forcer_restore_journal(s.client, a.target, s.msg, err, sizeof(err));
+    rc = restore_status(st, err, a.target);
     session_close(&s);
     return rc;
 }
@@ -805,11 +844,9 @@ static int cmd_fanout(int argc, char **argv)
         MUTATE_LONG_OPTIONS,
         COMMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
-    common co = {0};
-    mutate_opts m = {0};
-    long count = 100, parallel = 32, users = 1, seed = 1, max_payload = 65536;
-    const char *payload_arg = "{}", *qualifier = NULL;
-    bool cold = false;
+    static const command_spec cmd = {"fanout", FANOUT_HELP, true, "FUNCTION", opts};
+    args a;
+    long count;
     unsigned char *tpl = NULL;
     size_t tpl_len = 0;
     char run_dir[2048], path[2200], err[1024];
@@ -821,55 +858,17 @@ static int cmd_fanout(int argc, char **argv)
     fanout_ctx ctx = {0};
     session s;
     forcer *f = NULL;
-    int opt, rc;
+    int rc = parse_args(&cmd, argc, argv, &a);
 
-    if (wants_help(argc, argv)) {
-        printf("%s%s\n%s", FANOUT_HELP, MUTATE_HELP, COMMON_HELP);
-        return EXIT_OK;
-    }
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int c = common_option(&co, opt, optarg);
-        if (c == 0)
-            c = mutate_option(&m, opt, optarg);
-        if (c < 0)
-            return EXIT_USAGE;
-        if (c > 0)
-            continue;
-        switch (opt) {
-        case OPT_COUNT: c = parse_count("--count", optarg, 1, 10000000, &count); break;
-        case OPT_PARALLEL: c = parse_count("--parallel", optarg, 1, 10000, &parallel); break;
-        case OPT_USERS: c = parse_count("--users", optarg, 1, 1000000, &users); break;
-        case OPT_SEED: c = parse_count("--seed", optarg, 0, 0x7fffffffL, &seed); break;
-        case OPT_MAX_PAYLOAD: c = parse_count("--max-payload", optarg, 0, 6291456, &max_payload); break;
-        case OPT_PAYLOAD: payload_arg = optarg; break;
-        case OPT_QUALIFIER: qualifier = optarg; break;
-        case OPT_COLD_START: cold = true; break;
-        default:
-            fprintf(stderr, "coldsec fanout: see `coldsec fanout --help`\n");
-            return EXIT_USAGE;
-        }
-        if (c != 0)
-            return EXIT_USAGE;
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "coldsec fanout: expected one FUNCTION; see `coldsec fanout --help`\n");
-        return EXIT_USAGE;
-    }
-    if (cold && qualifier) {
+    if (rc != 0)
+        return rc < 0 ? EXIT_OK : rc;
+    count = a.count;
+    if (a.cold && a.qualifier) {
         fprintf(stderr, "coldsec fanout: --cold-start reaches only $LATEST; drop --qualifier\n");
         return EXIT_USAGE;
     }
-    if (load_payload(payload_arg, &tpl, &tpl_len) != 0)
-        return EXIT_USAGE;
-    if (make_run_dir(m.out_dir, run_dir, sizeof(run_dir)) != 0) {
-        fprintf(stderr, "coldsec: OpenSSL's RNG failed\n");
-        free(tpl);
-        return EXIT_USAGE;
-    }
-    if ((rc = session_open(&s, &co, NULL, NULL)) != EXIT_OK) {
-        free(tpl);
+    if ((rc = prepare_run(&a, &tpl, &tpl_len, run_dir, sizeof(run_dir), &s)) != EXIT_OK)
         return rc;
-    }
     payloads = calloc((size_t)count, sizeof(*payloads));
     canaries = calloc((size_t)count, sizeof(*canaries));
     lens = calloc((size_t)count, sizeof(*lens));
@@ -880,7 +879,7 @@ static int cmd_fanout(int argc, char **argv)
         rc = EXIT_USAGE;
         goto cleanup;
     }
-    plan_assign_users((uint64_t)seed, user_of, (size_t)count, (int)users);
+    plan_assign_users((uint64_t)a.seed, user_of, (size_t)count, (int)a.users);
     for (long i = 0; i < count; i++) {
         canaries[i] = malloc(CANARY_LEN + 1);
         if (!canaries[i] || canary_new(canaries[i], CANARY_LEN + 1) != 0 ||
@@ -894,21 +893,21 @@ static int cmd_fanout(int argc, char **argv)
         items[i].user = user_of[i];
     }
     install_signals();
-    if (cold) {
-        rc = begin_cold_start(&s, argv[optind], &m, run_dir, &f);
+    if (a.cold) {
+        rc = begin_cold_start(&s, a.target, &a.m, run_dir, &f);
         if (rc != EXIT_OK) {
             rc = rc < 0 ? EXIT_OK : rc;
             goto cleanup;
         }
     } else {
-        if (m.dry_run) {
-            printf("coldsec: dry run: would send %ld invocations of %s, %ld in flight\n", count, argv[optind],
-                   parallel);
+        if (a.m.dry_run) {
+            printf("coldsec: dry run: would send %ld invocations of %s, %ld in flight\n", count, a.target,
+                   a.parallel);
             rc = EXIT_OK;
             goto cleanup;
         }
-        if (mkdir(m.out_dir ? m.out_dir : "reports", 0700) != 0 && errno != EEXIST) {
-            fprintf(stderr, "coldsec: %s: cannot create: %s\n", m.out_dir ? m.out_dir : "reports", strerror(errno));
+        if (mkdir(a.m.out_dir ? a.m.out_dir : "reports", 0700) != 0 && errno != EEXIST) {
+            fprintf(stderr, "coldsec: %s: cannot create: %s\n", a.m.out_dir ? a.m.out_dir : "reports", strerror(errno));
             rc = EXIT_USAGE;
             goto cleanup;
         }
@@ -929,8 +928,8 @@ static int cmd_fanout(int argc, char **argv)
     ctx.user_of = user_of;
     ctx.stop_at = getenv("COLDSEC_TEST_STOP_AT");
     {
-        fanout_options fo = {.function = argv[optind], .qualifier = qualifier, .max_in_flight = (int)parallel,
-                             .log_tail = true, .max_payload = (size_t)max_payload, .on_done = on_item_done,
+        fanout_options fo = {.function = a.target, .qualifier = a.qualifier, .max_in_flight = (int)a.parallel,
+                             .log_tail = true, .max_payload = (size_t)a.max_payload, .on_done = on_item_done,
                              .ctx = &ctx, .stop = &g_stop};
         if (fanout_run(s.client, &fo, items, (size_t)count, &st, err, sizeof(err)) != 0) {
             fprintf(stderr, "coldsec: %s\n", err);
@@ -941,21 +940,13 @@ static int cmd_fanout(int argc, char **argv)
     printf("coldsec: fanout %s: %ld invocations in %.0f ms (%.0f/s): %zu answered (%zu function errors), "
            "%zu failed, %zu cancelled; cold %zu, warm %zu, unknown %zu; retries %zu (throttled %zu); "
            "peak in flight %d\ncoldsec: results in %s\n",
-           argv[optind], count, st.wall_ms, st.wall_ms > 0 ? (double)count * 1000.0 / st.wall_ms : 0.0, st.ok,
+           a.target, count, st.wall_ms, st.wall_ms > 0 ? (double)count * 1000.0 / st.wall_ms : 0.0, st.ok,
            st.function_errors, st.failed, st.cancelled, st.cold, st.warm, st.unknown_temperature, st.retries,
            st.throttled, st.peak_in_flight, path);
-    if (st.failed) {
-        for (long i = 0; i < count; i++) {
-            if (items[i].state == FANOUT_FAILED) {
-                char line[1024];
-                lambda_error_format(&items[i].err, line, sizeof(line));
-                fprintf(stderr, "coldsec: first failure: %s\n", line);
-                break;
-            }
-        }
-    }
+    if (st.failed)
+        print_first_failure(items, (size_t)count, "first failure");
     rc = st.failed || st.cancelled ? EXIT_UNTESTABLE : EXIT_OK;
-    if (cold && st.ok > 0 && st.cold == 0 && !g_stop) {
+    if (a.cold && st.ok > 0 && st.cold == 0 && !g_stop) {
         fprintf(stderr, "coldsec: no invocation after the configuration change was cold (%zu warm, %zu without "
                         "a REPORT line): the cold start is not proven\n", st.warm, st.unknown_temperature);
         rc = EXIT_UNTESTABLE;
@@ -1008,43 +999,25 @@ static int cmd_describe(int argc, char **argv)
         {"qualifier", required_argument, NULL, OPT_QUALIFIER},
         COMMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
+    static const command_spec cmd = {"describe", DESCRIBE_HELP, false, "FUNCTION", opts};
     static const char *const fields[] = {"FunctionName", "FunctionArn", "Runtime", "Handler", "MemorySize",
                                          "Timeout", "State", "StateReason", "LastUpdateStatus", "RevisionId",
                                          "Version", "CodeSha256", "CodeSize", "PackageType", "KMSKeyArn", NULL};
-    common co = {0};
-    const char *qualifier = NULL;
+    args a;
     cJSON *fn = NULL, *conc = NULL, *out = NULL;
     const cJSON *cfg, *env, *vars, *it;
     lambda_error err;
     session s;
     char line[1024], *text;
-    int opt, rc;
+    int rc = parse_args(&cmd, argc, argv, &a);
 
-    if (wants_help(argc, argv)) {
-        printf("%s%s", DESCRIBE_HELP, COMMON_HELP);
-        return EXIT_OK;
-    }
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int c = common_option(&co, opt, optarg);
-        if (c < 0)
-            return EXIT_USAGE;
-        if (c > 0)
-            continue;
-        if (opt != OPT_QUALIFIER) {
-            fprintf(stderr, "coldsec describe: see `coldsec describe --help`\n");
-            return EXIT_USAGE;
-        }
-        qualifier = optarg;
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "coldsec describe: expected one FUNCTION; see `coldsec describe --help`\n");
-        return EXIT_USAGE;
-    }
-    if ((rc = session_open(&s, &co, NULL, NULL)) != EXIT_OK)
+    if (rc != 0)
+        return rc < 0 ? EXIT_OK : rc;
+    if ((rc = session_open(&s, &a.co, NULL, NULL)) != EXIT_OK)
         return rc;
     rc = EXIT_UNTESTABLE;
-    if (lambda_get_function(s.client, argv[optind], qualifier, &fn, &err) != 0 ||
-        lambda_get_concurrency(s.client, argv[optind], &conc, &err) != 0) {
+    if (lambda_get_function(s.client, a.target, a.qualifier, &fn, &err) != 0 ||
+        lambda_get_concurrency(s.client, a.target, &conc, &err) != 0) {
         lambda_error_format(&err, line, sizeof(line));
         fprintf(stderr, "coldsec: %s\n", line);
         goto cleanup;
@@ -1052,7 +1025,7 @@ static int cmd_describe(int argc, char **argv)
     cfg = cJSON_GetObjectItemCaseSensitive(fn, "Configuration");
     out = cJSON_CreateObject();
     if (!out || !cJSON_IsObject(cfg)) {
-        fprintf(stderr, "coldsec: GetFunction %s: the answer has no Configuration\n", argv[optind]);
+        fprintf(stderr, "coldsec: GetFunction %s: the answer has no Configuration\n", a.target);
         goto cleanup;
     }
     for (int i = 0; fields[i]; i++)
