@@ -292,10 +292,9 @@ static bool parse_digits(const char *s, size_t n, unsigned *out)
     return true;
 }
 
-static bool make_time(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi,
-                      unsigned s, time_t *out)
+bool sigv4_civil_time(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s, time_t *out)
 {
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60)
         return false;
     long long t = days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + s;
     *out = (time_t)t;
@@ -312,7 +311,7 @@ static bool parse_amz_date(const char *s, size_t n, time_t *out)
         !parse_digits(s + 9, 2, &h) || !parse_digits(s + 11, 2, &mi) ||
         !parse_digits(s + 13, 2, &sec))
         return false;
-    return make_time(y, mo, d, h, mi, sec, out);
+    return sec <= 59 && sigv4_civil_time(y, mo, d, h, mi, sec, out);
 }
 
 /*
@@ -352,7 +351,7 @@ static bool parse_http_date(const char *s, size_t n, time_t *out)
     if (!((zlen == 3 && memcmp(zone, "GMT", 3) == 0) ||
           (zlen == 5 && (memcmp(zone, "+0000", 5) == 0 || memcmp(zone, "-0000", 5) == 0))))
         return false;
-    return make_time(y, mo, d, h, mi, sec, out);
+    return sec <= 59 && sigv4_civil_time(y, mo, d, h, mi, sec, out);
 }
 
 void sigv4_amz_date(time_t t, char *out, size_t outlen)

@@ -15,6 +15,7 @@
 #ifndef COLDSEC_SIGV4_H
 #define COLDSEC_SIGV4_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -72,6 +73,11 @@ char *sigv4_canonical_request(const sigv4_request *req, const char *signed_heade
 sigv4_status sigv4_sign(const sigv4_request *req, const sigv4_credentials *cred,
                         const char *region, const char *service,
                         const char *amz_date, char *out, size_t outlen);
+
+/* UTC civil time to time_t, with the calendar checked (leap years; second
+ * 60 allowed for a leap second): false for an impossible date or one
+ * time_t cannot hold. Shared with credential expiry parsing (awsconf). */
+bool sigv4_civil_time(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s, time_t *out);
 
 /* Formats t as "YYYYMMDDTHHMMSSZ" (UTC) into out (at least 17 bytes). */
 void sigv4_amz_date(time_t t, char *out, size_t outlen);
