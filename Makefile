@@ -1,5 +1,5 @@
 # coldsec — build, test, lint, bench and demo.
-#   make            build/coldsec-lab and the sample C function
+#   make            build/coldsec, build/coldsec-lab and the sample C function
 #   make test       install missing Debian packages, build, run every test
 #   make asan       the same tests under AddressSanitizer + UBSan (build/asan)
 #   make lint       clang-tidy, cppcheck, banned functions
@@ -27,9 +27,11 @@ LDFLAGS := $(SANFLAGS)
 LDLIBS := $(PKG_LIBS) -lpthread
 
 # Modules shared by programs and tests (everything but the mains).
-LIB_SRCS := $(filter-out harness/lab_main.c,$(wildcard src/*.c harness/*.c))
+LIB_SRCS := $(filter-out harness/lab_main.c src/main.c,$(wildcard src/*.c harness/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LAB_OBJS := $(BUILD)/obj/harness/lab_main.o $(LIB_OBJS)
+# coldsec itself needs none of the lab's modules.
+COLDSEC_OBJS := $(BUILD)/obj/src/main.o $(filter $(BUILD)/obj/src/%,$(LIB_OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -38,13 +40,16 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELLO_C := build/functions/hello-c/bootstrap
 
 .PHONY: all test asan lint bench demo deps clean fuzz
-all: $(BUILD)/coldsec-lab $(HELLO_C)
+all: $(BUILD)/coldsec $(BUILD)/coldsec-lab $(HELLO_C)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/coldsec-lab: $(LAB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/coldsec: $(COLDSEC_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
@@ -55,10 +60,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 # with the module it fuzzes; `make test` replays their corpora once,
 # `make fuzz` fuzzes each for FUZZ_SECONDS.
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Isrc -Iharness
-FUZZ_BINS := build/fuzz/fuzz_lab_config build/fuzz/fuzz_sigv4_verify
+FUZZ_BINS := build/fuzz/fuzz_lab_config build/fuzz/fuzz_sigv4_verify build/fuzz/fuzz_awsconf_ini build/fuzz/fuzz_logtail build/fuzz/fuzz_journal
 FUZZ_SECONDS ?= 60
 
 build/fuzz/fuzz_lab_config: tests/fuzz/fuzz_lab_config.c harness/lab_config.c
+build/fuzz/fuzz_awsconf_ini: tests/fuzz/fuzz_awsconf_ini.c src/awsconf.c src/sigv4.c src/jsonutil.c
+build/fuzz/fuzz_logtail: tests/fuzz/fuzz_logtail.c src/logtail.c
+build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c src/journal.c src/jsonutil.c
 build/fuzz/fuzz_sigv4_verify: tests/fuzz/fuzz_sigv4_verify.c src/sigv4.c
 build/fuzz/%:
 	@mkdir -p $(dir $@)
