@@ -20,6 +20,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import tempfile
@@ -160,14 +161,15 @@ class HostileServer:
     routes[function] = handler(server, conn, request, n) where n counts that
     function's requests from 1. Records every request."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        self.tls = tls  # an ssl.SSLContext: serve HTTPS
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(128)
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.routes = {}
@@ -198,6 +200,13 @@ class HostileServer:
             conn_no = self.connections
         try:
             conn.settimeout(10)
+            if self.tls:
+                try:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                except (ssl.SSLError, OSError):
+                    with self.lock:
+                        self.tls_refused = getattr(self, "tls_refused", 0) + 1
+                    return
             got = read_request(conn)
             if got is None:
                 return
@@ -627,6 +636,28 @@ class DriverHostileEndpointTest(unittest.TestCase):
         self.assertEqual(len(puts), 2)
         self.assertEqual(json.loads(puts[0].body)["RevisionId"], "rev-1")
         self.assertEqual(json.loads(puts[1].body)["RevisionId"], "rev-2")
+
+    def test_https_is_verified_by_default_and_a_ca_bundle_is_honoured(self):
+        d = self.out_dir()
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        srv = HostileServer(tls=ctx)
+        self.addCleanup(srv.close)
+        srv.routes["tls-fn"] = ok_payload(b'{"over":"tls"}')
+        env = dict(self.env, AWS_ENDPOINT_URL_LAMBDA=srv.url)
+        r = self.coldsec("invoke", "tls-fn", env=env)
+        line = self.assertFailed(r, "Invoke", "tls-fn", "NetworkError")
+        self.assertIn("certificate", line)
+        self.assertEqual(srv.requests_for("tls-fn"), [], "a request went over an unverified connection")
+        self.assertGreaterEqual(getattr(srv, "tls_refused", 0), 1)
+        r = self.coldsec("invoke", "tls-fn", "--ca-bundle", cert, env=env)
+        self.assertEqual((r.returncode, r.stdout), (0, b'{"over":"tls"}'), repr(r))
+        r = self.coldsec("invoke", "tls-fn", env=dict(env, AWS_CA_BUNDLE=cert))
+        self.assertEqual((r.returncode, r.stdout), (0, b'{"over":"tls"}'), repr(r))
 
     # -- retries -------------------------------------------------------------------------
 
