@@ -4,7 +4,8 @@
  * One loop: start calls while under the in-flight limit, re-attempt calls
  * whose backoff has elapsed, let libcurl move bytes, collect finished
  * transfers. A call waiting for its retry still holds its slot, so the
- * limit bounds everything alive, not only what is on the wire.
+ * limit bounds everything alive, not only what is on the wire. Each slot
+ * carries the item it will hand to on_done, so nothing grows with n.
  */
 #include "fanout.h"
 
@@ -13,20 +14,19 @@
 #include <time.h>
 
 typedef struct slot {
-    lambda_call *call;
-    size_t index;
-    double due_ms;   /* > 0: waiting to be re-attempted at this time */
+    lambda_call *call;   /* NULL: free */
+    fanout_item item;
+    double due_ms;       /* > 0: waiting to be re-attempted at this time */
 } slot;
 
 typedef struct run {
     lambda_client *c;
     const fanout_options *o;
-    fanout_item *items;
     size_t n, next;
     CURLM *multi;
     slot *slots;
     int nslots, alive;
-    double limit;    /* AIMD in-flight limit, 1..max_in_flight */
+    double limit;        /* AIMD in-flight limit, 1..max_in_flight */
     double t0;
     fanout_stats *st;
 } run;
@@ -38,17 +38,24 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-void fanout_item_clear(fanout_item *it)
+static void item_clear(fanout_item *it)
 {
     lambda_response_clear(&it->resp);
+    free(it->err);
     free(it->log);
-    it->log = NULL;
-    it->log_len = 0;
+    memset(it, 0, sizeof(*it));
+}
+
+static void deliver(run *r, fanout_item *it)
+{
+    if (r->o->on_done)
+        r->o->on_done(r->o->ctx, it);
+    item_clear(it);
 }
 
 static void finish(run *r, slot *s, fanout_state state)
 {
-    fanout_item *it = &r->items[s->index];
+    fanout_item *it = &s->item;
 
     it->state = state;
     it->end_ms = now_ms() - r->t0;
@@ -74,7 +81,9 @@ static void finish(run *r, slot *s, fanout_state state)
         else
             r->st->warm++;
     } else {
-        it->err = *lambda_call_error(s->call);
+        it->err = malloc(sizeof(*it->err));
+        if (it->err)
+            *it->err = *lambda_call_error(s->call);
         if (state == FANOUT_CANCELLED)
             r->st->cancelled++;
         else
@@ -82,9 +91,9 @@ static void finish(run *r, slot *s, fanout_state state)
     }
     lambda_call_free(s->call);
     s->call = NULL;
+    s->due_ms = 0;
     r->alive--;
-    if (r->o->on_done)
-        r->o->on_done(r->o->ctx, s->index, it);
+    deliver(r, it);
 }
 
 static int attempt(run *r, slot *s, char *err, size_t errlen)
@@ -103,10 +112,9 @@ static int attempt(run *r, slot *s, char *err, size_t errlen)
 static int start_next(run *r, char *err, size_t errlen)
 {
     slot *s = NULL;
-    fanout_item *it = &r->items[r->next];
+    fanout_request fr = {0};
     lambda_invoke_request req = {
         .function = r->o->function, .qualifier = r->o->qualifier,
-        .payload = it->payload, .payload_len = it->payload_len,
         .type = LAMBDA_INVOKE_REQUEST_RESPONSE, .log_tail = r->o->log_tail,
         .max_payload = r->o->max_payload,
     };
@@ -121,13 +129,23 @@ static int start_next(run *r, char *err, size_t errlen)
         snprintf(err, errlen, "internal: no free slot");
         return -1;
     }
+    if (r->o->prepare(r->o->ctx, r->next, &fr) != 0) {
+        snprintf(err, errlen, "cannot prepare invocation %zu", r->next);
+        return -1;
+    }
+    req.payload = fr.payload;
+    req.payload_len = fr.payload_len;
+    s->item.index = r->next++;
+    s->item.tag = fr.tag;
+    s->item.start_ms = now_ms() - r->t0;
     s->call = lambda_call_invoke(r->c, &req);
     if (!s->call) {
+        /* The tag still goes back, so the caller can free it. */
+        s->item.state = FANOUT_FAILED;
+        deliver(r, &s->item);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    s->index = r->next++;
-    it->start_ms = now_ms() - r->t0;
     r->alive++;
     if (r->alive > r->st->peak_in_flight)
         r->st->peak_in_flight = r->alive;
@@ -188,15 +206,15 @@ static void cancel_all(run *r)
     }
 }
 
-int fanout_run(lambda_client *c, const fanout_options *o, fanout_item *items, size_t n,
-               fanout_stats *stats, char *err, size_t errlen)
+int fanout_run(lambda_client *c, const fanout_options *o, size_t n, fanout_stats *stats, char *err,
+               size_t errlen)
 {
-    run r = {.c = c, .o = o, .items = items, .n = n, .st = stats};
+    run r = {.c = c, .o = o, .n = n, .st = stats};
     int rc = -1;
 
     memset(stats, 0, sizeof(*stats));
-    if (o->max_in_flight <= 0) {
-        snprintf(err, errlen, "fan-out needs at least 1 invocation in flight");
+    if (o->max_in_flight <= 0 || !o->prepare) {
+        snprintf(err, errlen, "fan-out needs a prepare callback and at least 1 invocation in flight");
         return -1;
     }
     r.nslots = o->max_in_flight;
@@ -216,10 +234,12 @@ int fanout_run(lambda_client *c, const fanout_options *o, fanout_item *items, si
 
         if (o->stop && *o->stop) {
             cancel_all(&r);
-            while (r.next < n) {
-                items[r.next].state = FANOUT_CANCELLED;
+            /* What never started is reported as cancelled too, so every
+             * invocation of the plan reaches on_done exactly once. */
+            for (; r.next < n; r.next++) {
+                fanout_item it = {.index = r.next, .state = FANOUT_CANCELLED};
                 stats->cancelled++;
-                r.next++;
+                deliver(&r, &it);
             }
             break;
         }
@@ -251,7 +271,11 @@ int fanout_run(lambda_client *c, const fanout_options *o, fanout_item *items, si
         }
         if (r.alive == 0 && r.next >= n)
             break;
-        /* Wake at least every 200 ms to notice the stop flag. */
+        /* Slots freed in this pass: fill them now, not after a poll that
+         * nothing may wake. Otherwise wake at least every 200 ms to notice
+         * the stop flag. */
+        if (r.next < n && r.alive < (int)r.limit)
+            continue;
         if (timeout > 200)
             timeout = 200;
         if (curl_multi_poll(r.multi, NULL, 0, timeout, NULL) != CURLM_OK) {

@@ -10,9 +10,8 @@
  * throttle and grows it back by one per round of successes (AIMD), so a
  * function with reserved concurrency 2 is not hammered by 64 callers.
  *
- * Ownership: items are the caller's; the engine fills their result fields
- * and the caller releases them with fanout_item_clear(). Payloads are
- * borrowed until fanout_run() returns.
+ * Ownership: the engine owns each fanout_item; the caller sees it in
+ * on_done() and copies what it keeps. prepare() payloads are copied.
  */
 #ifndef COLDSEC_FANOUT_H
 #define COLDSEC_FANOUT_H
@@ -32,14 +31,11 @@ typedef enum {
 } fanout_state;
 
 typedef struct fanout_item {
-    /* in */
-    const unsigned char *payload; /* borrowed */
-    size_t payload_len;
-    int user;                     /* the caller's tag (which user sends it) */
-    /* out */
+    size_t index;                 /* which invocation of the plan, 0..n-1 */
+    void *tag;                    /* what the caller's prepare() set */
     fanout_state state;
     lambda_response resp;
-    lambda_error err;
+    lambda_error *err;            /* FAILED/CANCELLED: why (NULL if out of memory) */
     char *log;                    /* decoded log tail, NUL-terminated, or NULL */
     size_t log_len;
     logtail_report report;
@@ -55,25 +51,40 @@ typedef struct fanout_stats {
     double wall_ms;
 } fanout_stats;
 
+/* What prepare() gives for one invocation. The payload needs to live only
+ * until prepare's caller returns (the engine copies it at once); tag is
+ * handed back in on_done, for the caller to free there. */
+typedef struct fanout_request {
+    const unsigned char *payload;
+    size_t payload_len;
+    void *tag;
+} fanout_request;
+
 typedef struct fanout_options {
     const char *function;
     const char *qualifier;       /* NULL: unqualified */
     int max_in_flight;           /* > 0 */
     bool log_tail;               /* ask for X-Amz-Log-Type: Tail */
     size_t max_payload;          /* bytes of each answer kept; 0: the client's cap */
-    /* Called as each item finishes (any state but PENDING); may clear it to
-     * keep memory flat on long runs. NULL: none. */
-    void (*on_done)(void *ctx, size_t index, fanout_item *item);
+    /* Builds invocation index just before it starts; 0, or -1 to stop the
+     * run (the engine reports it as an engine failure). Required. */
+    int (*prepare)(void *ctx, size_t index, fanout_request *req);
+    /* Called once per invocation as it ends (any state but PENDING,
+     * cancelled ones included). The item is the engine's and is cleared
+     * when this returns: keep what you need. */
+    void (*on_done)(void *ctx, fanout_item *item);
     void *ctx;
     /* Polled between events; when it becomes non-zero, nothing new starts
      * and transfers in flight are cancelled. NULL: none. */
     const volatile sig_atomic_t *stop;
 } fanout_options;
 
-/* Runs every item; returns 0, or -1 when the engine itself failed (err set). */
-int fanout_run(lambda_client *c, const fanout_options *o, fanout_item *items, size_t n,
-               fanout_stats *stats, char *err, size_t errlen);
-
-void fanout_item_clear(fanout_item *it);
+/*
+ * Runs invocations 0..n-1. Memory is bounded by max_in_flight, not n: each
+ * invocation is prepared when it starts and handed to on_done when it
+ * ends. Returns 0, or -1 when the engine itself failed (err set).
+ */
+int fanout_run(lambda_client *c, const fanout_options *o, size_t n, fanout_stats *stats, char *err,
+               size_t errlen);
 
 #endif

@@ -568,6 +568,9 @@ CURL *lambda_call_attempt(lambda_call *call, char *err, size_t errlen)
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* 4 KB instead of 16: a thousand transfers in flight keep 12 MB less,
+     * and Lambda answers are mostly small. */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
     if (c->ca_bundle)
         curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_bundle);
     curl_easy_setopt(e, CURLOPT_PRIVATE, call);

@@ -341,7 +341,7 @@ static int own_option(args *a, int opt, const char *arg)
     case OPT_LOG: a->log = true; return 0;
     case OPT_COLD_START: a->cold = true; return 0;
     case OPT_VERIFY: return parse_count("--verify", arg, 0, 1000, &a->verify);
-    case OPT_COUNT: return parse_count("--count", arg, 1, 10000000, &a->count);
+    case OPT_COUNT: return parse_count("--count", arg, 1, 1000000, &a->count);
     case OPT_PARALLEL: return parse_count("--parallel", arg, 1, 10000, &a->parallel);
     case OPT_USERS: return parse_count("--users", arg, 1, 1000000, &a->users);
     case OPT_SEED: return parse_count("--seed", arg, 0, 0x7fffffffL, &a->seed);
@@ -551,30 +551,50 @@ static int prepare_run(const args *a, unsigned char **payload, size_t *payload_l
     return rc;
 }
 
-static void print_first_failure(const fanout_item *items, size_t n, const char *what)
-{
-    char line[1024];
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].state == FANOUT_FAILED) {
-            lambda_error_format(&items[i].err, line, sizeof(line));
-            fprintf(stderr, "coldsec: %s: %s\n", what, line);
-            return;
-        }
-    }
-}
-
 /* ---------- fanout and the verification of a cold start ---------- */
 
+/* What a fan-out (or a cold start's verification) keeps while the engine
+ * runs: the payload template and plan, where results go, and the first
+ * failure to show. */
 typedef struct fanout_ctx {
-    FILE *jsonl;
-    const char *const *canaries;
-    const int *user_of;
+    const unsigned char *tpl;  /* payload template ({{seq}}, {{user}}, {{canary}}) */
+    size_t tpl_len;
+    const int *user_of;        /* the seeded plan; NULL: user 0 */
+    char *buf;                 /* the payload being prepared (the engine copies it) */
+    FILE *jsonl;               /* NULL: results are not written */
     const char *stop_at;
     size_t done;
+    char first_failure[1024];
 } fanout_ctx;
 
-static void write_item(fanout_ctx *x, size_t i, const fanout_item *it)
+static char *expand_template(const unsigned char *tpl, size_t len, size_t seq, int user, const char *canary,
+                             size_t *out_len);
+
+/* The engine's prepare(): a fresh canary (the item's tag) and the payload. */
+static int prepare_item(void *ctx, size_t index, fanout_request *req)
 {
+    fanout_ctx *x = ctx;
+    char *canary = malloc(CANARY_LEN + 1);
+    int user = x->user_of ? x->user_of[index] : 0;
+
+    if (!canary || canary_new(canary, CANARY_LEN + 1) != 0) {
+        free(canary);
+        return -1;
+    }
+    free(x->buf);
+    x->buf = expand_template(x->tpl, x->tpl_len, index, user, canary, &req->payload_len);
+    if (!x->buf) {
+        free(canary);
+        return -1;
+    }
+    req->payload = (const unsigned char *)x->buf;
+    req->tag = canary;
+    return 0;
+}
+
+static void write_item(fanout_ctx *x, const fanout_item *it)
+{
+    size_t i = it->index;
     cJSON *o = cJSON_CreateObject(), *rep;
     char *line;
     static const char *const states[] = {"pending", "ok", "failed", "cancelled"};
@@ -583,8 +603,8 @@ static void write_item(fanout_ctx *x, size_t i, const fanout_item *it)
         return;
     cJSON_AddNumberToObject(o, "seq", (double)i);
     cJSON_AddNumberToObject(o, "user", x->user_of ? x->user_of[i] : 0);
-    if (x->canaries)
-        cJSON_AddStringToObject(o, "canary", x->canaries[i]);
+    if (it->tag)
+        cJSON_AddStringToObject(o, "canary", (const char *)it->tag);
     cJSON_AddStringToObject(o, "state", states[it->state]);
     cJSON_AddNumberToObject(o, "start_ms", it->start_ms);
     cJSON_AddNumberToObject(o, "end_ms", it->end_ms);
@@ -614,13 +634,13 @@ static void write_item(fanout_ctx *x, size_t i, const fanout_item *it)
         } else {
             cJSON_AddNullToObject(o, "cold");
         }
-    } else {
+    } else if (it->err) {
         cJSON *e = cJSON_AddObjectToObject(o, "error");
-        cJSON_AddStringToObject(e, "code", it->err.code);
-        cJSON_AddStringToObject(e, "message", it->err.message);
-        if (it->err.http_status)
-            cJSON_AddNumberToObject(e, "http_status", (double)it->err.http_status);
-        cJSON_AddNumberToObject(e, "attempts", it->err.attempts);
+        cJSON_AddStringToObject(e, "code", it->err->code);
+        cJSON_AddStringToObject(e, "message", it->err->message);
+        if (it->err->http_status)
+            cJSON_AddNumberToObject(e, "http_status", (double)it->err->http_status);
+        cJSON_AddNumberToObject(e, "attempts", it->err->attempts);
     }
     line = cJSON_PrintUnformatted(o);
     if (line) {
@@ -630,12 +650,15 @@ static void write_item(fanout_ctx *x, size_t i, const fanout_item *it)
     cJSON_Delete(o);
 }
 
-static void on_item_done(void *ctx, size_t i, fanout_item *it)
+static void on_item_done(void *ctx, fanout_item *it)
 {
     fanout_ctx *x = ctx;
     if (x->jsonl)
-        write_item(x, i, it);
-    fanout_item_clear(it);
+        write_item(x, it);
+    if (it->state == FANOUT_FAILED && it->err && !x->first_failure[0])
+        lambda_error_format(it->err, x->first_failure, sizeof(x->first_failure));
+    free(it->tag);
+    it->tag = NULL;
     if (++x->done == 1 && x->stop_at && strcmp(x->stop_at, "fanout") == 0) {
         fflush(NULL);
         raise(SIGSTOP);
@@ -664,7 +687,6 @@ static int cmd_cold_start(int argc, char **argv)
     char run_dir[2048], err[1024];
     session s;
     forcer *f = NULL;
-    fanout_item *items = NULL;
     int rc = parse_args(&cmd, argc, argv, &a), rrc;
 
     if (rc != 0)
@@ -680,22 +702,18 @@ static int cmd_cold_start(int argc, char **argv)
     }
     if (verify > 0 && !g_stop) {
         fanout_stats st;
+        fanout_ctx ctx = {.tpl = payload, .tpl_len = payload_len};
         fanout_options fo = {.function = a.target, .max_in_flight = (int)verify, .log_tail = true,
-                             .max_payload = 4096, .stop = &g_stop};
-        items = calloc((size_t)verify, sizeof(*items));
-        if (!items) {
-            rc = EXIT_UNTESTABLE;
-            goto restore;
-        }
-        for (long i = 0; i < verify; i++) {
-            items[i].payload = payload;
-            items[i].payload_len = payload_len;
-        }
-        if (fanout_run(s.client, &fo, items, (size_t)verify, &st, err, sizeof(err)) != 0) {
+                             .max_payload = 4096, .prepare = prepare_item, .on_done = on_item_done,
+                             .ctx = &ctx, .stop = &g_stop};
+        int frc = fanout_run(s.client, &fo, (size_t)verify, &st, err, sizeof(err));
+        free(ctx.buf);
+        if (frc != 0) {
             fprintf(stderr, "coldsec: %s\n", err);
             rc = EXIT_UNTESTABLE;
         } else if (st.failed || st.cancelled) {
-            print_first_failure(items, (size_t)verify, "verification");
+            if (ctx.first_failure[0])
+                fprintf(stderr, "coldsec: verification: %s\n", ctx.first_failure);
             rc = EXIT_UNTESTABLE;
         } else if (st.cold != (size_t)verify) {
             fprintf(stderr, "coldsec: verification: %zu of %ld invocations were cold (%zu warm, %zu without a "
@@ -707,7 +725,6 @@ static int cmd_cold_start(int argc, char **argv)
                     verify, verify);
         }
     }
-restore:
     {
         char rerr[2048];
         forcer_status rs = forcer_restore(f, rerr, sizeof(rerr));
@@ -716,11 +733,6 @@ restore:
             rc = rrc;
     }
 cleanup:
-    if (items) {
-        for (long i = 0; i < verify; i++)
-            fanout_item_clear(&items[i]);
-        free(items);
-    }
     forcer_free(f);
     free(payload);
     session_close(&s);
@@ -850,10 +862,7 @@ static int cmd_fanout(int argc, char **argv)
     unsigned char *tpl = NULL;
     size_t tpl_len = 0;
     char run_dir[2048], path[2200], err[1024];
-    char **payloads = NULL, **canaries = NULL;
-    size_t *lens = NULL;
     int *user_of = NULL;
-    fanout_item *items = NULL;
     fanout_stats st;
     fanout_ctx ctx = {0};
     session s;
@@ -869,29 +878,13 @@ static int cmd_fanout(int argc, char **argv)
     }
     if ((rc = prepare_run(&a, &tpl, &tpl_len, run_dir, sizeof(run_dir), &s)) != EXIT_OK)
         return rc;
-    payloads = calloc((size_t)count, sizeof(*payloads));
-    canaries = calloc((size_t)count, sizeof(*canaries));
-    lens = calloc((size_t)count, sizeof(*lens));
     user_of = calloc((size_t)count, sizeof(*user_of));
-    items = calloc((size_t)count, sizeof(*items));
-    if (!payloads || !canaries || !lens || !user_of || !items) {
-        fprintf(stderr, "coldsec: out of memory for %ld invocations\n", count);
+    if (!user_of) {
+        fprintf(stderr, "coldsec: out of memory for a plan of %ld invocations\n", count);
         rc = EXIT_USAGE;
         goto cleanup;
     }
     plan_assign_users((uint64_t)a.seed, user_of, (size_t)count, (int)a.users);
-    for (long i = 0; i < count; i++) {
-        canaries[i] = malloc(CANARY_LEN + 1);
-        if (!canaries[i] || canary_new(canaries[i], CANARY_LEN + 1) != 0 ||
-            !(payloads[i] = expand_template(tpl, tpl_len, (size_t)i, user_of[i], canaries[i], &lens[i]))) {
-            fprintf(stderr, "coldsec: cannot prepare invocation %ld (memory or RNG)\n", i);
-            rc = EXIT_USAGE;
-            goto cleanup;
-        }
-        items[i].payload = (const unsigned char *)payloads[i];
-        items[i].payload_len = lens[i];
-        items[i].user = user_of[i];
-    }
     install_signals();
     if (a.cold) {
         rc = begin_cold_start(&s, a.target, &a.m, run_dir, &f);
@@ -924,14 +917,15 @@ static int cmd_fanout(int argc, char **argv)
         rc = EXIT_UNTESTABLE;
         goto restore;
     }
-    ctx.canaries = (const char *const *)canaries;
+    ctx.tpl = tpl;
+    ctx.tpl_len = tpl_len;
     ctx.user_of = user_of;
     ctx.stop_at = getenv("COLDSEC_TEST_STOP_AT");
     {
         fanout_options fo = {.function = a.target, .qualifier = a.qualifier, .max_in_flight = (int)a.parallel,
-                             .log_tail = true, .max_payload = (size_t)a.max_payload, .on_done = on_item_done,
-                             .ctx = &ctx, .stop = &g_stop};
-        if (fanout_run(s.client, &fo, items, (size_t)count, &st, err, sizeof(err)) != 0) {
+                             .log_tail = true, .max_payload = (size_t)a.max_payload, .prepare = prepare_item,
+                             .on_done = on_item_done, .ctx = &ctx, .stop = &g_stop};
+        if (fanout_run(s.client, &fo, (size_t)count, &st, err, sizeof(err)) != 0) {
             fprintf(stderr, "coldsec: %s\n", err);
             rc = EXIT_UNTESTABLE;
             goto restore;
@@ -943,8 +937,8 @@ static int cmd_fanout(int argc, char **argv)
            a.target, count, st.wall_ms, st.wall_ms > 0 ? (double)count * 1000.0 / st.wall_ms : 0.0, st.ok,
            st.function_errors, st.failed, st.cancelled, st.cold, st.warm, st.unknown_temperature, st.retries,
            st.throttled, st.peak_in_flight, path);
-    if (st.failed)
-        print_first_failure(items, (size_t)count, "first failure");
+    if (ctx.first_failure[0])
+        fprintf(stderr, "coldsec: first failure: %s\n", ctx.first_failure);
     rc = st.failed || st.cancelled ? EXIT_UNTESTABLE : EXIT_OK;
     if (a.cold && st.ok > 0 && st.cold == 0 && !g_stop) {
         fprintf(stderr, "coldsec: no invocation after the configuration change was cold (%zu warm, %zu without "
@@ -962,15 +956,7 @@ restore:
 cleanup:
     if (ctx.jsonl)
         fclose(ctx.jsonl);
-    for (long i = 0; items && payloads && canaries && i < count; i++) {
-        fanout_item_clear(&items[i]);
-        free(payloads[i]);
-        free(canaries[i]);
-    }
-    free(items);
-    free(payloads);
-    free(canaries);
-    free(lens);
+    free(ctx.buf);
     free(user_of);
     forcer_free(f);
     free(tpl);
