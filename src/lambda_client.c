@@ -478,16 +478,16 @@ static int build_headers(lambda_call *call, char *err, size_t errlen)
         return -1;
     }
     for (size_t i = 0; i < nh; i++) {
-        snprintf(line, sizeof(line), "%s: %s", h[i].name, h[i].value);
+        int n = snprintf(line, sizeof(line), "%s: %s", h[i].name, h[i].value);
         t = curl_slist_append(l, line);
-        OPENSSL_cleanse(line, sizeof(line));
+        /* The token may be among them: wipe what was written, not all 8 KB. */
+        OPENSSL_cleanse(line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : sizeof(line));
         if (!t)
             goto oom;
         l = t;
     }
     snprintf(line, sizeof(line), "Authorization: %s", auth);
     t = curl_slist_append(l, line);
-    OPENSSL_cleanse(line, sizeof(line));
     if (!t)
         goto oom;
     l = t;
