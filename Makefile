@@ -100,8 +100,9 @@ lint:
 	@scripts/lint.sh
 
 # Benchmark tools (bench/run.sh, BENCHMARKS.md): the load generator signs
-# with our sigv4 module; the baselines need only libmicrohttpd / libc.
-BENCH_BINS := $(BUILD)/bench/lab_load $(BUILD)/bench/bare_http $(BUILD)/bench/rt_start
+# with our sigv4 module; the baselines need only libmicrohttpd / libc;
+# rusage_run measures a child's CPU and peak RSS (bench/fanout_vs_boto3.py).
+BENCH_BINS := $(BUILD)/bench/lab_load $(BUILD)/bench/bare_http $(BUILD)/bench/rt_start $(BUILD)/bench/rusage_run
 
 $(BUILD)/bench/lab_load: bench/lab_load.c $(BUILD)/obj/src/sigv4.o
 	@mkdir -p $(dir $@)

@@ -15,8 +15,15 @@
 #      BENCH_COLD_RUNS (10) forced cold starts first (Init Duration from the
 #      REPORT line), then warm invokes at concurrency 1, 8 and 64
 #      (BENCH_DURATION s each, default 5, after warm-up).
+# Then, once: bench/fanout_vs_boto3.py — `coldsec fanout` against boto3 on
+# the same lab function and payload (BENCH_FANOUT_ROUNDS rounds, default 3,
+# of BENCH_FANOUT_COUNT invocations, default 3000) and coldsec's peak RSS
+# with 1,000 in flight; BENCH_FANOUT_LAB1000=1 also tries 1,000 in flight
+# against the lab itself. BENCH_FANOUT=0 skips it; BENCH_FANOUT=only runs
+# nothing else.
 # Raw results (one JSON object per measurement) are kept in
-# BUILD/bench/results.jsonl. Only 127.0.0.1 is ever contacted.
+# BUILD/bench/results.jsonl, the fan-out's in BUILD/bench/fanout.json.
+# Only 127.0.0.1 is ever contacted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -30,13 +37,14 @@ LAB=$BUILD/coldsec-lab
 HELLO_C=build/functions/hello-c/bootstrap
 PY=/usr/bin/python3.11
 [ -x "$PY" ] || PY=/usr/bin/python3
-for f in "$LOAD" "$BARE" "$RTSTART" "$LAB" "$HELLO_C"; do
+FANOUT=${BENCH_FANOUT:-1}
+for f in "$LOAD" "$BARE" "$RTSTART" "$LAB" "$HELLO_C" "$BUILD/coldsec" "$BUILD/bench/rusage_run"; do
   [ -x "$f" ] || { echo "bench: $f is missing (run: make bench)" >&2; exit 1; }
 done
 
 tmp=$(mktemp -d)
 results=$BUILD/bench/results.jsonl
-: >"$results"
+[ "$FANOUT" = only ] || : >"$results"
 server_pid=
 cleanup() {
   if [ -n "$server_pid" ]; then stop_server; fi
@@ -112,6 +120,27 @@ rt() { # rt LABEL ROUND ARGS... (rt_start)
   echo "  $label: $out" >&2
 }
 
+# fanout: coldsec fan-out against boto3, and coldsec's RSS with 1,000 in flight.
+fanout() {
+  local py=""
+  for cand in python3 /usr/bin/python3; do
+    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import boto3' 2>/dev/null; then py=$cand; break; fi
+  done
+  if [ -z "$py" ]; then
+    echo "bench: fan-out against boto3 skipped: no python3 with boto3 (run scripts/deps.sh)" >&2
+    return 0
+  fi
+  echo "bench: coldsec fan-out against boto3 (bench/fanout_vs_boto3.py); load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  # (the boto3 worker runs under that python's sys.executable, not a shim)
+  "$py" bench/fanout_vs_boto3.py --build "$BUILD" --json-out "$BUILD/bench/fanout.json" >/dev/null
+  echo
+  /usr/bin/python3 bench/summarise.py --fanout "$BUILD/bench/fanout.json"
+}
+if [ "$FANOUT" = only ]; then
+  fanout
+  exit 0
+fi
+
 here=$(pwd)
 echo "bench: $ROUNDS rounds, ${DUR}s per warm measurement, $COLD cold starts each; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for round in $(seq "$ROUNDS"); do
@@ -150,3 +179,4 @@ for round in $(seq "$ROUNDS"); do
 done
 
 /usr/bin/python3 bench/summarise.py "$results"
+[ "$FANOUT" = 0 ] || fanout

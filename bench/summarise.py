@@ -6,6 +6,11 @@ between rounds is visible; the "gap" column compares the median of the
 rounds with the aim of issue 2.
 
     /usr/bin/python3 bench/summarise.py build/bench/results.jsonl
+    /usr/bin/python3 bench/summarise.py --fanout build/bench/fanout.json
+
+The second form renders bench/fanout_vs_boto3.py's JSON: coldsec fan-out
+against boto3 (rates, CPU per invocation, their ratios per round with the
+median judged against the aim) and coldsec's peak RSS with 1,000 in flight.
 """
 import json
 import statistics
@@ -122,5 +127,89 @@ def main(path):
     print("\n".join(out))
 
 
+def ratio_gap(value, aim):
+    if value != value:  # NaN
+        return "n/a"
+    if value >= aim:
+        return f"met ({value:.1f}x)"
+    return f"missed: {value:.1f}x, {aim / value:.1f}x short"
+
+
+def fanout_table(path):
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    cfg = doc["config"]
+    out = []
+    add = out.append
+    add(f"| # | what (round 1 · round 2 · ...; {cfg['count']:,} invocations per run) | value | aim | "
+        "gap (median of rounds) |")
+    add("| --- | --- | --- | --- | --- |")
+
+    def col(runs, key, fmt="{:.0f}", scale=1.0):
+        return cell([r[key] * scale if r.get(key) is not None else float("nan") for r in runs], fmt)
+
+    for part in doc["ab"]:
+        name = part["label"]
+        c = [r["coldsec"] for r in part["rounds"]]
+        b = [r["boto3"] for r in part["rounds"]]
+        m = part["median"]
+        is_lab = name.startswith("lab ")
+        add(f"| d | {name}: invocations/s, coldsec `--parallel {c[0]['parallel']}` / boto3 "
+            f"{b[0]['parallel']} threads | {col(c, 'rate')} / {col(b, 'rate')} | | |")
+        rr = [v for v in m["rate_ratios"] if v is not None]
+        add(f"| d | **{name}: rate ratio** coldsec ÷ boto3 | {cell(rr, '{:.1f}x')} | "
+            + ("≥ 10x | " + ratio_gap(med(rr), 10) if is_lab else "| (no lab: what the clients can do)")
+            + " |")
+        add(f"| d | {name}: CPU per invocation, µs: coldsec (whole process) / boto3 (whole process) / "
+            f"boto3 (invoke phase only) | {col(c, 'cpu_us_per_inv')} / {col(b, 'cpu_us_per_inv')} / "
+            f"{col(b, 'phase_cpu_us_per_inv')} | | |")
+        cr = [v for v in m["cpu_ratios"] if v is not None]
+        crp = [v for v in m["cpu_ratios_phase"] if v is not None]
+        add(f"| d | **{name}: CPU ratio** boto3 ÷ coldsec, whole processes / boto3's invoke phase only | "
+            f"{cell(cr, '{:.1f}x')} / {cell(crp, '{:.1f}x')} | "
+            + (f"≥ 10x (coldsec ≤ 1/10) | whole: {ratio_gap(med(cr), 10)}; phase only: "
+               f"{ratio_gap(med(crp), 10)}" if is_lab else "| ") + " |")
+        add(f"| d | {name}: peak RSS, MiB: coldsec / boto3 | {col(c, 'maxrss_kb', '{:.1f}', 1 / 1024)} / "
+            f"{col(b, 'maxrss_kb', '{:.1f}', 1 / 1024)} | | |")
+        if is_lab:
+            add(f"| d | {name}: lab / environments CPU per invocation, µs, during coldsec · during boto3 "
+                f"(round 1) | {c[0]['server_cpu_us_per_inv']:.0f} / {c[0]['env_cpu_us_per_inv']:.0f} · "
+                f"{b[0]['server_cpu_us_per_inv']:.0f} / {b[0]['env_cpu_us_per_inv']:.0f} | | |")
+        add(f"| d | {name}: machine CPU busy, %: during coldsec / during boto3 | "
+            f"{col(c, 'machine_busy_pct')} / {col(b, 'machine_busy_pct')} | | |")
+        bad = [f"{r.get('failed')}/{r.get('function_errors')}/{r.get('retries')}" for r in c]
+        add(f"| d | {name}: errors, coldsec failed/function errors/retries · boto3 failed/function errors | "
+            f"{' · '.join(bad)} / " + " · ".join(f"{r.get('failed')}/{r.get('function_errors')}" for r in b)
+            + " | | |")
+    rss = doc.get("rss")
+    if rss:
+        p64, p1k = rss["p64"], rss["p1000"]
+        add(f"| e | coldsec peak RSS, {p64['n']:,} invocations at `--parallel 64` (bare_http, no delay), MiB | "
+            f"{p64['maxrss_kb'] / 1024:.1f} | | |")
+        mib = p1k["maxrss_kb"] / 1024
+        add(f"| e | **coldsec peak RSS, {p1k['n']:,} in flight** (bare_http holds each answer "
+            f"{p1k['delay_ms']} ms; peak in flight per coldsec / held at once per server), MiB | "
+            f"{mib:.1f} ({p1k.get('peak_in_flight')} / {p1k.get('server_peak_concurrent')}) | ≤ 32 MB | "
+            f"{gap(mib, 32, unit=' MiB')} (= {p1k['maxrss_kb'] * 1024 / 1e6:.1f} decimal MB) |")
+        add(f"| e | the same run: answered / failed / retries; wall ms; coldsec CPU s; server connections | "
+            f"{p1k.get('answered')} / {p1k.get('failed')} / {p1k.get('retries')}; {p1k.get('wall_ms'):.0f}; "
+            f"{p1k['cpu_s']:.2f}; {p1k.get('server_connections')} | | |")
+    lab = doc.get("lab_1000")
+    if lab:
+        kinds = "; ".join(f"{k} ×{v}" for k, v in sorted(lab.get("errors_by_kind", {}).items()))
+        add(f"| e | {lab['n']:,} in flight against the lab (sleep-sh, {lab['sleep_ms']} ms): answered / "
+            f"function errors / failed / retries; RSS MiB; lab environments at peak | "
+            f"{lab.get('answered')} / {lab.get('function_errors')} / {lab.get('failed')} / {lab.get('retries')}; "
+            f"{lab['maxrss_kb'] / 1024:.1f}; {lab.get('lab_peak_environments')} ({kinds}) | | |")
+    mach = doc["machine"]
+    add(f"| | machine: {mach['nproc']} CPUs, {mach['model']}, {mach['mem_gb']} GB; boto3 {mach.get('boto3')}, "
+        f"Python {mach.get('python')}, {mach.get('libcurl')}; load {' '.join(mach['loadavg_start'])} → "
+        f"{' '.join(mach.get('loadavg_end', []))} | | | |")
+    print("\n".join(out))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "build/bench/results.jsonl")
+    if len(sys.argv) > 2 and sys.argv[1] == "--fanout":
+        fanout_table(sys.argv[2])
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else "build/bench/results.jsonl")
