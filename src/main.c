@@ -502,6 +502,27 @@ static int restore_status(forcer_status st, const char *err, const char *journal
     return EXIT_NOT_RESTORED;
 }
 
+/* Restores what the forcer changed (f may be NULL: nothing to do) and
+ * gives the exit status: a failed restore outranks everything, and an
+ * interrupted run is never a success. */
+static int end_cold_start(forcer *f, int rc)
+{
+    if (f) {
+        char rerr[2048];
+        forcer_status rs = forcer_restore(f, rerr, sizeof(rerr));
+        int rrc = restore_status(rs, rerr, forcer_journal_path(f));
+        if (rrc != EXIT_OK)
+            return rrc;
+    }
+    if (g_stop) {
+        fprintf(stderr, "coldsec: interrupted (SIGINT or SIGTERM)%s\n",
+                f ? "; the configuration was restored first" : "");
+        if (rc == EXIT_OK)
+            rc = EXIT_UNTESTABLE;
+    }
+    return rc;
+}
+
 /* Begins a forced cold start. *f is set when something may need restoring. */
 static int begin_cold_start(session *s, const char *function, const mutate_opts *m, const char *run_dir,
                             forcer **f)
@@ -687,7 +708,7 @@ static int cmd_cold_start(int argc, char **argv)
     char run_dir[2048], err[1024];
     session s;
     forcer *f = NULL;
-    int rc = parse_args(&cmd, argc, argv, &a), rrc;
+    int rc = parse_args(&cmd, argc, argv, &a);
 
     if (rc != 0)
         return rc < 0 ? EXIT_OK : rc;
@@ -725,13 +746,7 @@ static int cmd_cold_start(int argc, char **argv)
                     verify, verify);
         }
     }
-    {
-        char rerr[2048];
-        forcer_status rs = forcer_restore(f, rerr, sizeof(rerr));
-        rrc = restore_status(rs, rerr, forcer_journal_path(f));
-        if (rrc != EXIT_OK)
-            rc = rrc;
-    }
+    rc = end_cold_start(f, rc);
 cleanup:
     forcer_free(f);
     free(payload);
@@ -946,13 +961,7 @@ static int cmd_fanout(int argc, char **argv)
         rc = EXIT_UNTESTABLE;
     }
 restore:
-    if (f) {
-        char rerr[2048];
-        forcer_status rs = forcer_restore(f, rerr, sizeof(rerr));
-        int rrc = restore_status(rs, rerr, forcer_journal_path(f));
-        if (rrc != EXIT_OK)
-            rc = rrc;
-    }
+    rc = end_cold_start(f, rc);
 cleanup:
     if (ctx.jsonl)
         fclose(ctx.jsonl);

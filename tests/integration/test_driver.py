@@ -294,6 +294,23 @@ class DriverTest(unittest.TestCase):
         self.assertIn("original variables restored", err)
         self.assertEqual(comparable_config(self.config("probe")), original)
 
+    def test_sigint_while_waiting_for_the_update_restores_and_exits_3(self):
+        original = comparable_config(self.config("probe"))
+        out = out_dir()
+        env = dict(self.env, COLDSEC_TEST_STOP_AT="waiting")
+        p = start_coldsec(["cold-start", "probe", "--allow-mutation", "--out", out], env)
+        self.assertTrue(wait_stopped(p))
+        os.kill(p.pid, signal.SIGINT)
+        os.kill(p.pid, signal.SIGCONT)
+        rc, _stdout, err = wait_exit(p)
+        self.assertEqual(rc, 3, err)
+        self.assertIn("original variables restored", err)
+        self.assertIn("interrupted", err)
+        self.assertEqual(comparable_config(self.config("probe")), original)
+        (journal,) = journals_under(out)
+        with open(journal) as f:
+            self.assertEqual(json.load(f)["state"], "restored")
+
     # -- the invocation engine ---------------------------------------------
 
     def test_fanout_reports_every_invocation_cold_and_warm(self):
