@@ -5,7 +5,8 @@ Starts the lab on a free loopback port with harness/functions.yaml, then:
 cold and warm invocations with their REPORT lines, module-level state that
 survives between callers of one environment, parallel invocations that get
 environments of their own, a configuration update that retires them all,
-and a clean stop.
+then the coldsec driver against the same lab: a forced cold start with a
+parallel fan-out, the configuration restored byte for byte, and a clean stop.
 """
 import base64
 import concurrent.futures
@@ -79,6 +80,26 @@ def main():
         print(f"   after:  env {after['env_id']} invocation #{after['invocation']} "
               f"message={after['message']!r}")
         print(f"   {report}")
+
+        print("\n4. coldsec drives the lab as it drives AWS: cold start forced (journaled), 200 invocations"
+              " 16 at a time, configuration restored:")
+        before = lam.get_function_configuration(FunctionName="hello-python")
+        out = tempfile.mkdtemp(prefix="coldsec-demo-reports-")
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": out,
+               "AWS_CONFIG_FILE": os.path.join(out, "none"), "AWS_SHARED_CREDENTIALS_FILE": os.path.join(out, "none"),
+               "AWS_ACCESS_KEY_ID": "AKIDCOLDSECLAB", "AWS_SECRET_ACCESS_KEY": "coldsec-lab-secret",
+               "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_LAMBDA": url}
+        run = subprocess.run(
+            [os.path.join(ROOT, "build", "coldsec"), "fanout", "hello-python", "--cold-start", "--allow-mutation",
+             "--count", "200", "--parallel", "16", "--out", out], env=env, capture_output=True, text=True)
+        for line in (run.stderr + run.stdout).splitlines():
+            print(f"   {line}")
+        after = lam.get_function_configuration(FunctionName="hello-python")
+        same = all(before.get(k) == after.get(k) for k in before
+                   if k not in ("ResponseMetadata", "RevisionId", "LastModified"))
+        print(f"   coldsec exit status {run.returncode}; configuration after the run identical to before: {same}")
+        if run.returncode != 0 or not same:
+            return 1
     finally:
         lab.send_signal(signal.SIGTERM)
         rc = lab.wait(timeout=20)

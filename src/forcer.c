@@ -333,7 +333,8 @@ forcer_status forcer_begin(lambda_client *c, const forcer_options *o, forcer **o
     snprintf(f->journal_path, sizeof(f->journal_path), "%s/journal.json", o->run_dir);
 
     fprintf(msg, "coldsec: plan for %s (%s, %s)\n", name, arn ? arn : "-", lambda_client_region(c));
-    fprintf(msg, "  read:    RevisionId %s; %d variables: ", rev, cJSON_GetArraySize(orig));
+    fprintf(msg, "  read:    RevisionId %s; %d variable%s: ", rev, cJSON_GetArraySize(orig),
+            cJSON_GetArraySize(orig) == 1 ? "" : "s");
     print_names(msg, orig);
     fprintf(msg, "\n  journal: %s\n  update:  add ", f->journal_path);
     print_names(msg, added);
