@@ -163,6 +163,19 @@ class DriverTest(unittest.TestCase):
         self.assertEqual(sorted(j["original"]["variable_names"]),
                          sorted(self.lab.env_of("probe").keys()))
 
+    def test_cold_start_by_full_and_partial_arn(self):
+        before = comparable_config(self.config("probe-empty"))
+        for name in (self.lab.arn("probe-empty"), "000000000000:function:probe-empty"):
+            with self.subTest(name=name):
+                r = self.coldsec("cold-start", name, "--allow-mutation", "--out", out_dir())
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn(b"verified: 1 of 1", r.stderr)
+                self.assertEqual(comparable_config(self.config("probe-empty")), before)
+        r = self.coldsec("cold-start", self.lab.arn("probe-empty") + ":$LATEST", "--allow-mutation",
+                         "--out", out_dir())
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"reaches only $LATEST", r.stderr)
+
     def test_cold_start_on_a_function_without_variables(self):
         before = comparable_config(self.config("probe-empty"))
         r = self.coldsec("cold-start", "probe-empty", "--allow-mutation", "--out", out_dir())
