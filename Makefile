@@ -64,7 +64,7 @@ FUZZ_BINS := build/fuzz/fuzz_lab_config build/fuzz/fuzz_sigv4_verify build/fuzz/
 FUZZ_SECONDS ?= 60
 
 build/fuzz/fuzz_lab_config: tests/fuzz/fuzz_lab_config.c harness/lab_config.c
-build/fuzz/fuzz_awsconf_ini: tests/fuzz/fuzz_awsconf_ini.c src/awsconf.c src/sigv4.c src/jsonutil.c
+build/fuzz/fuzz_awsconf_ini: tests/fuzz/fuzz_awsconf_ini.c src/awsconf.c src/sigv4.c src/jsonutil.c src/monotime.c
 build/fuzz/fuzz_logtail: tests/fuzz/fuzz_logtail.c src/logtail.c
 build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c src/journal.c src/jsonutil.c
 build/fuzz/fuzz_sigv4_verify: tests/fuzz/fuzz_sigv4_verify.c src/sigv4.c

@@ -14,6 +14,7 @@
 #include "awsconf.h"
 
 #include "jsonutil.h"
+#include "monotime.h"
 
 #include <cJSON.h>
 #include <openssl/crypto.h>
@@ -835,13 +836,6 @@ typedef struct proc_result {
     int error;
 } proc_result;
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void kill_and_reap(pid_t pid)
 {
     kill(pid, SIGKILL);
@@ -850,11 +844,11 @@ static void kill_and_reap(pid_t pid)
 }
 
 /* Reads the child's stdout to EOF or the cap, whichever comes first, before the deadline. */
-static proc_status read_output(int fd, int64_t deadline, proc_result *r)
+static proc_status read_output(int fd, double deadline, proc_result *r)
 {
     for (;;) {
         struct pollfd pfd = {.fd = fd, .events = POLLIN, .revents = 0};
-        int64_t left = deadline - now_ms();
+        int64_t left = (int64_t)(deadline - monotime_ms());
         ssize_t k;
         int n;
         if (left <= 0)
@@ -884,7 +878,7 @@ static proc_status read_output(int fd, int64_t deadline, proc_result *r)
 }
 
 /* A child may close stdout and linger: the deadline still holds. *pid becomes -1 once reaped. */
-static proc_status wait_exit(pid_t *pid, int64_t deadline, proc_result *r)
+static proc_status wait_exit(pid_t *pid, double deadline, proc_result *r)
 {
     const struct timespec pause = {.tv_sec = 0, .tv_nsec = WAIT_POLL_NS};
     for (;;) {
@@ -899,7 +893,7 @@ static proc_status wait_exit(pid_t *pid, int64_t deadline, proc_result *r)
                 *pid = -1; /* someone else reaped it; nothing left to kill */
             return PROC_WAIT_FAILED;
         }
-        if (now_ms() >= deadline)
+        if (monotime_ms() >= deadline)
             return PROC_TIMEOUT;
         nanosleep(&pause, NULL);
     }
@@ -913,7 +907,7 @@ static proc_status run_process(char *const argv[], int timeout_s, proc_result *r
     int pipefd[2] = {-1, -1};
     pid_t pid = -1;
     sigset_t none, dfl;
-    int64_t deadline;
+    double deadline;
     proc_status st = PROC_IO_FAILED;
 
     memset(r, 0, sizeof *r);
@@ -950,7 +944,7 @@ static proc_status run_process(char *const argv[], int timeout_s, proc_result *r
         (r->error = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
                                                         POSIX_SPAWN_SETSIGDEF)) != 0)
         goto cleanup;
-    deadline = now_ms() + (int64_t)timeout_s * 1000;
+    deadline = monotime_ms() + (double)timeout_s * 1000.0;
     r->error = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
     if (r->error != 0) {
         pid = -1;

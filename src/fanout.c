@@ -9,9 +9,10 @@
  */
 #include "fanout.h"
 
+#include "monotime.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct slot {
     lambda_call *call;   /* NULL: free */
@@ -30,13 +31,6 @@ typedef struct run {
     double t0;
     fanout_stats *st;
 } run;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
 
 static void item_clear(fanout_item *it)
 {
@@ -58,7 +52,7 @@ static void finish(run *r, slot *s, fanout_state state)
     fanout_item *it = &s->item;
 
     it->state = state;
-    it->end_ms = now_ms() - r->t0;
+    it->end_ms = monotime_ms() - r->t0;
     if (state == FANOUT_OK) {
         lambda_call_take_response(s->call, &it->resp);
         if (it->resp.log_result) {
@@ -137,7 +131,7 @@ static int start_next(run *r, char *err, size_t errlen)
     req.payload_len = fr.payload_len;
     s->item.index = r->next++;
     s->item.tag = fr.tag;
-    s->item.start_ms = now_ms() - r->t0;
+    s->item.start_ms = monotime_ms() - r->t0;
     s->call = lambda_call_invoke(r->c, &req);
     if (!s->call) {
         /* The tag still goes back, so the caller can free it. */
@@ -182,7 +176,7 @@ static void on_transfer_done(run *r, CURL *e, CURLcode rc)
             r->st->throttled++;
             r->limit = r->limit / 2 < 1 ? 1 : r->limit / 2;
         }
-        s->due_ms = now_ms() + (double)wait;
+        s->due_ms = monotime_ms() + (double)wait;
         break;
     case LAMBDA_CALL_FAILED:
         finish(r, s, FANOUT_FAILED);
@@ -226,7 +220,7 @@ int fanout_run(lambda_client *c, const fanout_options *o, size_t n, fanout_stats
         goto cleanup;
     }
     curl_multi_setopt(r.multi, CURLMOPT_MAXCONNECTS, (long)r.nslots);
-    r.t0 = now_ms();
+    r.t0 = monotime_ms();
     for (;;) {
         int running = 0, left = 0, timeout = 1000;
         CURLMsg *m;
@@ -247,7 +241,7 @@ int fanout_run(lambda_client *c, const fanout_options *o, size_t n, fanout_stats
             if (start_next(&r, err, errlen) != 0)
                 goto cleanup;
         }
-        t = now_ms();
+        t = monotime_ms();
         for (int i = 0; i < r.nslots; i++) {
             slot *s = &r.slots[i];
             if (s->call && s->due_ms > 0) {
@@ -287,7 +281,7 @@ int fanout_run(lambda_client *c, const fanout_options *o, size_t n, fanout_stats
 cleanup:
     if (rc != 0 && r.slots && r.multi)
         cancel_all(&r);
-    stats->wall_ms = now_ms() - r.t0;
+    stats->wall_ms = monotime_ms() - r.t0;
     if (r.multi)
         curl_multi_cleanup(r.multi);
     free(r.slots);

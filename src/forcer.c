@@ -9,14 +9,14 @@
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <openssl/rand.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
+#include "canary.h"
 #include "journal.h"
+#include "monotime.h"
+#include "rundir.h"
 
 struct forcer {
     lambda_client *c;
@@ -25,28 +25,7 @@ struct forcer {
     char journal_path[4096];
 };
 
-static const char *const status_names[] = {"ok", "dry-run", "refused", "failed", "conflict", "not-restored"};
-
-const char *forcer_status_name(forcer_status s)
-{
-    return (unsigned)s < sizeof(status_names) / sizeof(status_names[0]) ? status_names[s] : "?";
-}
-
 static FILE *out_of(const forcer_options *o) { return o->out ? o->out : stderr; }
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
 
 static void test_stop(const forcer_options *o, const char *step)
 {
@@ -91,7 +70,7 @@ static forcer_status wait_updated(lambda_client *c, const forcer_options *o, con
                                   bool honour_stop, bool failed_ok, cJSON **config, char *err, size_t errlen)
 {
     long delay = 100, limit = o->wait_timeout_ms > 0 ? o->wait_timeout_ms : 600000;
-    double t0 = now_ms();
+    double t0 = monotime_ms();
     lambda_error e;
 
     *config = NULL;
@@ -116,12 +95,12 @@ static forcer_status wait_updated(lambda_client *c, const forcer_options *o, con
             snprintf(err, errlen, "interrupted while waiting for %s's update to finish", function);
             return FORCER_FAILED;
         }
-        if (now_ms() - t0 > (double)limit) {
+        if (monotime_ms() - t0 > (double)limit) {
             snprintf(err, errlen, "GetFunctionConfiguration %s: LastUpdateStatus still InProgress after %ld s",
                      function, limit / 1000);
             return FORCER_FAILED;
         }
-        sleep_ms(delay);
+        monotime_sleep_ms(delay);
         delay = delay * 2 > 5000 ? 5000 : delay * 2;
     }
 }
@@ -166,26 +145,6 @@ static bool answers_for(const char *asked, const char *name, const char *arn)
     return strcmp(asked, name) == 0;
 }
 
-static int make_dirs(const char *path, char *err, size_t errlen)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-                goto fail;
-            *p = '/';
-        }
-    }
-    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-        goto fail;
-    return 0;
-fail:
-    snprintf(err, errlen, "%s: cannot create the run folder: %s", tmp, strerror(errno));
-    return -1;
-}
-
 static void print_names(FILE *f, const cJSON *vars)
 {
     const cJSON *it;
@@ -206,8 +165,7 @@ forcer_status forcer_begin(lambda_client *c, const forcer_options *o, forcer **o
     forcer_status rc = FORCER_REFUSED;
     lambda_error e;
     FILE *msg = out_of(o);
-    unsigned char nonce[16];
-    char nonce_hex[33];
+    char nonce[CANARY_LEN + 1];
 
     *out = NULL;
     if (has_qualifier(o->function)) {
@@ -290,16 +248,15 @@ forcer_status forcer_begin(lambda_client *c, const forcer_options *o, forcer **o
                  "finish it with `coldsec restore reports/<run>/journal.json` first", name, FORCER_NONCE_VAR);
         goto cleanup;
     }
-    if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
+    /* The nonce is a canary like any other: random, and findable if it leaks. */
+    if (canary_new(nonce, sizeof(nonce)) != 0) {
         snprintf(err, errlen, "OpenSSL's RNG failed");
         rc = FORCER_FAILED;
         goto cleanup;
     }
-    for (size_t i = 0; i < sizeof(nonce); i++)
-        snprintf(nonce_hex + 2 * i, 3, "%02x", nonce[i]);
     added = cJSON_CreateObject();
     vars = orig ? cJSON_Duplicate(orig, 1) : cJSON_CreateObject();
-    if (!added || !vars || !cJSON_AddStringToObject(added, FORCER_NONCE_VAR, nonce_hex)) {
+    if (!added || !vars || !cJSON_AddStringToObject(added, FORCER_NONCE_VAR, nonce)) {
         snprintf(err, errlen, "out of memory");
         rc = FORCER_FAILED;
         goto cleanup;
@@ -347,7 +304,7 @@ forcer_status forcer_begin(lambda_client *c, const forcer_options *o, forcer **o
         goto cleanup;
     }
 
-    if (make_dirs(o->run_dir, err, errlen) != 0) {
+    if (rundir_create(o->run_dir, err, errlen) != 0) {
         rc = FORCER_FAILED;
         goto cleanup;
     }

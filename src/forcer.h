@@ -71,8 +71,6 @@ void forcer_free(forcer *f);
 forcer_status forcer_restore_journal(lambda_client *c, const char *journal_path, FILE *out, char *err,
                                      size_t errlen);
 
-const char *forcer_status_name(forcer_status s);
-
 /* Environment size as Lambda measures it for the 4 KB limit: the JSON text
  * of the variables map. */
 size_t forcer_env_size(const cJSON *vars);

@@ -18,9 +18,9 @@
 #include "lambda_client.h"
 
 #include "jsonutil.h"
+#include "monotime.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdint.h>
@@ -830,13 +830,6 @@ lambda_call_outcome lambda_call_done(lambda_call *call, CURLcode rc, long *retry
 
 /* ---------- synchronous operations ---------- */
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static int run_call(lambda_call *call, lambda_error *err)
 {
     char msg[256];
@@ -860,7 +853,7 @@ static int run_call(lambda_call *call, lambda_error *err)
             *err = call->err;
             return -1;
         }
-        sleep_ms(wait);
+        monotime_sleep_ms(wait);
     }
 }
 

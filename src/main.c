@@ -19,13 +19,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <openssl/rand.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "awsconf.h"
@@ -36,6 +33,7 @@
 #include "lambda_client.h"
 #include "logtail.h"
 #include "plan.h"
+#include "rundir.h"
 
 enum {
     EXIT_OK = 0,
@@ -477,21 +475,6 @@ cleanup:
     return rc;
 }
 
-static int make_run_dir(const char *out_dir, char *run_dir, size_t len)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    unsigned char r[3];
-    char stamp[32];
-
-    gmtime_r(&t, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    if (RAND_bytes(r, sizeof(r)) != 1)
-        return -1;
-    snprintf(run_dir, len, "%s/%s-%02x%02x%02x", out_dir ? out_dir : "reports", stamp, r[0], r[1], r[2]);
-    return 0;
-}
-
 static int restore_status(forcer_status st, const char *err, const char *journal_file)
 {
     if (st == FORCER_OK)
@@ -534,21 +517,17 @@ static int begin_cold_start(session *s, const char *function, const mutate_opts 
                          .out = s->msg, .stop = &g_stop,
                          .stop_at = getenv("COLDSEC_TEST_STOP_AT")};
     forcer_status st;
+    int rc;
 
     st = forcer_begin(s->client, &fo, f, err, sizeof(err));
     if (st == FORCER_OK || st == FORCER_DRY_RUN)
         return st == FORCER_OK ? EXIT_OK : -1;
     fprintf(stderr, "coldsec: %s%s\n", st == FORCER_REFUSED ? "refused: " : "", err);
-    if (*f) {
-        char rerr[2048];
-        forcer_status rs = forcer_restore(*f, rerr, sizeof(rerr));
-        int rc = restore_status(rs, rerr, forcer_journal_path(*f));
-        forcer_free(*f);
-        *f = NULL;
-        if (rc != EXIT_OK)
-            return rc;
-    }
-    return st == FORCER_REFUSED ? EXIT_USAGE : EXIT_UNTESTABLE;
+    /* The forcer hands itself back when the change may have landed. */
+    rc = end_cold_start(*f, st == FORCER_REFUSED ? EXIT_USAGE : EXIT_UNTESTABLE);
+    forcer_free(*f);
+    *f = NULL;
+    return rc;
 }
 
 /* The payload, a run folder name and a session: what cold-start and fanout
@@ -559,7 +538,7 @@ static int prepare_run(const args *a, unsigned char **payload, size_t *payload_l
     int rc;
     if (load_payload(a->payload, payload, payload_len) != 0)
         return EXIT_USAGE;
-    if (make_run_dir(a->m.out_dir, run_dir, len) != 0) {
+    if (rundir_name(a->m.out_dir, run_dir, len) != 0) {
         fprintf(stderr, "coldsec: OpenSSL's RNG failed\n");
         free(*payload);
         *payload = NULL;
@@ -914,13 +893,8 @@ static int cmd_fanout(int argc, char **argv)
             rc = EXIT_OK;
             goto cleanup;
         }
-        if (mkdir(a.m.out_dir ? a.m.out_dir : "reports", 0700) != 0 && errno != EEXIST) {
-            fprintf(stderr, "coldsec: %s: cannot create: %s\n", a.m.out_dir ? a.m.out_dir : "reports", strerror(errno));
-            rc = EXIT_USAGE;
-            goto cleanup;
-        }
-        if (mkdir(run_dir, 0700) != 0) {
-            fprintf(stderr, "coldsec: %s: cannot create: %s\n", run_dir, strerror(errno));
+        if (rundir_create(run_dir, err, sizeof(err)) != 0) {
+            fprintf(stderr, "coldsec: %s\n", err);
             rc = EXIT_USAGE;
             goto cleanup;
         }

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import tempfile
-import time
 
 from labfixture import build_dir, wait_for
 
@@ -105,8 +104,3 @@ def wait_exit(p, timeout=60):
         out, err = p.communicate()
         raise AssertionError(f"coldsec did not exit within {timeout}s; stderr:\n{err.decode(errors='replace')}")
     return p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
-
-
-def sleep_until(deadline):
-    while time.monotonic() < deadline:
-        time.sleep(0.05)

@@ -225,18 +225,28 @@ class DriverTest(unittest.TestCase):
         self.assertEqual(self.config("big-env")["RevisionId"], rev)
         self.assertEqual(journals_under(out), [])
 
+    def stopped_at(self, step, args):
+        """Starts coldsec with args plus --out, lets it stop itself at step
+        (COLDSEC_TEST_STOP_AT) and returns (process, out folder)."""
+        out = out_dir()
+        p = start_coldsec(list(args) + ["--out", out], dict(self.env, COLDSEC_TEST_STOP_AT=step))
+        if not wait_stopped(p):
+            rc, _o, e = wait_exit(p)
+            self.fail(f"coldsec never reached {step}: exit {rc}\n{e}")
+        return p, out
+
+    def signalled_at(self, step, args, sig):
+        """stopped_at, then sig and SIGCONT; returns (exit status, stdout, stderr, out folder)."""
+        p, out = self.stopped_at(step, args)
+        os.kill(p.pid, sig)
+        os.kill(p.pid, signal.SIGCONT)
+        return wait_exit(p) + (out,)
+
     def killed_at(self, step):
         """Runs a cold-start fan-out that stops itself at step, kill -9s it,
         and returns the journal it left (or None)."""
-        out = out_dir()
-        env = dict(self.env, COLDSEC_TEST_STOP_AT=step)
-        p = start_coldsec(["fanout", "probe", "--cold-start", "--allow-mutation", "--count", "6",
-                           "--parallel", "3", "--payload", '{"action":"sleep","seconds":0.05}',
-                           "--out", out], env)
-        stopped = wait_stopped(p)
-        if not stopped:
-            rc, _o, e = wait_exit(p)
-            self.fail(f"coldsec never reached {step}: exit {rc}\n{e}")
+        p, out = self.stopped_at(step, ["fanout", "probe", "--cold-start", "--allow-mutation", "--count", "6",
+                                        "--parallel", "3", "--payload", '{"action":"sleep","seconds":0.05}'])
         p.kill()
         p.wait()
         p.stdout.close()
@@ -264,11 +274,8 @@ class DriverTest(unittest.TestCase):
                 self.assertIn(b"nothing to do", again.stderr)
 
     def test_someone_elses_change_is_never_overwritten(self):
-        out = out_dir()
-        env = dict(self.env, COLDSEC_TEST_STOP_AT="fanout")
-        p = start_coldsec(["fanout", "probe-empty", "--cold-start", "--allow-mutation", "--count", "4",
-                           "--out", out], env)
-        self.assertTrue(wait_stopped(p))
+        p, out = self.stopped_at("fanout", ["fanout", "probe-empty", "--cold-start", "--allow-mutation",
+                                            "--count", "4"])
         client = self.lab.client()
         current = client.get_function_configuration(FunctionName="probe-empty")["Environment"]["Variables"]
         theirs = dict(current, OPERATOR_CHANGE="yes")
@@ -293,15 +300,9 @@ class DriverTest(unittest.TestCase):
 
     def test_sigterm_during_the_fan_out_restores_before_exit(self):
         original = comparable_config(self.config("probe"))
-        out = out_dir()
-        env = dict(self.env, COLDSEC_TEST_STOP_AT="fanout")
-        p = start_coldsec(["fanout", "probe", "--cold-start", "--allow-mutation", "--count", "50",
-                           "--parallel", "2", "--payload", '{"action":"sleep","seconds":0.05}',
-                           "--out", out], env)
-        self.assertTrue(wait_stopped(p))
-        os.kill(p.pid, signal.SIGTERM)
-        os.kill(p.pid, signal.SIGCONT)
-        rc, stdout, err = wait_exit(p)
+        rc, stdout, err, _out = self.signalled_at(
+            "fanout", ["fanout", "probe", "--cold-start", "--allow-mutation", "--count", "50", "--parallel", "2",
+                       "--payload", '{"action":"sleep","seconds":0.05}'], signal.SIGTERM)
         self.assertEqual(rc, 3, err)
         self.assertIn("cancelled", stdout)
         self.assertIn("original variables restored", err)
@@ -309,13 +310,8 @@ class DriverTest(unittest.TestCase):
 
     def test_sigint_while_waiting_for_the_update_restores_and_exits_3(self):
         original = comparable_config(self.config("probe"))
-        out = out_dir()
-        env = dict(self.env, COLDSEC_TEST_STOP_AT="waiting")
-        p = start_coldsec(["cold-start", "probe", "--allow-mutation", "--out", out], env)
-        self.assertTrue(wait_stopped(p))
-        os.kill(p.pid, signal.SIGINT)
-        os.kill(p.pid, signal.SIGCONT)
-        rc, _stdout, err = wait_exit(p)
+        rc, _stdout, err, out = self.signalled_at("waiting", ["cold-start", "probe", "--allow-mutation"],
+                                                  signal.SIGINT)
         self.assertEqual(rc, 3, err)
         self.assertIn("original variables restored", err)
         self.assertIn("interrupted", err)
