@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "lab_id.h"
@@ -25,15 +26,40 @@
 #define MAX_CLIENT_CONTEXT 3583
 #define MAX_CONFIG_BODY ((size_t)64 * 1024)
 
+/* Function URLs: /lambda-url/NAME[/path][?query]. */
+#define URL_PREFIX "/lambda-url"
+#define URL_ID_LEN 32            /* AWS's url-ids: 32 lower-case letters and digits */
+#define URL_MAX_HEADER_NAME 256  /* longer names are dropped from the event */
+#define URL_MAX_MEDIA_TYPE 127   /* of a Content-Type, for the text-or-binary choice */
+
+typedef struct url_fn {
+    char *name;
+    char id[URL_ID_LEN + 1];
+} url_fn;
+
 struct lab_api {
     struct MHD_Daemon *daemon;
     lab_pool *pool;
     lab_credential *creds;
     size_t ncreds;
+    url_fn *urls;  /* the functions with `function_url: true`, copied at start */
+    size_t nurls;
     int port;
 };
 
+/*
+ * Per connection: the target of the request being read, from MHD's URI
+ * callback until handle() takes it. It lives here and not in the request
+ * because MHD reports a request it refuses before handle() to nobody, so
+ * anything allocated for it must be freed with the connection or the next
+ * request.
+ */
+typedef struct conn_state {
+    char *uri;
+} conn_state;
+
 typedef struct request {
+    char *uri;     /* the request target as sent, query string included */
     char *body;
     size_t len;
     size_t cap;
@@ -603,7 +629,774 @@ static enum MHD_Result route(lab_api *api, struct MHD_Connection *c, const char 
     return send_error(c, 404, "UnknownOperationException", "Unknown operation", NULL);
 }
 
+/* ---------- function URLs ---------- */
+
+/*
+ * A function with `function_url: true` answers plain HTTP under
+ * /lambda-url/NAME, with no signature (auth type NONE), as its URL
+ * https://<url-id>.lambda-url.<region>.on.aws would. The request becomes the
+ * function URL event (payload format 2.0), runs through the same pool path
+ * as Invoke, and the answer is mapped back to HTTP as Lambda maps it. Where
+ * AWS's documentation and AWS disagree, this follows answers recorded
+ * against AWS (LocalStack's snapshot tests, 2025): a returned string is sent
+ * unquoted, and a URL that does not exist is 403 {"Message":null}.
+ */
+
+static bool is_function_url(const char *url)
+{
+    size_t n = sizeof(URL_PREFIX) - 1;
+
+    return strncmp(url, URL_PREFIX, n) == 0 && (url[n] == '\0' || url[n] == '/');
+}
+
+static const url_fn *find_url_fn(const lab_api *api, const char *name, size_t len)
+{
+    for (size_t i = 0; i < api->nurls; i++)
+        if (strlen(api->urls[i].name) == len && memcmp(api->urls[i].name, name, len) == 0)
+            return &api->urls[i];
+    return NULL;
+}
+
+/* Stable across restarts, so a test or a report can name the URL. */
+static int url_id(const char *region, const char *account, const char *name, char *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char msg[512];
+    int n = snprintf(msg, sizeof(msg), "lambda-url:%s:%s:%s", region, account, name);
+
+    if (n < 0 || (size_t)n >= sizeof(msg) ||
+        EVP_Digest(msg, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < URL_ID_LEN / 2)
+        return -1;
+    for (size_t i = 0; i < URL_ID_LEN / 2; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+/* The URL front end's own refusals: {"Message": ...} and an error type. */
+static enum MHD_Result send_url_error(struct MHD_Connection *c, unsigned int status,
+                                      const char *code, const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *s = NULL;
+
+    if (o && (message ? cJSON_AddStringToObject(o, "Message", message)
+                      : cJSON_AddNullToObject(o, "Message")))
+        s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        return MHD_NO;
+    return send_body(c, status, s, strlen(s), code, NULL);
+}
+
+/* A function without a URL has none to call: answered as AWS answers a URL
+ * id it does not know. */
+static enum MHD_Result send_url_unknown(struct MHD_Connection *c)
+{
+    return send_url_error(c, 403, "AccessDeniedException", NULL);
+}
+
+static enum MHD_Result send_url_too_large(struct MHD_Connection *c)
+{
+    return send_url_error(c, 413, "RequestEntityTooLargeException",
+                          "Request must be smaller than 6291456 bytes for the InvokeFunction operation");
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms,
+ * surrogates or code points past U+10FFFF); 0 when there is none. */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t n;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
+        n = 2;
+    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        n = 3;
+        lo = p[0] == 0xE0 ? 0xA0 : 0x80;
+        hi = p[0] == 0xED ? 0x9F : 0xBF;
+    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        n = 4;
+        lo = p[0] == 0xF0 ? 0x90 : 0x80;
+        hi = p[0] == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (left < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return n;
+}
+
+/* UTF-8 without NUL: text a JSON string (and a C string) carries as it is. */
+static bool plain_text(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+        if (n == 0 || s[i] == '\0')
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+/*
+ * A copy of s[0..len) with every byte that is not UTF-8 replaced by U+FFFD:
+ * paths, queries and header values are bytes on the wire, and the runtime
+ * parses the event as UTF-8.
+ */
+static char *utf8_clean(const char *s, size_t len)
+{
+    char *buf = malloc(len * 3 + 1);
+    size_t o = 0;
+
+    if (!buf)
+        return NULL;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+        if (n == 0 || s[i] == '\0') {
+            memcpy(buf + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(buf + o, s + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static cJSON *json_text(const char *s, size_t len)
+{
+    char *clean = utf8_clean(s, len);
+    cJSON *out = clean ? cJSON_CreateString(clean) : NULL;
+
+    free(clean);
+    return out;
+}
+
+/* Adds item (consumed, even on failure) under key. */
+static bool add_item(cJSON *o, const char *key, cJSON *item)
+{
+    if (!item)
+        return false;
+    if (!cJSON_AddItemToObject(o, key, item)) {
+        cJSON_Delete(item);
+        return false;
+    }
+    return true;
+}
+
+static bool add_text(cJSON *o, const char *key, const char *s)
+{
+    return add_item(o, key, json_text(s, strlen(s)));
+}
+
+/* Replaces or adds key's string value (already valid UTF-8). */
+static bool set_text(cJSON *o, const char *key, const char *s)
+{
+    cJSON *item = json_text(s, strlen(s));
+
+    if (!item)
+        return false;
+    if (!cJSON_GetObjectItemCaseSensitive(o, key))
+        return add_item(o, key, item);
+    if (!cJSON_ReplaceItemInObjectCaseSensitive(o, key, item)) {
+        cJSON_Delete(item);
+        return false;
+    }
+    return true;
+}
+
+/* "a" + sep + "b" in a new string. */
+static char *join(const char *a, const char *sep, const char *b)
+{
+    size_t n = strlen(a) + strlen(sep) + strlen(b) + 1;
+    char *s = malloc(n);
+
+    if (s)
+        snprintf(s, n, "%s%s%s", a, sep, b);
+    return s;
+}
+
+/* Appends value to key's comma-separated value, or adds it. */
+static bool add_joined(cJSON *o, const char *key, const char *value)
+{
+    const cJSON *prev = cJSON_GetObjectItemCaseSensitive(o, key);
+    char *joined;
+    bool ok;
+
+    if (!prev)
+        return add_text(o, key, value);
+    joined = join(prev->valuestring, ",", value);
+    if (!joined)
+        return false;
+    ok = set_text(o, key, joined);
+    free(joined);
+    return ok;
+}
+
+/*
+ * Bodies of these types reach the function as text, any other (or none) as
+ * base64, so that a handler never gets bytes it cannot tell from text; form
+ * posts are base64 on AWS too.
+ */
+static bool text_media_type(const char *ct)
+{
+    static const char *const text[] = {"application/json", "application/xml",
+                                       "application/javascript", NULL};
+    char mt[URL_MAX_MEDIA_TYPE + 1];
+    size_t n = 0;
+
+    if (!ct)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    while (ct[n] && ct[n] != ';' && ct[n] != ' ' && ct[n] != '\t' && n < URL_MAX_MEDIA_TYPE) {
+        mt[n] = (char)tolower((unsigned char)ct[n]);
+        n++;
+    }
+    mt[n] = '\0';
+    if (strncmp(mt, "text/", 5) == 0)
+        return true;
+    for (size_t i = 0; text[i]; i++)
+        if (strcmp(mt, text[i]) == 0)
+            return true;
+    return (n > 5 && strcmp(mt + n - 5, "+json") == 0) || (n > 4 && strcmp(mt + n - 4, "+xml") == 0);
+}
+
+typedef struct header_walk {
+    cJSON *headers;
+    cJSON *cookies;
+    bool failed;
+} header_walk;
+
+/* "a=1; b=2" → ["a=1", "b=2"], as payload format 2.0 lists them. */
+static bool add_cookies(cJSON *cookies, const char *v)
+{
+    for (;;) {
+        const char *end = strchr(v, ';');
+        size_t a = 0, n = end ? (size_t)(end - v) : strlen(v);
+
+        while (a < n && (v[a] == ' ' || v[a] == '\t'))
+            a++;
+        while (n > a && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+            n--;
+        if (n > a) {
+            cJSON *s = json_text(v + a, n - a);
+            if (!s || !cJSON_AddItemToArray(cookies, s)) {
+                cJSON_Delete(s);
+                return false;
+            }
+        }
+        if (!end)
+            return true;
+        v = end + 1;
+    }
+}
+
+static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    header_walk *w = cls;
+    char name[URL_MAX_HEADER_NAME + 1];
+    size_t n = strlen(key);
+
+    (void)kind;
+    if (!value)
+        value = "";
+    /* Not a name HTTP allows, and a JSON key must be text: dropped. */
+    if (n == 0 || n > URL_MAX_HEADER_NAME)
+        return MHD_YES;
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)key[i] <= 0x20 || (unsigned char)key[i] >= 0x7F)
+            return MHD_YES;
+        name[i] = (char)tolower((unsigned char)key[i]);
+    }
+    name[n] = '\0';
+    if (strcmp(name, "cookie") == 0 ? !add_cookies(w->cookies, value)
+                                    : !add_joined(w->headers, name, value)) {
+        w->failed = true;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* "" when the address is not IP (it always is: the lab listens on TCP). */
+static void client_ip(struct MHD_Connection *c, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    out[0] = '\0';
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)len);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)len);
+}
+
+/* What a load balancer in front of the function adds (AWS adds these too). */
+static bool add_forwarded(cJSON *headers, const char *ip, int port)
+{
+    const cJSON *xff = cJSON_GetObjectItemCaseSensitive(headers, "x-forwarded-for");
+    char portbuf[16], trace[64], hex[2 * 12 + 1];
+    bool ok;
+
+    snprintf(portbuf, sizeof(portbuf), "%d", port);
+    if (xff) {
+        /* A client's own X-Forwarded-For stays, the address it came from is appended. */
+        char *v = join(xff->valuestring, ", ", ip);
+        ok = v && set_text(headers, "x-forwarded-for", v);
+        free(v);
+    } else {
+        ok = set_text(headers, "x-forwarded-for", ip);
+    }
+    if (!ok || !set_text(headers, "x-forwarded-port", portbuf) ||
+        !set_text(headers, "x-forwarded-proto", "http"))
+        return false;
+    if (cJSON_GetObjectItemCaseSensitive(headers, "x-amzn-trace-id"))
+        return true;
+    lab_id_hex(hex, 12);
+    snprintf(trace, sizeof(trace), "Root=1-%08llx-%s", (unsigned long long)time(NULL), hex);
+    return set_text(headers, "x-amzn-trace-id", trace);
+}
+
+/* A percent-decoded copy of s[0..len); the text as sent when it does not decode. */
+static char *query_piece(const char *s, size_t len)
+{
+    char *out = malloc(len + 1);
+
+    if (out && pct_decode(s, len, out, len + 1) != 0) {
+        memcpy(out, s, len);
+        out[len] = '\0';
+    }
+    return out;
+}
+
+/* queryStringParameters: decoded, repeated names comma-joined, left out when empty. */
+static bool add_query_params(cJSON *env, const char *q)
+{
+    cJSON *params = cJSON_CreateObject();
+    bool ok = params != NULL;
+
+    while (ok && *q) {
+        const char *end = strchr(q, '&');
+        size_t len = end ? (size_t)(end - q) : strlen(q);
+        const char *eq = memchr(q, '=', len);
+        size_t klen = eq ? (size_t)(eq - q) : len;
+        char *k = query_piece(q, klen);
+        char *v = eq ? query_piece(eq + 1, len - klen - 1) : query_piece("", 0);
+        /* A JSON key is not cleaned on the way in as values are. */
+        char *key = k ? utf8_clean(k, strlen(k)) : NULL;
+
+        ok = key && v;
+        if (ok && key[0])
+            ok = add_joined(params, key, v);
+        free(key);
+        free(k);
+        free(v);
+        q += len + (end ? 1 : 0);
+    }
+    if (ok && params->child) {
+        ok = add_item(env, "queryStringParameters", params);
+        params = NULL;
+    }
+    cJSON_Delete(params);
+    return ok;
+}
+
+static char *b64_encode(const char *s, size_t len)
+{
+    unsigned char *out;
+
+    if (len > (size_t)INT32_MAX / 2)
+        return NULL;
+    out = malloc(4 * ((len + 2) / 3) + 1);
+    if (out)
+        EVP_EncodeBlock(out, (const unsigned char *)s, (int)len);
+    return (char *)out;
+}
+
+/* Standard base64 with padding, nothing else; -1 when s is not that. */
+static int b64_decode(const char *s, size_t len, char **out, size_t *outlen)
+{
+    size_t pad = 0;
+    unsigned char *buf;
+    int n;
+
+    *out = NULL;
+    *outlen = 0;
+    if (len % 4 != 0 || len > (size_t)INT32_MAX)
+        return -1;
+    if (len > 0 && s[len - 1] == '=')
+        pad = len > 1 && s[len - 2] == '=' ? 2 : 1;
+    for (size_t i = 0; i < len - pad; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
+            return -1;
+    buf = malloc(len / 4 * 3 + 1);
+    if (!buf)
+        return -1;
+    n = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len);
+    if (n < 0 || (size_t)n < pad) {
+        free(buf);
+        return -1;
+    }
+    *out = (char *)buf;
+    *outlen = (size_t)n - pad;
+    return 0;
+}
+
+typedef struct url_call {
+    const url_fn *fn;
+    const char *method;
+    const char *path;  /* rawPath: as sent, "/" when empty */
+    const char *query; /* rawQueryString: as sent, "" when none */
+    char request_id[LAB_ID_UUID_SIZE];
+} url_call;
+
+/* The function URL event (payload format 2.0) as JSON text; NULL when out of memory. */
+static char *url_event(const lab_api *api, struct MHD_Connection *c, const url_call *u,
+                       const request *rq)
+{
+    const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    header_walk w = {.headers = cJSON_CreateObject(), .cookies = cJSON_CreateArray(), .failed = false};
+    cJSON *env = cJSON_CreateObject();
+    cJSON *ctx = NULL, *http = NULL;
+    char ip[INET6_ADDRSTRLEN] = "", domain[URL_ID_LEN + 64], stamp[40];
+    char *b64 = NULL, *out = NULL;
+    bool base64 = false;
+    struct timespec now;
+    long long now_ms;
+    struct tm tm;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(stamp, sizeof(stamp), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    snprintf(domain, sizeof(domain), "%s.lambda-url.%s.on.aws", u->fn->id, lab_pool_region(api->pool));
+    client_ip(c, ip, sizeof(ip));
+    if (!env || !w.headers || !w.cookies)
+        goto cleanup;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, walk_header, &w);
+    if (w.failed || !add_forwarded(w.headers, ip, api->port))
+        goto cleanup;
+    if (!add_text(env, "version", "2.0") || !add_text(env, "routeKey", "$default") ||
+        !add_text(env, "rawPath", u->path) || !add_text(env, "rawQueryString", u->query))
+        goto cleanup;
+    if (w.cookies->child) {
+        cJSON *cookies = w.cookies;
+        w.cookies = NULL;
+        if (!add_item(env, "cookies", cookies))
+            goto cleanup;
+    }
+    {
+        cJSON *headers = w.headers;
+        w.headers = NULL;
+        if (!add_item(env, "headers", headers) || !add_query_params(env, u->query))
+            goto cleanup;
+    }
+    ctx = cJSON_AddObjectToObject(env, "requestContext");
+    /* Auth type NONE: the caller is anonymous, and there is no authorizer. */
+    if (!ctx || !add_text(ctx, "accountId", "anonymous") || !add_text(ctx, "apiId", u->fn->id) ||
+        !cJSON_AddNullToObject(ctx, "authentication") || !add_text(ctx, "domainName", domain) ||
+        !add_text(ctx, "domainPrefix", u->fn->id))
+        goto cleanup;
+    http = cJSON_AddObjectToObject(ctx, "http");
+    if (!http || !add_text(http, "method", u->method) || !add_text(http, "path", u->path) ||
+        !add_text(http, "protocol", "HTTP/1.1") || !add_text(http, "sourceIp", ip) ||
+        !add_text(http, "userAgent", ua ? ua : ""))
+        goto cleanup;
+    if (!add_text(ctx, "requestId", u->request_id) || !add_text(ctx, "routeKey", "$default") ||
+        !add_text(ctx, "stage", "$default") || !add_text(ctx, "time", stamp) ||
+        !cJSON_AddNumberToObject(ctx, "timeEpoch", (double)now_ms))
+        goto cleanup;
+    if (rq->len > 0) {
+        base64 = !text_media_type(ct) || !plain_text(rq->body, rq->len);
+        if (base64) {
+            b64 = b64_encode(rq->body, rq->len);
+            if (!b64 || !add_item(env, "body", cJSON_CreateString(b64)))
+                goto cleanup;
+        } else if (!add_item(env, "body", cJSON_CreateString(rq->body))) {
+            goto cleanup;
+        }
+    }
+    if (!cJSON_AddNullToObject(env, "pathParameters") ||
+        !cJSON_AddBoolToObject(env, "isBase64Encoded", base64) ||
+        !cJSON_AddNullToObject(env, "stageVariables"))
+        goto cleanup;
+    out = cJSON_PrintUnformatted(env);
+cleanup:
+    cJSON_Delete(env);
+    cJSON_Delete(w.headers);
+    cJSON_Delete(w.cookies);
+    free(b64);
+    return out;
+}
+
+/* RFC 9110 token characters. */
+static bool header_name_ok(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+            return false;
+    return true;
+}
+
+/* No CR, LF or NUL: a function must not be able to add headers or split the answer. */
+static bool header_value_ok(const char *s)
+{
+    return s && !strpbrk(s, "\r\n");
+}
+
+/* The server frames the answer itself; a function's own framing headers
+ * would contradict it. */
+static bool framing_header(const char *name)
+{
+    return strcasecmp(name, "content-length") == 0 || strcasecmp(name, "transfer-encoding") == 0 ||
+           strcasecmp(name, "connection") == 0;
+}
+
+/* statusCode: a whole number or a string of digits (AWS takes "418"), 100 to 599. */
+static bool url_status(const cJSON *sc, unsigned int *status)
+{
+    double v;
+
+    if (cJSON_IsNumber(sc)) {
+        v = sc->valuedouble;
+    } else if (cJSON_IsString(sc) && strlen(sc->valuestring) == 3 &&
+               strspn(sc->valuestring, "0123456789") == 3) {
+        v = strtod(sc->valuestring, NULL);
+    } else {
+        return false;
+    }
+    if (!(v >= 100 && v <= 599) || v != (double)(int)v)
+        return false;
+    *status = (unsigned int)v;
+    return true;
+}
+
+/* body: a string (base64-decoded when isBase64Encoded), other JSON as its text, none as empty. */
+static bool url_body(const cJSON *doc, char **body, size_t *len)
+{
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(doc, "body");
+
+    *body = NULL;
+    *len = 0;
+    if (cJSON_IsString(b) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "isBase64Encoded")))
+        return b64_decode(b->valuestring, strlen(b->valuestring), body, len) == 0;
+    if (cJSON_IsString(b))
+        *body = strdup(b->valuestring);
+    else if (b && !cJSON_IsNull(b))
+        *body = cJSON_PrintUnformatted(b);
+    else
+        *body = strdup("");
+    *len = *body ? strlen(*body) : 0;
+    return *body != NULL;
+}
+
+/* headers (strings, numbers or booleans) and cookies (one Set-Cookie each). */
+static bool url_headers(struct MHD_Response *r, const cJSON *doc, bool *typed)
+{
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(doc, "headers");
+    const cJSON *ck = cJSON_GetObjectItemCaseSensitive(doc, "cookies");
+    const cJSON *it;
+
+    if (cJSON_IsNull(h))
+        h = NULL;
+    if (cJSON_IsNull(ck))
+        ck = NULL;
+    if ((h && !cJSON_IsObject(h)) || (ck && !cJSON_IsArray(ck)))
+        return false;
+    cJSON_ArrayForEach(it, h) {
+        char num[64];
+        const char *v = num;
+
+        if (cJSON_IsNull(it))
+            continue;
+        if (cJSON_IsString(it))
+            v = it->valuestring;
+        else if (cJSON_IsBool(it))
+            v = cJSON_IsTrue(it) ? "true" : "false";
+        else if (cJSON_IsNumber(it))
+            snprintf(num, sizeof(num), "%.17g", it->valuedouble);
+        else
+            return false;
+        if (!header_name_ok(it->string) || !header_value_ok(v))
+            return false;
+        if (framing_header(it->string))
+            continue;
+        if (strcasecmp(it->string, MHD_HTTP_HEADER_CONTENT_TYPE) == 0)
+            *typed = true;
+        if (MHD_add_response_header(r, it->string, v) != MHD_YES)
+            return false;
+    }
+    cJSON_ArrayForEach(it, ck) {
+        if (!cJSON_IsString(it) || !header_value_ok(it->valuestring) ||
+            MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, it->valuestring) != MHD_YES)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The function's answer as HTTP. An object with statusCode is a response
+ * (statusCode, headers, cookies, body); anything else is sent as 200
+ * application/json with the answer as body, a string's text unquoted.
+ * NULL when the answer cannot be mapped: AWS answers 502 then.
+ */
+static struct MHD_Response *url_response(const char *payload, size_t len, unsigned int *status)
+{
+    cJSON *doc = cJSON_ParseWithLength(payload, len);
+    const cJSON *sc = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "statusCode") : NULL;
+    struct MHD_Response *r = NULL, *out = NULL;
+    char *body = NULL;
+    size_t body_len = 0;
+    bool typed = false;
+
+    if (!doc)
+        goto cleanup;
+    if (sc) {
+        if (!url_status(sc, status) || !url_body(doc, &body, &body_len))
+            goto cleanup;
+    } else if (cJSON_IsString(doc)) {
+        *status = 200;
+        body = strdup(doc->valuestring);
+        body_len = body ? strlen(body) : 0;
+    } else {
+        *status = 200;
+        body = malloc(len + 1);
+        body_len = len;
+        if (body)
+            memcpy(body, payload, len);
+    }
+    if (!body)
+        goto cleanup;
+    r = MHD_create_response_from_buffer(body_len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r)
+        goto cleanup;
+    body = NULL;
+    if (sc && !url_headers(r, doc, &typed))
+        goto cleanup;
+    if (!typed && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") != MHD_YES)
+        goto cleanup;
+    out = r;
+    r = NULL;
+cleanup:
+    if (r)
+        MHD_destroy_response(r);
+    free(body);
+    cJSON_Delete(doc);
+    return out;
+}
+
+static enum MHD_Result op_function_url(lab_api *api, struct MHD_Connection *c, const char *url,
+                                       const char *method, const request *rq)
+{
+    static char bad_gateway[] = "Internal Server Error";
+    const char *name = url + sizeof(URL_PREFIX) - 1;
+    const char *rest, *q;
+    struct MHD_Response *r = NULL;
+    unsigned int status = 502;
+    lab_invoke_result res;
+    lab_pool_status st;
+    enum MHD_Result ret = MHD_NO;
+    url_call u;
+    char *event;
+    size_t len;
+
+    if (*name == '/')
+        name++;
+    rest = strchr(name, '/');
+    u.fn = find_url_fn(api, name, rest ? (size_t)(rest - name) : strlen(name));
+    if (!u.fn)
+        return send_url_unknown(c);
+    if (rq->too_large)
+        return send_url_too_large(c);
+    q = strchr(rq->uri, '?');
+    u.method = method;
+    u.path = rest ? rest : "/";
+    u.query = q ? q + 1 : "";
+    lab_id_uuid(u.request_id);
+    event = url_event(api, c, &u, rq);
+    if (!event)
+        return send_error(c, 500, "ServiceException", "The lab could not build the event.", NULL);
+    len = strlen(event);
+    /* A body under the limit can still make an event over it, once base64. */
+    if (len > LAB_POOL_MAX_PAYLOAD) {
+        free(event);
+        return send_url_too_large(c);
+    }
+    st = lab_pool_invoke_as(api->pool, u.fn->name, event, len, NULL, u.request_id, &res);
+    free(event);
+    if (st == LAB_POOL_NOT_FOUND)
+        return send_url_unknown(c);
+    if (st != LAB_POOL_OK)
+        return send_status(c, api->pool, st, u.fn->name, "");
+    /* Errors, timeouts and oversize answers alike: the function failed. */
+    if (!res.function_error)
+        r = url_response(res.payload, res.payload_len, &status);
+    if (!r) {
+        status = 502;
+        r = MHD_create_response_from_buffer(sizeof(bad_gateway) - 1, bad_gateway, MHD_RESPMEM_PERSISTENT);
+        if (!r)
+            goto cleanup;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    }
+    MHD_add_response_header(r, "x-amzn-RequestId", res.request_id);
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+cleanup:
+    lab_pool_result_clear(&res);
+    return ret;
+}
+
 /* ---------- libmicrohttpd glue ---------- */
+
+static void connection_event(void *cls, struct MHD_Connection *c, void **socket_context,
+                             enum MHD_ConnectionNotificationCode toe)
+{
+    conn_state *cs = *socket_context;
+
+    (void)cls;
+    (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(conn_state));
+    } else if (cs) {
+        free(cs->uri);
+        free(cs);
+        *socket_context = NULL;
+    }
+}
+
+static conn_state *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Called with the request target as sent, before MHD splits off the query
+ * and turns '+' into spaces: a function URL's event needs it byte for byte. */
+static void *see_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    conn_state *cs = conn_of(c);
+
+    (void)cls;
+    if (cs) {
+        free(cs->uri);
+        cs->uri = strdup(uri ? uri : "");
+    }
+    return NULL;
+}
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version,
@@ -619,13 +1412,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
          * honest client can read our 413; an absurd one is refused before
          * it is read (the client may only see the connection close). */
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        conn_state *cs = conn_of(c);
         if (cl && strtoull(cl, NULL, 10) > LAB_API_MAX_DISCARD)
-            return send_error(c, 413, "RequestEntityTooLargeException",
-                              "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
-                              NULL);
+            return is_function_url(url)
+                       ? send_url_too_large(c)
+                       : send_error(c, 413, "RequestEntityTooLargeException",
+                                    "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+                                    NULL);
+        if (!cs || !cs->uri)
+            return MHD_NO;
         rq = calloc(1, sizeof(*rq));
         if (!rq)
             return MHD_NO;
+        rq->uri = cs->uri;
+        cs->uri = NULL;
         *con_cls = rq;
         return MHD_YES;
     }
@@ -653,6 +1453,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         rq->body[rq->len] = '\0';
         return MHD_YES;
     }
+    /* Function URLs have auth type NONE: anyone who reaches the lab may call them. */
+    if (is_function_url(url))
+        return op_function_url(api, c, url, method, rq);
     if (!rq->too_large && !authorised(api, c, method, url, rq, &ret))
         return ret;
     return route(api, c, method, url, rq);
@@ -667,6 +1470,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)c;
     (void)toe;
     if (rq) {
+        free(rq->uri);
         free(rq->body);
         free(rq);
         *con_cls = NULL;
@@ -715,6 +1519,22 @@ lab_api *lab_api_start(const char *host, int port, lab_pool *pool, const lab_con
             goto fail;
         }
     }
+    api->urls = calloc(cfg->function_count ? cfg->function_count : 1, sizeof(url_fn));
+    if (!api->urls) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->function_count; i++) {
+        url_fn *u = &api->urls[api->nurls];
+        if (!cfg->functions[i].function_url)
+            continue;
+        u->name = strdup(cfg->functions[i].name);
+        api->nurls++;
+        if (!u->name || url_id(cfg->region, cfg->account_id, u->name, u->id) != 0) {
+            snprintf(err, errlen, "cannot set up the function URL of %s", cfg->functions[i].name);
+            goto fail;
+        }
+    }
     /* poll(), not select(): a lab with a few hundred environments has
      * descriptors past FD_SETSIZE. */
     api->daemon = MHD_start_daemon(
@@ -724,6 +1544,8 @@ lab_api *lab_api_start(const char *host, int port, lab_pool *pool, const lab_con
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)LAB_API_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LAB_API_IDLE_TIMEOUT_S,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, see_uri, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, connection_event, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_END);
     if (!api->daemon) {
@@ -756,6 +1578,9 @@ void lab_api_stop(lab_api **pa)
         free(api->creds[i].secret_access_key);
     }
     free(api->creds);
+    for (size_t i = 0; i < api->nurls; i++)
+        free(api->urls[i].name);
+    free(api->urls);
     free(api);
     *pa = NULL;
 }

@@ -5,6 +5,11 @@
  * anything else happens; answers and error bodies are shaped as AWS's
  * (reference sections 1 and 2), so boto3 and the AWS CLI work against it.
  *
+ * The one exception is function URLs: a function configured with
+ * `function_url: true` answers unsigned HTTP at /lambda-url/NAME[/path][?query]
+ * on the same listener (auth type NONE), as its https://<url-id>.lambda-url.
+ * <region>.on.aws URL would, through the same environments as Invoke.
+ *
  * Ownership: lab_api_start() copies the credentials it needs from cfg and
  * borrows pool, which must outlive the API; lab_api_stop() NULLs the pointer.
  */

@@ -21,6 +21,13 @@
 #define LAB_CONFIG_MAX_ENV 256
 /* Lambda's limit on one function's variables: names plus values. */
 #define LAB_CONFIG_MAX_ENV_BYTES 4096
+/*
+ * /tmp sizes. Lambda's minimum is 512 MB; the lab goes down to 1 MB so that
+ * a test fills /tmp in milliseconds instead of writing half a gigabyte.
+ */
+#define LAB_CONFIG_EPHEMERAL_MIN_MB 1
+#define LAB_CONFIG_EPHEMERAL_MAX_MB 10240
+#define LAB_CONFIG_EPHEMERAL_DEFAULT_MB 512
 
 typedef enum {
     LAB_RUNTIME_PYTHON = 0, /* python3.x */
@@ -49,6 +56,9 @@ typedef struct lab_function_config {
     int idle_timeout_s;    /* default 600 */
     int max_age_s;         /* default 7200 */
     bool host_network;     /* `network: host`; default false (own namespace) */
+    char *kms_key_arn;     /* arn:aws...:kms:...:key/ID or :alias/NAME; NULL when absent */
+    int ephemeral_storage_mb; /* /tmp's size, 1..10240, default 512 */
+    bool function_url;     /* served at /lambda-url/NAME (auth type NONE); default false */
 } lab_function_config;
 
 typedef struct lab_credential {

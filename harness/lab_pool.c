@@ -123,6 +123,8 @@ struct lab_fn {
     int idle_timeout_s;
     int max_age_s;
     bool host_network;
+    char *kms_key_arn;       /* NULL: Lambda's own key */
+    int ephemeral_storage_mb;
     lab_kv *env;
     size_t env_count;
     int reserved;            /* -1: none */
@@ -765,6 +767,7 @@ static void spawn_env(lab_pool *p, lab_env *e)
     spec.runtime_dir = fn->kind == LAB_RUNTIME_PROVIDED ? NULL : rt_host;
     spec.extra_ro_dir = p->interp_prefix;
     spec.cwd = fn->code_dir;
+    spec.tmp_mb = fn->ephemeral_storage_mb;
     spec.listen_fd = listen_fd;
     pthread_mutex_unlock(&p->mu);
 
@@ -1004,6 +1007,13 @@ lab_pool_status lab_pool_invoke(lab_pool *p, const char *function, const char *p
                                 size_t len, const char *client_context,
                                 lab_invoke_result *out)
 {
+    return lab_pool_invoke_as(p, function, payload, len, client_context, NULL, out);
+}
+
+lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char *payload,
+                                   size_t len, const char *client_context,
+                                   const char *request_id, lab_invoke_result *out)
+{
     invocation inv;
     lab_fn *fn;
     lab_env *e;
@@ -1011,7 +1021,10 @@ lab_pool_status lab_pool_invoke(lab_pool *p, const char *function, const char *p
 
     memset(out, 0, sizeof(*out));
     memset(&inv, 0, sizeof(inv));
-    lab_id_uuid(inv.request_id);
+    if (request_id && strlen(request_id) < sizeof(inv.request_id))
+        snprintf(inv.request_id, sizeof(inv.request_id), "%s", request_id);
+    else
+        lab_id_uuid(inv.request_id);
     inv.payload = (char *)payload;
     inv.payload_len = len;
     inv.client_context = (char *)client_context;
@@ -1193,6 +1206,9 @@ static cJSON *config_json(lab_pool *p, lab_fn *fn)
     vars = cJSON_AddObjectToObject(env, "Variables");
     for (size_t i = 0; i < fn->env_count; i++)
         cJSON_AddStringToObject(vars, fn->env[i].key, fn->env[i].value);
+    /* Lambda leaves the key out for its own key, as scenarios expect. */
+    if (fn->kms_key_arn)
+        cJSON_AddStringToObject(o, "KMSKeyArn", fn->kms_key_arn);
     cJSON_AddStringToObject(o, "RevisionId", fn->revision_id);
     cJSON_AddStringToObject(o, "State", "Active");
     cJSON_AddStringToObject(o, "LastUpdateStatus", in_progress ? "InProgress" : "Successful");
@@ -1204,7 +1220,7 @@ static cJSON *config_json(lab_pool *p, lab_fn *fn)
     arch = cJSON_AddArrayToObject(o, "Architectures");
     cJSON_AddItemToArray(arch, cJSON_CreateString("x86_64"));
     eph = cJSON_AddObjectToObject(o, "EphemeralStorage");
-    cJSON_AddNumberToObject(eph, "Size", 512);
+    cJSON_AddNumberToObject(eph, "Size", fn->ephemeral_storage_mb);
     state = cJSON_AddObjectToObject(o, "LoggingConfig");
     cJSON_AddStringToObject(state, "LogFormat", "Text");
     {
@@ -1736,9 +1752,12 @@ static int copy_function(lab_pool *p, lab_fn *fn, const lab_function_config *c)
     fn->idle_timeout_s = c->idle_timeout_s;
     fn->max_age_s = c->max_age_s;
     fn->host_network = c->host_network;
+    fn->ephemeral_storage_mb = c->ephemeral_storage_mb;
     fn->reserved = c->reserved_concurrency;
+    fn->kms_key_arn = xstrdup(c->kms_key_arn);
     fn->env = calloc(c->env_count ? c->env_count : 1, sizeof(lab_kv));
-    if (!fn->name || !fn->arn || !fn->runtime || !fn->code_dir || !fn->description || !fn->env)
+    if (!fn->name || !fn->arn || !fn->runtime || !fn->code_dir || !fn->description || !fn->env ||
+        (c->kms_key_arn && !fn->kms_key_arn))
         return -1;
     fn->env_count = c->env_count;
     for (size_t i = 0; i < c->env_count; i++) {
@@ -1785,6 +1804,12 @@ lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
+        /* Without bwrap there is no tmpfs to size: a test relying on a full
+         * /tmp would silently pass, so say which functions are affected. */
+        if (p->mode == LAB_SANDBOX_NONE && c->ephemeral_storage_mb != LAB_CONFIG_EPHEMERAL_DEFAULT_MB)
+            fprintf(stderr, "coldsec-lab: warning: function %s: ephemeral_storage_mb %d cannot be "
+                    "enforced without the sandbox (its TMPDIR is a plain folder)\n",
+                    c->name, c->ephemeral_storage_mb);
         if (c->kind == LAB_RUNTIME_PYTHON && !p->python && !(p->python = resolve_python(c->runtime))) {
             snprintf(err, errlen, "function %s: no python3 interpreter in /usr/bin", c->name);
             goto fail;
@@ -1857,6 +1882,7 @@ void lab_pool_free(lab_pool **pp)
         free(fn->handler);
         free(fn->code_dir);
         free(fn->description);
+        free(fn->kms_key_arn);
         free_kv(fn->env, fn->env_count);
     }
     free(p->fns);

@@ -77,6 +77,12 @@ int lab_pool_run(lab_pool *p, int stop_fd);
 lab_pool_status lab_pool_invoke(lab_pool *p, const char *function, const char *payload,
                                 size_t len, const char *client_context,
                                 lab_invoke_result *out);
+/* The same under a request id the caller chose, because a function URL's
+ * event carries the id before the invocation starts; NULL (or an id of 40
+ * characters or more) draws one. */
+lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char *payload,
+                                   size_t len, const char *client_context,
+                                   const char *request_id, lab_invoke_result *out);
 /* Event invocation: queued, run by the pool's workers. */
 lab_pool_status lab_pool_invoke_async(lab_pool *p, const char *function,
                                       const char *payload, size_t len);

@@ -188,6 +188,7 @@ typedef struct argv_builder {
     const char *v[LAB_SANDBOX_MAX_ARGS];
     size_t n;
     int overflow;
+    char tmp_bytes[24]; /* --size's argument: argv must outlive fork */
 } argv_builder;
 
 static void arg(argv_builder *b, const char *s)
@@ -253,8 +254,9 @@ static void build_bwrap_argv(argv_builder *b, const lab_sandbox_spec *spec)
     arg(b, "/proc");
     arg(b, "--dev");
     arg(b, "/dev");
+    snprintf(b->tmp_bytes, sizeof(b->tmp_bytes), "%lld", (long long)spec->tmp_mb * 1024 * 1024);
     arg(b, "--size");
-    arg(b, LAB_SANDBOX_TMP_BYTES);
+    arg(b, b->tmp_bytes);
     arg(b, "--tmpfs");
     arg(b, "/tmp");
     arg(b, "--ro-bind");
@@ -293,6 +295,11 @@ int lab_sandbox_spawn(const lab_sandbox_spec *spec, lab_sandbox_proc *out,
 
     if (spec->mode == LAB_SANDBOX_NONE && listen_fd < 0) {
         snprintf(err, errlen, "unsandboxed environment needs a listener");
+        goto fail;
+    }
+    /* tmpfs reads size=0 as "no limit": never let a zero through. */
+    if (spec->mode == LAB_SANDBOX_BWRAP && spec->tmp_mb <= 0) {
+        snprintf(err, errlen, "sandbox /tmp size must be positive, got %d MB", spec->tmp_mb);
         goto fail;
     }
     if (spec->mode == LAB_SANDBOX_BWRAP) {
@@ -411,7 +418,7 @@ int lab_sandbox_probe(char *err, size_t errlen)
     lab_sandbox_spec spec = {
         .mode = LAB_SANDBOX_BWRAP, .argv = argv, .envp = envp,
         .code_dir = "/", .runtime_dir = NULL, .extra_ro_dir = NULL,
-        .cwd = NULL, .listen_fd = -1,
+        .cwd = NULL, .tmp_mb = 1, .listen_fd = -1,
     };
     lab_sandbox_proc p;
     int status = 0;

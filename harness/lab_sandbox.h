@@ -30,8 +30,6 @@ typedef enum {
 } lab_sandbox_mode;
 
 #define LAB_SANDBOX_RUNTIME_PORT 9001
-/* /tmp's size: Lambda's default ephemeral storage, 512 MB. */
-#define LAB_SANDBOX_TMP_BYTES "536870912"
 #define LAB_SANDBOX_MAX_ARGS 96
 
 typedef struct lab_sandbox_spec {
@@ -42,6 +40,7 @@ typedef struct lab_sandbox_spec {
     const char *runtime_dir;  /* host folder bound read-only at /var/runtime, or NULL */
     const char *extra_ro_dir; /* interpreter prefix outside /usr to bind, or NULL */
     const char *cwd;          /* LAB_SANDBOX_NONE only: working directory */
+    int tmp_mb;               /* LAB_SANDBOX_BWRAP only: size of the /tmp tmpfs, > 0 */
     int listen_fd;            /* >= 0: use this listener (host network / NONE); -1: own namespace */
 } lab_sandbox_spec;
 

@@ -70,142 +70,223 @@ typedef struct error_case {
 static error_case error_cases[] = {
     /* unknown and repeated keys */
     {"unknown_top_key", "region: us-east-1\nregoin: x\n",
-     "t.yaml:2:1: unknown key \"regoin\" at the top level (did you mean \"region\"?)"},
+     "t.yaml:2:1: unknown key 'regoin' in the configuration (did you mean 'region'?)"},
     {"unknown_function_key", FN_HEAD "    memroy_mb: 128\n",
-     "t.yaml:6:5: unknown key \"memroy_mb\" in function \"f\" (did you mean \"memory_mb\"?)"},
+     "t.yaml:6:5: unknown key 'memroy_mb' in function 'f' (did you mean 'memory_mb'?)"},
     {"unknown_key_no_suggestion", FN_HEAD "    colour: blue\n",
-     "t.yaml:6:5: unknown key \"colour\" in function \"f\""},
+     "t.yaml:6:5: unknown key 'colour' in function 'f'"},
     {"unknown_credentials_key", "credentials:\n  - access_key_id: A\n    secret_access_key: s\n    token: t\n",
-     "t.yaml:4:5: unknown key \"token\" in a credentials entry"},
-    {"unknown_key_escaped", "\"a\\x01\\\"b\": 1\n", "t.yaml:1:1: unknown key \"a\\x01\\\"b\" at the top level"},
+     "t.yaml:4:5: unknown key 'token' in a credentials entry"},
+    /* The key's own quote character is escaped; a double quote needs none. */
+    {"unknown_key_escaped", "\"a\\x01\\\"'b\": 1\n", "t.yaml:1:1: unknown key 'a\\x01\"\\'b' in the configuration"},
     {"duplicate_top_key", "region: us-east-1\naccount_id: \"000000000000\"\nregion: eu-west-1\n",
-     "t.yaml:3:1: duplicate key \"region\" at the top level"},
+     "t.yaml:3:1: duplicate key 'region' (first at 1:1)"},
     {"duplicate_function_key", FN_HEAD "    memory_mb: 256\n    memory_mb: 512\n",
-     "t.yaml:7:5: duplicate key \"memory_mb\" in function \"f\""},
-    {"non_scalar_key", "? [a]\n: b\n", "t.yaml:1:3: keys must be strings, got a list at the top level"},
+     "t.yaml:7:5: duplicate key 'memory_mb' (first at 6:5)"},
+    {"non_scalar_key", "? [a]\n: b\n", "t.yaml:1:3: mapping keys must be scalars, not a sequence"},
 
     /* wrong node types */
-    {"root_is_list", "- a\n- b\n", "t.yaml:1:1: the configuration must be a mapping"},
-    {"root_is_scalar", "hello\n", "t.yaml:1:1: the configuration must be a mapping (region, account_id, credentials, functions), got a scalar"},
-    {"functions_is_mapping", "functions:\n  name: f\n", "t.yaml:2:3: functions must be a list, got a mapping"},
-    {"functions_is_empty_value", "functions:\n", "t.yaml:1:11: functions must be a list, got an empty value"},
-    {"function_is_scalar", "functions:\n  - f\n", "t.yaml:2:5: each entry of functions must be a mapping, got a scalar"},
-    {"function_is_list", "functions:\n  - [a]\n", "t.yaml:2:5: each entry of functions must be a mapping, got a list"},
+    {"root_is_list", "- a\n- b\n", "t.yaml:1:1: the configuration (region, account_id, credentials, functions) must be a mapping, not a sequence"},
+    {"root_is_scalar", "hello\n", "t.yaml:1:1: the configuration (region, account_id, credentials, functions) must be a mapping, not a scalar"},
+    {"functions_is_mapping", "functions:\n  name: f\n", "t.yaml:2:3: functions must be a sequence, not a mapping"},
+    {"functions_is_empty_value", "functions:\n", "t.yaml:1:11: functions must be a sequence, not an empty value"},
+    {"function_is_scalar", "functions:\n  - f\n", "t.yaml:2:5: each entry of functions must be a mapping, not a scalar"},
+    {"function_is_list", "functions:\n  - [a]\n", "t.yaml:2:5: each entry of functions must be a mapping, not a sequence"},
     {"environment_is_list", FN_HEAD "    environment: [A, B]\n",
-     "t.yaml:6:18: environment must be a mapping of NAME: value, got a list"},
+     "t.yaml:6:18: environment must be a mapping, not a sequence"},
     {"env_value_is_mapping", FN_HEAD "    environment:\n      AB: {x: 1}\n",
-     "t.yaml:7:11: value of environment variable \"AB\" must be a string, got a mapping"},
+     "t.yaml:7:11: value of environment variable 'AB' must be a string, not a mapping"},
     {"env_key_is_list", FN_HEAD "    environment: {[a]: b}\n",
-     "t.yaml:6:19: environment variable names must be strings, got a list"},
+     "t.yaml:6:19: mapping keys must be scalars, not a sequence"},
     {"credentials_is_mapping", "credentials:\n  access_key_id: A\n",
-     "t.yaml:2:3: credentials must be a list of {access_key_id, secret_access_key}, got a mapping"},
-    {"credential_is_scalar", "credentials: [A]\n", "t.yaml:1:15: each entry of credentials must be a mapping, got a scalar"},
-    {"region_is_list", "region: [us-east-1]\n", "t.yaml:1:9: region must be a string, got a list"},
+     "t.yaml:2:3: credentials must be a sequence, not a mapping"},
+    {"credential_is_scalar", "credentials: [A]\n", "t.yaml:1:15: each entry of credentials must be a mapping, not a scalar"},
+    {"region_is_list", "region: [us-east-1]\n", "t.yaml:1:9: region must be a string, not a sequence"},
     {"memory_is_list", FN_HEAD "    memory_mb: [128]\n",
-     "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got a list"},
+     "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, not a sequence"},
     {"network_is_mapping", FN_HEAD "    network: {host: true}\n",
-     "t.yaml:6:14: network must be \"host\" (leave it out for the function's own network namespace), got a mapping"},
+     "t.yaml:6:14: network must be a string, not a mapping"},
 
     /* integers: strict */
     {"memory_garbage", "functions:\n  - name: hello-python\n    runtime: python3.11\n    handler: handler.handler\n"
                        "    code: functions/hello-python\n    timeout_s: 3\n    memory_mb: 12x\n",
-     "t.yaml:7:16: memory_mb must be an integer from 128 to 10240, got \"12x\""},
-    {"memory_below", FN_HEAD "    memory_mb: 127\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got \"127\""},
-    {"memory_above", FN_HEAD "    memory_mb: 10241\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got \"10241\""},
-    {"memory_leading_zero", FN_HEAD "    memory_mb: 0128\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got \"0128\""},
-    {"memory_plus", FN_HEAD "    memory_mb: +128\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got \"+128\""},
-    {"memory_hex", FN_HEAD "    memory_mb: 0x80\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got \"0x80\""},
-    {"memory_exponent", FN_HEAD "    memory_mb: 1e3\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got \"1e3\""},
-    {"memory_underscore", FN_HEAD "    memory_mb: 1_024\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got \"1_024\""},
-    {"memory_float", FN_HEAD "    memory_mb: 128.0\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got \"128.0\""},
-    {"memory_space", FN_HEAD "    memory_mb: \" 128\"\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got \" 128\""},
-    {"memory_empty", FN_HEAD "    memory_mb:\n", "t.yaml:6:15: memory_mb must be an integer from 128 to 10240, got an empty value"},
-    {"memory_quoted_empty", FN_HEAD "    memory_mb: \"\"\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got \"\""},
+     "t.yaml:7:16: memory_mb must be an integer from 128 to 10240, got '12x'"},
+    {"memory_below", FN_HEAD "    memory_mb: 127\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got '127'"},
+    {"memory_above", FN_HEAD "    memory_mb: 10241\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got '10241'"},
+    {"memory_leading_zero", FN_HEAD "    memory_mb: 0128\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got '0128'"},
+    {"memory_plus", FN_HEAD "    memory_mb: +128\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got '+128'"},
+    {"memory_hex", FN_HEAD "    memory_mb: 0x80\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got '0x80'"},
+    {"memory_exponent", FN_HEAD "    memory_mb: 1e3\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got '1e3'"},
+    {"memory_underscore", FN_HEAD "    memory_mb: 1_024\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got '1_024'"},
+    {"memory_float", FN_HEAD "    memory_mb: 128.0\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got '128.0'"},
+    {"memory_space", FN_HEAD "    memory_mb: \" 128\"\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got ' 128'"},
+    {"memory_empty", FN_HEAD "    memory_mb:\n", "t.yaml:6:15: memory_mb must be an integer from 128 to 10240, not an empty value"},
+    {"memory_quoted_empty", FN_HEAD "    memory_mb: \"\"\n", "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got ''"},
     {"memory_overflow", FN_HEAD "    memory_mb: 99999999999999999999\n",
-     "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got \"99999999999999999999\""},
-    {"timeout_zero", FN_HEAD "    timeout_s: 0\n", "t.yaml:6:16: timeout_s must be an integer from 1 to 900, got \"0\""},
-    {"timeout_above", FN_HEAD "    timeout_s: 901\n", "t.yaml:6:16: timeout_s must be an integer from 1 to 900, got \"901\""},
+     "t.yaml:6:16: memory_mb must be an integer from 128 to 10240, got '99999999999999999999'"},
+    {"timeout_zero", FN_HEAD "    timeout_s: 0\n", "t.yaml:6:16: timeout_s must be an integer from 1 to 900, got '0'"},
+    {"timeout_above", FN_HEAD "    timeout_s: 901\n", "t.yaml:6:16: timeout_s must be an integer from 1 to 900, got '901'"},
     {"reserved_negative", FN_HEAD "    reserved_concurrency: -1\n",
-     "t.yaml:6:27: reserved_concurrency must be an integer >= 0, got \"-1\""},
+     "t.yaml:6:27: reserved_concurrency must be an integer from 0 to 2147483647, got '-1'"},
     {"reserved_minus_zero", FN_HEAD "    reserved_concurrency: -0\n",
-     "t.yaml:6:27: reserved_concurrency must be an integer >= 0, got \"-0\""},
+     "t.yaml:6:27: reserved_concurrency must be an integer from 0 to 2147483647, got '-0'"},
     {"reserved_too_big", FN_HEAD "    reserved_concurrency: 2147483648\n",
-     "t.yaml:6:27: reserved_concurrency must be an integer >= 0, got \"2147483648\""},
-    {"idle_zero", FN_HEAD "    idle_timeout_s: 0\n", "t.yaml:6:21: idle_timeout_s must be an integer >= 1, got \"0\""},
-    {"max_age_zero", FN_HEAD "    max_age_s: 0\n", "t.yaml:6:16: max_age_s must be an integer >= 1, got \"0\""},
-    {"update_delay_negative", "update_delay_ms: -1\n", "t.yaml:1:18: update_delay_ms must be an integer from 0 to 600000, got \"-1\""},
+     "t.yaml:6:27: reserved_concurrency must be an integer from 0 to 2147483647, got '2147483648'"},
+    {"idle_zero", FN_HEAD "    idle_timeout_s: 0\n", "t.yaml:6:21: idle_timeout_s must be an integer from 1 to 2147483647, got '0'"},
+    {"max_age_zero", FN_HEAD "    max_age_s: 0\n", "t.yaml:6:16: max_age_s must be an integer from 1 to 2147483647, got '0'"},
+    {"update_delay_negative", "update_delay_ms: -1\n", "t.yaml:1:18: update_delay_ms must be an integer from 0 to 600000, got '-1'"},
     {"account_concurrency_zero", "account_concurrency: 0\n",
-     "t.yaml:1:22: account_concurrency must be an integer from 1 to 100000, got \"0\""},
+     "t.yaml:1:22: account_concurrency must be an integer from 1 to 100000, got '0'"},
 
     /* top-level values */
-    {"account_id_short", "account_id: \"123\"\n", "t.yaml:1:13: account_id must be exactly 12 digits (quote it: \"000000000000\"), got \"123\""},
+    {"account_id_short", "account_id: \"123\"\n", "t.yaml:1:13: account_id must be exactly 12 digits (quote it: \"000000000000\"), got '123'"},
     {"account_id_letter", "account_id: \"00000000000a\"\n", "t.yaml:1:13: account_id must be exactly 12 digits"},
-    {"region_upper", "region: US-East-1\n", "t.yaml:1:9: region must be 1 to 32 lowercase letters, digits or hyphens (like us-east-1), got \"US-East-1\""},
+    {"region_upper", "region: US-East-1\n", "t.yaml:1:9: region must be 1 to 32 lowercase letters, digits or hyphens (like us-east-1), got 'US-East-1'"},
     {"region_empty", "region: \"\"\n", "t.yaml:1:9: region must be 1 to 32 lowercase letters"},
 
     /* credentials */
     {"credentials_empty", "credentials: []\n",
      "t.yaml:1:14: credentials must not be empty (leave the key out to accept the default pair)"},
     {"credential_empty_id", "credentials:\n  - access_key_id: \"\"\n    secret_access_key: s\n",
-     "t.yaml:2:20: access_key_id must be 1 to 128 letters, digits or underscores, got \"\""},
+     "t.yaml:2:20: access_key_id must be 1 to 128 letters, digits or underscores, got ''"},
     {"credential_id_slash", "credentials:\n  - access_key_id: AK/ID\n    secret_access_key: s\n",
-     "t.yaml:2:20: access_key_id must be 1 to 128 letters, digits or underscores, got \"AK/ID\""},
+     "t.yaml:2:20: access_key_id must be 1 to 128 letters, digits or underscores, got 'AK/ID'"},
     {"credential_no_secret", "credentials:\n  - access_key_id: AKID\n",
-     "t.yaml:2:5: credentials entry #1 is missing required key \"secret_access_key\""},
+     "t.yaml:2:5: credentials entry #1 is missing required key 'secret_access_key'"},
     {"credential_no_id", "credentials:\n  - secret_access_key: s\n",
-     "t.yaml:2:5: credentials entry #1 is missing required key \"access_key_id\""},
+     "t.yaml:2:5: credentials entry #1 is missing required key 'access_key_id'"},
     {"credential_empty_secret", "credentials:\n  - access_key_id: AKID\n    secret_access_key: \"\"\n",
      "t.yaml:3:24: secret_access_key must be 1 to 128 characters"},
     {"credential_duplicate", "credentials:\n  - access_key_id: AKID\n    secret_access_key: a\n"
                              "  - access_key_id: AKID\n    secret_access_key: b\n",
-     "t.yaml:4:20: duplicate access_key_id \"AKID\""},
+     "t.yaml:4:20: duplicate access_key_id 'AKID'"},
 
     /* required keys name the function's mapping */
     {"missing_name", "functions:\n  - name: a\n    runtime: provided\n    code: c\n  - runtime: provided\n    code: c\n",
-     "t.yaml:5:5: function #2 is missing required key \"name\""},
-    {"missing_runtime", "functions:\n  - name: f\n    code: c\n", "t.yaml:2:5: function \"f\" is missing required key \"runtime\""},
-    {"missing_code", "functions:\n  - name: f\n    runtime: provided\n", "t.yaml:2:5: function \"f\" is missing required key \"code\""},
+     "t.yaml:5:5: function #2 is missing required key 'name'"},
+    {"missing_runtime", "functions:\n  - name: f\n    code: c\n", "t.yaml:2:5: function 'f' is missing required key 'runtime'"},
+    {"missing_code", "functions:\n  - name: f\n    runtime: provided\n", "t.yaml:2:5: function 'f' is missing required key 'code'"},
     {"missing_handler_python", "functions:\n  - name: f\n    runtime: python3.12\n    code: c\n",
-     "t.yaml:2:5: function \"f\" is missing required key \"handler\" (required for python3.12)"},
+     "t.yaml:2:5: function 'f' is missing required key 'handler' (required for python3.12)"},
     {"missing_handler_node", "functions:\n- {name: f, runtime: nodejs20.x, code: c}\n",
-     "t.yaml:2:3: function \"f\" is missing required key \"handler\" (required for nodejs20.x)"},
+     "t.yaml:2:3: function 'f' is missing required key 'handler' (required for nodejs20.x)"},
 
     /* function values */
     {"duplicate_function", "functions:\n  - {name: f, runtime: provided, code: a}\n  - {name: g, runtime: provided, code: b}\n"
                            "  - {name: f, runtime: provided, code: c}\n",
-     "t.yaml:4:12: duplicate function name \"f\" (first defined at line 2)"},
-    {"name_with_space", "functions:\n  - name: hello world\n", "t.yaml:2:11: function name must be 1 to 64 letters, digits, hyphens or underscores, got \"hello world\""},
+     "t.yaml:4:12: duplicate function name 'f' (first defined at line 2)"},
+    {"name_with_space", "functions:\n  - name: hello world\n", "t.yaml:2:11: function name must be 1 to 64 letters, digits, hyphens or underscores, got 'hello world'"},
     {"name_too_long", "functions:\n  - name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
      "t.yaml:2:11: function name must be 1 to 64"},
-    {"name_empty", "functions:\n  - name: \"\"\n", "t.yaml:2:11: function name must be 1 to 64 letters, digits, hyphens or underscores, got \"\""},
+    {"name_empty", "functions:\n  - name: \"\"\n", "t.yaml:2:11: function name must be 1 to 64 letters, digits, hyphens or underscores, got ''"},
     {"name_with_nul", "functions:\n  - name: \"a\\0b\"\n", "t.yaml:2:11: name must not contain NUL characters"},
-    {"duplicate_runtime_key", FN_HEAD "    runtime: ruby3.2\n", "t.yaml:6:5: duplicate key \"runtime\" in function \"f\""},
+    {"duplicate_runtime_key", FN_HEAD "    runtime: ruby3.2\n", "t.yaml:6:5: duplicate key 'runtime' (first at 3:5)"},
     {"runtime_ruby", "functions:\n  - name: f\n    runtime: ruby3.2\n",
-     "t.yaml:3:14: unknown runtime \"ruby3.2\" (expected python3.x, nodejsNN.x, provided, provided.al2 or provided.al2023)"},
-    {"runtime_python2", "functions:\n  - name: f\n    runtime: python2.7\n", "t.yaml:3:14: unknown runtime \"python2.7\""},
-    {"runtime_node_no_version", "functions:\n  - name: f\n    runtime: nodejs.x\n", "t.yaml:3:14: unknown runtime \"nodejs.x\""},
-    {"runtime_provided_other", "functions:\n  - name: f\n    runtime: provided.al1\n", "t.yaml:3:14: unknown runtime \"provided.al1\""},
+     "t.yaml:3:14: unknown runtime 'ruby3.2' (expected python3.x, nodejsNN.x, provided, provided.al2 or provided.al2023)"},
+    {"runtime_python2", "functions:\n  - name: f\n    runtime: python2.7\n", "t.yaml:3:14: unknown runtime 'python2.7'"},
+    {"runtime_node_no_version", "functions:\n  - name: f\n    runtime: nodejs.x\n", "t.yaml:3:14: unknown runtime 'nodejs.x'"},
+    {"runtime_provided_other", "functions:\n  - name: f\n    runtime: provided.al1\n", "t.yaml:3:14: unknown runtime 'provided.al1'"},
     {"handler_without_dot", "functions:\n  - name: f\n    runtime: python3.11\n    handler: handler\n    code: c\n",
-     "t.yaml:4:14: handler must look like \"module.function\" (at most 128 characters, no spaces), got \"handler\""},
+     "t.yaml:4:14: handler must look like 'module.function' (at most 128 characters, no spaces), got 'handler'"},
     {"handler_with_space", "functions:\n  - name: f\n    runtime: nodejs20.x\n    handler: \"a .b\"\n    code: c\n",
-     "t.yaml:4:14: handler must look like \"module.function\""},
+     "t.yaml:4:14: handler must look like 'module.function'"},
     {"handler_provided_empty", "functions:\n  - name: f\n    runtime: provided\n    handler: \"\"\n    code: c\n",
-     "t.yaml:4:14: handler must be 1 to 128 characters without spaces, got \"\""},
-    {"code_empty", "functions:\n  - name: f\n    runtime: provided\n    code: \"\"\n", "t.yaml:4:11: code must name a folder, got \"\""},
+     "t.yaml:4:14: handler must be 1 to 128 characters without spaces, got ''"},
+    {"code_empty", "functions:\n  - name: f\n    runtime: provided\n    code: \"\"\n", "t.yaml:4:11: code must name a folder, got ''"},
     {"network_bridge", FN_HEAD "    network: bridge\n",
-     "t.yaml:6:14: network must be \"host\" (leave it out for the function's own network namespace), got \"bridge\""},
+     "t.yaml:6:14: network must be 'host' (leave it out for the function's own network namespace), got 'bridge'"},
+
+    /* kms_key_arn: the value's position, the rule, and what was written */
+    {"kms_not_an_arn", FN_HEAD "    kms_key_arn: my-key\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN (arn:aws:kms:REGION:ACCOUNT:key/ID or arn:aws:kms:REGION:ACCOUNT:alias/NAME), got 'my-key'"},
+    {"kms_other_service", FN_HEAD "    kms_key_arn: arn:aws:s3:us-east-1:000000000000:key/k1\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN (arn:aws:kms:REGION:ACCOUNT:key/ID or arn:aws:kms:REGION:ACCOUNT:alias/NAME), got 'arn:aws:s3:us-east-1:000000000000:key/k1'"},
+    {"kms_service_prefix", FN_HEAD "    kms_key_arn: arn:aws:kmsx:us-east-1:000000000000:key/k1\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN"},
+    {"kms_other_partition", FN_HEAD "    kms_key_arn: arn:azure:kms:us-east-1:000000000000:key/k1\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN"},
+    {"kms_partition_glued", FN_HEAD "    kms_key_arn: arn:awsx:kms:us-east-1:000000000000:key/k1\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN"},
+    {"kms_no_region", FN_HEAD "    kms_key_arn: arn:aws:kms::000000000000:key/k1\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN"},
+    {"kms_region_upper", FN_HEAD "    kms_key_arn: arn:aws:kms:US-EAST-1:000000000000:key/k1\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN"},
+    {"kms_short_account", FN_HEAD "    kms_key_arn: arn:aws:kms:us-east-1:12345:key/k1\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN (arn:aws:kms:REGION:ACCOUNT:key/ID or arn:aws:kms:REGION:ACCOUNT:alias/NAME), got 'arn:aws:kms:us-east-1:12345:key/k1'"},
+    {"kms_long_account", FN_HEAD "    kms_key_arn: arn:aws:kms:us-east-1:0000000000001:key/k1\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN"},
+    {"kms_grant", FN_HEAD "    kms_key_arn: arn:aws:kms:us-east-1:000000000000:grant/g1\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN"},
+    {"kms_empty_key_id", FN_HEAD "    kms_key_arn: arn:aws:kms:us-east-1:000000000000:key/\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN"},
+    {"kms_empty_alias", FN_HEAD "    kms_key_arn: arn:aws:kms:us-east-1:000000000000:alias/\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN"},
+    {"kms_space", FN_HEAD "    kms_key_arn: \"arn:aws:kms:us-east-1:000000000000:key/k 1\"\n",
+     "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN (arn:aws:kms:REGION:ACCOUNT:key/ID or arn:aws:kms:REGION:ACCOUNT:alias/NAME), got 'arn:aws:kms:us-east-1:000000000000:key/k 1'"},
+    {"kms_empty", FN_HEAD "    kms_key_arn: \"\"\n", "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN (arn:aws:kms:REGION:ACCOUNT:key/ID or arn:aws:kms:REGION:ACCOUNT:alias/NAME), got ''"},
+    {"kms_is_list", FN_HEAD "    kms_key_arn: [arn:aws:kms:us-east-1:000000000000:key/k1]\n",
+     "t.yaml:6:18: kms_key_arn must be a string, not a sequence"},
+    {"kms_duplicate", FN_HEAD "    kms_key_arn: arn:aws:kms:us-east-1:000000000000:key/a\n"
+                      "    kms_key_arn: arn:aws:kms:us-east-1:000000000000:key/b\n",
+     "t.yaml:7:5: duplicate key 'kms_key_arn' (first at 6:5)"},
+    {"kms_typo", FN_HEAD "    kms_keyarn: arn:aws:kms:us-east-1:000000000000:key/a\n",
+     "t.yaml:6:5: unknown key 'kms_keyarn' in function 'f' (did you mean 'kms_key_arn'?)"},
+
+    /* ephemeral_storage_mb: 1..10240 in the lab (Lambda: 512..10240) */
+    {"ephemeral_zero", FN_HEAD "    ephemeral_storage_mb: 0\n",
+     "t.yaml:6:27: ephemeral_storage_mb must be an integer from 1 to 10240, got '0'"},
+    {"ephemeral_negative", FN_HEAD "    ephemeral_storage_mb: -16\n",
+     "t.yaml:6:27: ephemeral_storage_mb must be an integer from 1 to 10240, got '-16'"},
+    {"ephemeral_above", FN_HEAD "    ephemeral_storage_mb: 10241\n",
+     "t.yaml:6:27: ephemeral_storage_mb must be an integer from 1 to 10240, got '10241'"},
+    {"ephemeral_float", FN_HEAD "    ephemeral_storage_mb: 16.5\n",
+     "t.yaml:6:27: ephemeral_storage_mb must be an integer from 1 to 10240, got '16.5'"},
+    {"ephemeral_unit", FN_HEAD "    ephemeral_storage_mb: 16MB\n",
+     "t.yaml:6:27: ephemeral_storage_mb must be an integer from 1 to 10240, got '16MB'"},
+    {"ephemeral_empty", FN_HEAD "    ephemeral_storage_mb:\n",
+     "t.yaml:6:26: ephemeral_storage_mb must be an integer from 1 to 10240, not an empty value"},
+    {"ephemeral_mapping", FN_HEAD "    ephemeral_storage_mb: {size: 16}\n",
+     "t.yaml:6:27: ephemeral_storage_mb must be an integer from 1 to 10240, not a mapping"},
+    {"ephemeral_typo", FN_HEAD "    ephemeral_storag_mb: 16\n",
+     "t.yaml:6:5: unknown key 'ephemeral_storag_mb' in function 'f' (did you mean 'ephemeral_storage_mb'?)"},
+
+    /* function_url: YAML 1.2 booleans, unquoted */
+    {"function_url_yes", FN_HEAD "    function_url: yes\n",
+     "t.yaml:6:19: function_url must be true or false, got 'yes'"},
+    {"function_url_on", FN_HEAD "    function_url: on\n",
+     "t.yaml:6:19: function_url must be true or false, got 'on'"},
+    {"function_url_number", FN_HEAD "    function_url: 1\n",
+     "t.yaml:6:19: function_url must be true or false, got '1'"},
+    {"function_url_mixed_case", FN_HEAD "    function_url: tRUE\n",
+     "t.yaml:6:19: function_url must be true or false, got 'tRUE'"},
+    {"function_url_quoted", FN_HEAD "    function_url: \"true\"\n",
+     "t.yaml:6:19: function_url must be true or false (unquoted), got the quoted string 'true'"},
+    {"function_url_single_quoted", FN_HEAD "    function_url: 'false'\n",
+     "t.yaml:6:19: function_url must be true or false (unquoted), got the quoted string 'false'"},
+    {"function_url_empty", FN_HEAD "    function_url:\n",
+     "t.yaml:6:18: function_url must be true or false, not an empty value"},
+    {"function_url_list", FN_HEAD "    function_url: [true]\n",
+     "t.yaml:6:19: function_url must be true or false, not a sequence"},
+    {"function_url_mapping", FN_HEAD "    function_url: {auth: NONE}\n",
+     "t.yaml:6:19: function_url must be true or false, not a mapping"},
+    {"function_url_duplicate", FN_HEAD "    function_url: true\n    function_url: false\n",
+     "t.yaml:7:5: duplicate key 'function_url' (first at 6:5)"},
+    {"function_url_typo", FN_HEAD "    function_ulr: true\n",
+     "t.yaml:6:5: unknown key 'function_ulr' in function 'f' (did you mean 'function_url'?)"},
+    {"function_url_at_top", "function_url: true\n",
+     "t.yaml:1:1: unknown key 'function_url' in the configuration"},
 
     /* environment */
     {"env_name_digit", FN_HEAD "    environment:\n      1X: a\n",
-     "t.yaml:7:7: environment variable name must match [a-zA-Z][a-zA-Z0-9_]+, got \"1X\""},
+     "t.yaml:7:7: environment variable name must match [a-zA-Z][a-zA-Z0-9_]+, got '1X'"},
     {"env_name_one_letter", FN_HEAD "    environment: {A: a}\n",
-     "t.yaml:6:19: environment variable name must match [a-zA-Z][a-zA-Z0-9_]+, got \"A\""},
-    {"env_name_dash", FN_HEAD "    environment: {MY-VAR: a}\n", "t.yaml:6:19: environment variable name must match [a-zA-Z][a-zA-Z0-9_]+, got \"MY-VAR\""},
+     "t.yaml:6:19: environment variable name must match [a-zA-Z][a-zA-Z0-9_]+, got 'A'"},
+    {"env_name_dash", FN_HEAD "    environment: {MY-VAR: a}\n", "t.yaml:6:19: environment variable name must match [a-zA-Z][a-zA-Z0-9_]+, got 'MY-VAR'"},
     {"env_name_reserved", FN_HEAD "    environment: {AWS_REGION: eu-west-1}\n",
-     "t.yaml:6:19: environment variable \"AWS_REGION\" is reserved"},
+     "t.yaml:6:19: environment variable 'AWS_REGION' is reserved"},
     {"env_name_runtime_api", FN_HEAD "    environment: {AWS_LAMBDA_RUNTIME_API: \"127.0.0.1:1\"}\n",
-     "t.yaml:6:19: environment variable \"AWS_LAMBDA_RUNTIME_API\" is reserved"},
-    {"env_duplicate", FN_HEAD "    environment:\n      AB: a\n      AB: b\n", "t.yaml:8:7: duplicate environment variable \"AB\""},
+     "t.yaml:6:19: environment variable 'AWS_LAMBDA_RUNTIME_API' is reserved"},
+    {"env_duplicate", FN_HEAD "    environment:\n      AB: a\n      AB: b\n", "t.yaml:8:7: duplicate key 'AB' (first at 7:7)"},
 
     /* YAML itself */
     {"syntax_unclosed_flow", "region: [us-east-1\n",
@@ -215,14 +296,25 @@ static error_case error_cases[] = {
     {"syntax_tab", "region:\n\tus-east-1\n", "t.yaml:2:1: YAML syntax error: found character that cannot start any token"},
     {"syntax_mapping_in_scalar", "region: a: b\n", "t.yaml:1:10: YAML syntax error: mapping values are not allowed in this context"},
     {"syntax_bad_utf8", "region: \xff\n", "t.yaml:1:9: YAML error: invalid leading UTF-8 octet (byte 0xFF)"},
-    {"syntax_control_char", "region: a\nx: \x01\n", "t.yaml:2:4: YAML error: control characters are not allowed (byte 0x01)"},
-    {"undefined_alias", "region: *nowhere\n", "t.yaml:1:9: YAML syntax error: found undefined alias"},
+    {"syntax_control_char", "region: a\nx: \x01\n", "t.yaml:2:4: YAML error: control characters are not allowed (U+0001)"},
+    {"undefined_alias", "region: *nowhere\n", "t.yaml:1:9: alias 'nowhere' names no anchor defined before it"},
     {"second_document", "region: us-east-1\n---\nregion: eu-west-1\n",
      "t.yaml:2:1: only one YAML document is allowed; a second one starts here"},
     {"empty", "", "t.yaml: the configuration is empty"},
     {"comments_only", "# nothing here\n\n", "t.yaml: the configuration is empty"},
-    {"recursive_alias", "functions: &f [*f]\n", "t.yaml:1:12: each entry of functions must be a mapping, got a list"},
-    {"alias_as_key_type", "region: &r [a]\naccount_id: *r\n", "t.yaml:1:9: region must be a string, got a list"},
+    {"recursive_alias", "functions: &f [*f]\n", "t.yaml:1:12: each entry of functions must be a mapping, not a sequence"},
+    {"alias_as_key_type", "region: &r [a]\naccount_id: *r\n", "t.yaml:1:9: region must be a string, not a sequence"},
+    {"alias_to_duplicate_key", "&k region: us-east-1\n*k : eu-west-1\n", "t.yaml:2:1: duplicate key 'region' (first at 1:1)"},
+    {"custom_tag", "region: !region us-east-1\n",
+     "t.yaml:1:9: unsupported tag '!region' (only the standard tags !!str, !!int, !!float, !!bool, !!null, !!map and !!seq are allowed)"},
+    {"tag_contradicts_value", FN_HEAD "    memory_mb: !!int big\n", "t.yaml:6:16: 'big' is not a valid !!int"},
+    {"merge_key", FN_HEAD "    <<: {memory_mb: 256}\n",
+     "t.yaml:6:5: unknown key '<<' in function 'f' (merge keys are YAML 1.1; coldsec reads YAML 1.2: write the keys out)"},
+    {"env_name_with_nul", FN_HEAD "    environment: {\"A\\0B\": x}\n",
+     "t.yaml:6:19: a key holds a NUL character"},
+    {"env_value_with_nul", FN_HEAD "    environment: {AB: \"x\\0y\"}\n",
+     "t.yaml:6:23: value of environment variable 'AB' must not contain NUL characters"},
+    {"network_null", FN_HEAD "    network: ~\n", "t.yaml:6:14: network must be 'host' (leave it out for the function's own network namespace), got '~'"},
 };
 
 #define N_ERROR_CASES (sizeof error_cases / sizeof error_cases[0])
@@ -259,10 +351,14 @@ static const char full_yaml[] =
     "    idle_timeout_s: 60\n"
     "    max_age_s: 120\n"
     "    network: host\n"
+    "    kms_key_arn: arn:aws:kms:eu-west-2:123456789012:key/1b4c0d6e-0000-4000-8000-00000000c01d\n"
+    "    ephemeral_storage_mb: 16\n"
+    "    function_url: true\n"
     "  - name: hello_node\n"
     "    runtime: nodejs20.x\n"
     "    handler: src/index.handler\n"
     "    code: /opt/code/node\n"
+    "    function_url: FALSE\n"
     "  - name: bench-c\n"
     "    runtime: provided.al2023\n"
     "    code: ./build/functions/hello-c/\n"
@@ -300,6 +396,9 @@ static void test_full_config_round_trip(void **state)
     assert_int_equal(py->idle_timeout_s, 60);
     assert_int_equal(py->max_age_s, 120);
     assert_true(py->host_network);
+    assert_string_equal(py->kms_key_arn, "arn:aws:kms:eu-west-2:123456789012:key/1b4c0d6e-0000-4000-8000-00000000c01d");
+    assert_int_equal(py->ephemeral_storage_mb, 16);
+    assert_true(py->function_url);
     /* File order, and scalars taken as the text written. */
     assert_int_equal(py->env_count, 5);
     assert_string_equal(py->env[0].key, "GREETING");
@@ -318,6 +417,9 @@ static void test_full_config_round_trip(void **state)
     assert_int_equal(node->kind, LAB_RUNTIME_NODE);
     assert_string_equal(node->handler, "src/index.handler");
     assert_string_equal(node->code_dir, "/opt/code/node");
+    assert_null(node->kms_key_arn);
+    assert_int_equal(node->ephemeral_storage_mb, 512);
+    assert_false(node->function_url);
 
     c = &cfg->functions[2];
     assert_int_equal(c->kind, LAB_RUNTIME_PROVIDED);
@@ -326,6 +428,7 @@ static void test_full_config_round_trip(void **state)
     assert_string_equal(c->code_dir, "/base/build/functions/hello-c");
     assert_int_equal(c->memory_mb, 10240);
     assert_int_equal(c->timeout_s, 900);
+    assert_false(c->function_url);
 
     assert_ptr_equal(lab_config_find(cfg, "hello_node"), node);
     assert_null(lab_config_find(cfg, "hello"));
@@ -358,6 +461,10 @@ static void test_defaults(void **state)
     assert_int_equal(fn->idle_timeout_s, 600);
     assert_int_equal(fn->max_age_s, 7200);
     assert_false(fn->host_network);
+    assert_null(fn->kms_key_arn);
+    assert_int_equal(fn->ephemeral_storage_mb, LAB_CONFIG_EPHEMERAL_DEFAULT_MB);
+    assert_int_equal(fn->ephemeral_storage_mb, 512);
+    assert_false(fn->function_url);
     assert_null(fn->env);
     assert_int_equal(fn->env_count, 0);
     lab_config_free(&cfg);
@@ -446,7 +553,7 @@ static void test_environment_size(void **state)
     len = 0;
     value[4091] = '\0';
     append(yaml, sizeof yaml, &len, FN_HEAD "    environment:\n      AB: %s\n      CD: xy\n", value);
-    expect_error(yaml, len, "t.yaml:6:5: environment of function \"f\" is 4097 bytes (names plus values); "
+    expect_error(yaml, len, "t.yaml:6:5: environment of function 'f' is 4097 bytes (names plus values); "
                             "Lambda allows at most 4096");
 }
 
@@ -467,7 +574,7 @@ static void test_environment_count(void **state)
 
     /* The 257th name is on line 6 + 257 = 263. */
     append(yaml, sizeof yaml, &len, "      V256: x\n");
-    expect_error(yaml, len, "t.yaml:263:7: too many environment variables in function \"f\": the limit is 256");
+    expect_error(yaml, len, "t.yaml:263:7: too many environment variables in function 'f': the limit is 256");
 }
 
 static void test_function_count(void **state)
@@ -532,7 +639,7 @@ static void test_long_values_are_cut_in_messages(void **state)
     snprintf(yaml, sizeof yaml, "region: \"%s\"\n",
              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz");
     assert_int_equal(parse_text(yaml, &cfg, err), -1);
-    assert_non_null(strstr(err, "got \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"..."));
+    assert_non_null(strstr(err, "got 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'..."));
 }
 
 static void test_integers_accepted(void **state)
@@ -545,6 +652,65 @@ static void test_integers_accepted(void **state)
     assert_int_equal(cfg->account_concurrency, 100000);
     assert_int_equal(cfg->functions[0].reserved_concurrency, INT_MAX);
     lab_config_free(&cfg);
+}
+
+static void test_kms_and_ephemeral_accepted(void **state)
+{
+    static const char *const arns[] = {
+        "arn:aws:kms:us-east-1:000000000000:key/1b4c0d6e-0000-4000-8000-00000000c01d",
+        "arn:aws:kms:eu-west-3:123456789012:alias/orders-env",
+        "arn:aws:kms:us-east-1:000000000000:alias/aws/lambda",
+        "arn:aws-cn:kms:cn-north-1:123456789012:key/k1",
+        "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/k1",
+        "arn:aws:kms:us-east-1:000000000000:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+    };
+    static const struct {
+        const char *text;
+        int mb;
+    } sizes[] = {{"1", 1}, {"16", 16}, {"512", 512}, {"\"10240\"", 10240}};
+    char yaml[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof arns / sizeof arns[0]; i++) {
+        lab_config *cfg;
+        snprintf(yaml, sizeof yaml, FN_HEAD "    kms_key_arn: \"%s\"\n", arns[i]);
+        cfg = parse_ok(yaml);
+        assert_string_equal(cfg->functions[0].kms_key_arn, arns[i]);
+        lab_config_free(&cfg);
+    }
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        lab_config *cfg;
+        snprintf(yaml, sizeof yaml, FN_HEAD "    ephemeral_storage_mb: %s\n", sizes[i].text);
+        cfg = parse_ok(yaml);
+        assert_int_equal(cfg->functions[0].ephemeral_storage_mb, sizes[i].mb);
+        lab_config_free(&cfg);
+    }
+}
+
+/* Lambda's KMSKeyArn limit; longer must fail, however well formed. */
+static void test_kms_length(void **state)
+{
+    static char yaml[4096];
+    char id[2100], err[ERR_LEN];
+    const char *prefix = "arn:aws:kms:us-east-1:000000000000:key/";
+    size_t room = 2048 - strlen(prefix);
+    lab_config *cfg;
+
+    (void)state;
+    memset(id, 'k', room);
+    id[room] = '\0';
+    snprintf(yaml, sizeof yaml, FN_HEAD "    kms_key_arn: %s%s\n", prefix, id);
+    cfg = parse_ok(yaml);
+    assert_int_equal(strlen(cfg->functions[0].kms_key_arn), 2048);
+    lab_config_free(&cfg);
+
+    id[room] = 'k';
+    id[room + 1] = '\0';
+    snprintf(yaml, sizeof yaml, FN_HEAD "    kms_key_arn: %s%s\n", prefix, id);
+    cfg = NULL;
+    assert_int_equal(parse_text(yaml, &cfg, err), -1);
+    assert_null(cfg);
+    assert_non_null(strstr(err, "t.yaml:6:18: kms_key_arn must be a KMS key or alias ARN"));
 }
 
 /* Aliases are followed (nothing expands: the walk has a fixed depth). */
@@ -563,6 +729,56 @@ static void test_aliases(void **state)
     lab_config_free(&cfg);
 }
 
+/*
+ * Plain scalars are taken as written, as the lab always read them: an empty
+ * value is "" and null is the text "null" (yamldoc_string alone would refuse
+ * both as YAML nulls). Booleans take the core schema's capitalised forms.
+ */
+static void test_plain_scalars_as_written(void **state)
+{
+    lab_config *cfg = parse_ok(FN_HEAD "    description:\n    function_url: True\n"
+                               "    environment:\n      EMPTY:\n      WORD: null\n      TILDE: ~\n");
+    const lab_function_config *fn = &cfg->functions[0];
+
+    (void)state;
+    assert_string_equal(fn->description, "");
+    assert_true(fn->function_url);
+    assert_int_equal(fn->env_count, 3);
+    assert_string_equal(fn->env[0].value, "");
+    assert_string_equal(fn->env[1].value, "null");
+    assert_string_equal(fn->env[2].value, "~");
+    lab_config_free(&cfg);
+
+    cfg = parse_ok(FN_HEAD "    function_url: TRUE\n");
+    assert_true(cfg->functions[0].function_url);
+    lab_config_free(&cfg);
+    cfg = parse_ok(FN_HEAD "    function_url: False\n");
+    assert_false(cfg->functions[0].function_url);
+    lab_config_free(&cfg);
+}
+
+/* Ten levels of ten aliases (10^10 leaves if expanded) cost nothing: the
+ * walk meets the first level as a node of the wrong kind. */
+static void test_billion_laughs(void **state)
+{
+    static char yaml[4096];
+    size_t len = 0;
+    clock_t start;
+
+    (void)state;
+    append(yaml, sizeof yaml, &len, "functions:\n  - &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for (int i = 1; i < 10; i++) {
+        append(yaml, sizeof yaml, &len, "  - &l%d [", i);
+        for (int j = 0; j < 10; j++)
+            append(yaml, sizeof yaml, &len, "%s*l%d", j > 0 ? ", " : "", i - 1);
+        append(yaml, sizeof yaml, &len, "]\n");
+    }
+    append(yaml, sizeof yaml, &len, "region: *l9\n");
+    start = clock();
+    expect_error(yaml, len, "t.yaml:2:5: each entry of functions must be a mapping, not a sequence");
+    assert_true(clock() - start < CLOCKS_PER_SEC);
+}
+
 static void test_input_limits(void **state)
 {
     size_t big = (size_t)LAB_CONFIG_MAX_BYTES + 1, deep = 400000;
@@ -577,15 +793,16 @@ static void test_input_limits(void **state)
     assert_int_equal(lab_config_parse(text, big, "t.yaml", "/base", false, &cfg, err, sizeof err), -1);
     assert_string_equal(err, "t.yaml: configuration is 1048577 bytes; the limit is 1048576");
 
-    /* libyaml's scanner is quadratic in flow depth: the prescan must stop it. */
+    /* libyaml's scanner is quadratic in flow depth: yamldoc must stop it
+     * at its depth bound, as each collection opens. */
     memset(text, '[', deep);
     memset(text + deep, ']', deep);
     start = clock();
-    expect_error(text, 2 * deep, "t.yaml:1:17: nested more than 16 levels deep");
+    expect_error(text, 2 * deep, "t.yaml:1:65: nested more than 64 levels deep");
     assert_true(clock() - start < CLOCKS_PER_SEC);
     free(text);
 
-    /* Anchor lookups are linear scans in libyaml: bounded. */
+    /* Anchors are bounded. */
     {
         static char yaml[16384];
         size_t len = 0;
@@ -685,7 +902,7 @@ static void test_load(void **state)
     snprintf(s.path, sizeof s.path, "%s/missing.yaml", s.dir);
     assert_int_equal(lab_config_load(s.path, &cfg, err, sizeof err), -1);
     assert_null(cfg);
-    snprintf(path, sizeof path, "%s:4:11: code folder \"functions/nope\" (%s/functions/nope) cannot be used: "
+    snprintf(path, sizeof path, "%s:4:11: code folder 'functions/nope' (%s/functions/nope) cannot be used: "
              "No such file or directory", s.path, s.dir);
     assert_string_equal(err, path);
 
@@ -693,7 +910,7 @@ static void test_load(void **state)
     scratch_file(&s, "notdir.yaml", notdir, strlen(notdir));
     snprintf(s.path, sizeof s.path, "%s/notdir.yaml", s.dir);
     assert_int_equal(lab_config_load(s.path, &cfg, err, sizeof err), -1);
-    assert_non_null(strstr(err, ":4:11: code folder \"file.txt\" ("));
+    assert_non_null(strstr(err, ":4:11: code folder 'file.txt' ("));
     assert_non_null(strstr(err, "/file.txt) is not a directory"));
 
     snprintf(s.path, sizeof s.path, "%s/absent.yaml", s.dir);
@@ -816,7 +1033,11 @@ int main(void)
         cmocka_unit_test(test_description_length),
         cmocka_unit_test(test_long_values_are_cut_in_messages),
         cmocka_unit_test(test_integers_accepted),
+        cmocka_unit_test(test_kms_and_ephemeral_accepted),
+        cmocka_unit_test(test_kms_length),
         cmocka_unit_test(test_aliases),
+        cmocka_unit_test(test_plain_scalars_as_written),
+        cmocka_unit_test(test_billion_laughs),
         cmocka_unit_test(test_input_limits),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_code_dir_joining),

@@ -12,7 +12,9 @@ follow awslambdaric (see ../../../../shared/reference/lambda-wire.md, s. 3-4).
 The per-invocation path is kept lean (the lab aims at >= 2,000 warm
 invokes/s): one keep-alive HTTP/1.1 connection spoken directly over a
 socket (http.client's header parsing through the email package costs more
-than the rest of an invocation), everything bound once at start-up.
+than the rest of an invocation), everything bound once at start-up except
+the json functions, which awslambdaric looks up per call and handler code
+may patch.
 
 Deliberate differences from awslambdaric, each because it changes nothing a
 handler can observe through the Lambda contract:
@@ -305,8 +307,18 @@ def _json_default(obj):
     raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
 
 
-_encode = json.JSONEncoder(default=_json_default).encode
-_decode = json.loads
+def _encode(obj):
+    # A fresh encoder per call, as awslambdaric's to_json makes, so its
+    # methods are looked up now: function code that patches
+    # json.JSONEncoder.encode changes later responses exactly as on AWS, which
+    # is what coldsec's injection-persistence scenarios detect.
+    return json.JSONEncoder(default=_json_default).encode(obj)
+
+
+def _decode(body):
+    # Looked up per call for the same reason: a patched json.loads sees every
+    # later event, as it would under awslambdaric.
+    return json.loads(body)
 
 
 def marshal_response(response):
