@@ -132,7 +132,14 @@ static int start_next(run *r, char *err, size_t errlen)
     s->item.index = r->next++;
     s->item.tag = fr.tag;
     s->item.start_ms = monotime_ms() - r->t0;
-    s->call = lambda_call_invoke(r->c, &req);
+    if (r->o->http_url) {
+        lambda_http_request hr = {.url = r->o->http_url, .body = fr.payload, .body_len = fr.payload_len,
+                                  .sign = r->o->http_sign, .function = r->o->function,
+                                  .max_payload = r->o->max_payload};
+        s->call = lambda_call_http(r->c, &hr);
+    } else {
+        s->call = lambda_call_invoke(r->c, &req);
+    }
     if (!s->call) {
         /* The tag still goes back, so the caller can free it. */
         s->item.state = FANOUT_FAILED;
@@ -226,7 +233,7 @@ int fanout_run(lambda_client *c, const fanout_options *o, size_t n, fanout_stats
         CURLMsg *m;
         double t;
 
-        if (o->stop && *o->stop) {
+        if ((o->stop && *o->stop) || (o->halt && *o->halt)) {
             cancel_all(&r);
             /* What never started is reported as cancelled too, so every
              * invocation of the plan reaches on_done exactly once. */

@@ -77,6 +77,13 @@ typedef struct fanout_options {
     /* Polled between events; when it becomes non-zero, nothing new starts
      * and transfers in flight are cancelled. NULL: none. */
     const volatile sig_atomic_t *stop;
+    /* The same effect for the caller's own reason (an answer already proved
+     * what the run was for): on_done may set it. NULL: none. */
+    const volatile sig_atomic_t *halt;
+    /* transport http: each payload is POSTed to this URL (a function URL or
+     * an API Gateway URL) instead of invoked; NULL: the Invoke API. */
+    const char *http_url;
+    bool http_sign;              /* the URL wants SigV4 (auth type AWS_IAM) */
 } fanout_options;
 
 /*

@@ -68,6 +68,10 @@ struct lambda_call {
     size_t hard_max;      /* beyond this the transfer is aborted */
     long timeout_ms;
     bool json_response;   /* control plane: the body must be JSON */
+    bool http;            /* an HTTP trigger (lambda_call_http), not the Lambda API */
+    bool sign;            /* http: SigV4 for a URL with AWS_IAM auth */
+    char *http_host;      /* http: Host of url, for signing */
+    const char *content_type;
 
     CURL *easy;
     struct curl_slist *hdrs;
@@ -337,6 +341,58 @@ fail:
     return NULL;
 }
 
+lambda_call *lambda_call_http(lambda_client *c, const lambda_http_request *req)
+{
+    lambda_call *call = calloc(1, sizeof(*call));
+    const char *host, *path;
+    char *q;
+
+    if (!call)
+        return NULL;
+    call->c = c;
+    call->http = true;
+    call->sign = req->sign;
+    snprintf(call->op, sizeof(call->op), "HTTP");
+    snprintf(call->function, sizeof(call->function), "%s", req->function ? req->function : req->url);
+    snprintf(call->err.op, sizeof(call->err.op), "HTTP");
+    copy_printable(call->err.function, sizeof(call->err.function), call->function, strlen(call->function));
+    call->method = req->method ? req->method : "POST";
+    call->content_type = req->content_type ? req->content_type : "application/json";
+    call->timeout_ms = c->invoke_timeout_ms;
+    call->hard_max = LAMBDA_MAX_INVOKE_RESPONSE;
+    call->keep_max = req->max_payload && req->max_payload < call->hard_max ? req->max_payload : call->hard_max;
+    if (strncmp(req->url, "https://", 8) == 0)
+        host = req->url + 8;
+    else if (strncmp(req->url, "http://", 7) == 0)
+        host = req->url + 7;
+    else
+        goto fail;
+    path = strchr(host, '/');
+    call->url = strdup(req->url);
+    call->http_host = path ? strndup(host, (size_t)(path - host)) : strdup(host);
+    call->path = strdup(path ? path : "/");
+    if (!call->url || !call->http_host || !call->path || !call->http_host[0])
+        goto fail;
+    /* The signer wants path and query apart. */
+    if ((q = strchr(call->path, '?')) != NULL) {
+        *q = '\0';
+        call->query = strdup(q + 1);
+        if (!call->query)
+            goto fail;
+    }
+    if (req->body_len) {
+        call->body = malloc(req->body_len);
+        if (!call->body)
+            goto fail;
+        memcpy(call->body, req->body, req->body_len);
+        call->body_len = req->body_len;
+    }
+    return call;
+fail:
+    lambda_call_free(call);
+    return NULL;
+}
+
 void lambda_call_free(lambda_call *call)
 {
     if (!call)
@@ -350,6 +406,7 @@ void lambda_call_free(lambda_call *call)
     free(call->query);
     free(call->body);
     free(call->url);
+    free(call->http_host);
     lambda_response_clear(&call->resp);
     free(call);
 }
@@ -462,13 +519,27 @@ static int build_headers(lambda_call *call, char *err, size_t errlen)
     sigv4_request req;
     struct curl_slist *l = NULL, *t;
 
+    if (call->http && !call->sign) {
+        /* A URL with auth type NONE: the caller's credentials stay home. */
+        snprintf(line, sizeof(line), "Content-Type: %s", call->content_type);
+        if (!(t = curl_slist_append(l, line)))
+            goto oom;
+        l = t;
+        if (!(t = curl_slist_append(l, "Expect:")))
+            goto oom;
+        curl_slist_free_all(call->hdrs);
+        call->hdrs = t;
+        return 0;
+    }
     sigv4_amz_date(time(NULL), amz_date, sizeof(amz_date));
-    h[nh++] = (sigv4_header){"Host", c->host};
+    h[nh++] = (sigv4_header){"Host", call->http ? call->http_host : c->host};
     h[nh++] = (sigv4_header){"X-Amz-Date", amz_date};
     if (c->cred->session_token && c->cred->session_token[0])
         h[nh++] = (sigv4_header){"X-Amz-Security-Token", c->cred->session_token};
     if (call->json_response && call->body_len)
         h[nh++] = (sigv4_header){"Content-Type", "application/json"};
+    if (call->http)
+        h[nh++] = (sigv4_header){"Content-Type", call->content_type};
     for (size_t i = 0; i < call->nextra; i++)
         h[nh++] = (sigv4_header){call->extra[i].name, call->extra[i].value};
     req = (sigv4_request){.method = call->method, .path = call->path, .query = call->query,
@@ -495,7 +566,7 @@ static int build_headers(lambda_call *call, char *err, size_t errlen)
     if (!(t = curl_slist_append(l, "Expect:")))
         goto oom;
     l = t;
-    if (!call->body_len || !call->json_response) {
+    if (!call->http && (!call->body_len || !call->json_response)) {
         if (!(t = curl_slist_append(l, "Content-Type:")))
             goto oom;
         l = t;
@@ -788,6 +859,14 @@ lambda_call_outcome lambda_call_done(lambda_call *call, CURLcode rc, long *retry
             snprintf(e->message + n, sizeof(e->message) - n, " (limit %ld ms)", call->timeout_ms);
         }
         retry = retryable_curl(rc);
+    } else if (call->http && call->resp.status != 429) {
+        /* What an HTTP caller sees, error pages included, is the answer. */
+        if (call->resp.status >= 500 && !call->resp.function_error) {
+            char what[32];
+            snprintf(what, sizeof(what), "HTTP %ld", call->resp.status);
+            call->resp.function_error = strdup(what);
+        }
+        return LAMBDA_CALL_OK;
     } else if (call->resp.status >= 200 && call->resp.status < 300) {
         if (call->json_response) {
             /* Every control-plane answer is one JSON object; an empty or

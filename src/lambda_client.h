@@ -124,6 +124,29 @@ typedef enum {
     LAMBDA_CALL_FAILED    /* final; lambda_call_error() says why */
 } lambda_call_outcome;
 
+/* A request to a function's HTTP trigger (a function URL or an API
+ * Gateway URL) instead of the Invoke API: `transport: http`. */
+typedef struct lambda_http_request {
+    const char *url;           /* http(s)://host[:port]/path[?query] */
+    const char *method;        /* NULL: "POST" */
+    const char *content_type;  /* NULL: "application/json" */
+    const unsigned char *body;
+    size_t body_len;
+    bool sign;                 /* AWS_IAM auth: SigV4 (service lambda) with the client's credentials */
+    const char *function;      /* named in messages */
+    size_t max_payload;        /* bytes of the answer kept; 0: LAMBDA_MAX_INVOKE_RESPONSE */
+} lambda_http_request;
+
+/*
+ * Prepares an HTTP trigger request; the body is copied. Every HTTP answer is
+ * an answer (an error page is what a caller sees) except 429, which is
+ * retried like a throttled Invoke; a 5xx status also sets
+ * resp.function_error to "HTTP NNN" (502 is how a function URL shows an
+ * unhandled error). No log tail exists on this path. NULL when the URL is
+ * not http(s) or on allocation failure.
+ */
+lambda_call *lambda_call_http(lambda_client *c, const lambda_http_request *req);
+
 /* The easy handle of the current attempt (NULL before the first). */
 CURL *lambda_call_handle(const lambda_call *call);
 lambda_call_outcome lambda_call_done(lambda_call *call, CURLcode rc, long *retry_in_ms);

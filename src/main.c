@@ -34,6 +34,8 @@
 #include "logtail.h"
 #include "plan.h"
 #include "rundir.h"
+#include "run.h"
+#include "tmpl.h"
 
 enum {
     EXIT_OK = 0,
@@ -538,6 +540,16 @@ static int prepare_run(const args *a, unsigned char **payload, size_t *payload_l
     int rc;
     if (load_payload(a->payload, payload, payload_len) != 0)
         return EXIT_USAGE;
+    {
+        char why[256];
+        size_t at = 0;
+        if (tmpl_scan((const char *)*payload, *payload_len, NULL, NULL, &at, why, sizeof(why)) != 0) {
+            fprintf(stderr, "coldsec: --payload: byte %zu: %s\n", at, why);
+            free(*payload);
+            *payload = NULL;
+            return EXIT_USAGE;
+        }
+    }
     if (rundir_name(a->m.out_dir, run_dir, len) != 0) {
         fprintf(stderr, "coldsec: OpenSSL's RNG failed\n");
         free(*payload);
@@ -557,7 +569,7 @@ static int prepare_run(const args *a, unsigned char **payload, size_t *payload_l
  * runs: the payload template and plan, where results go, and the first
  * failure to show. */
 typedef struct fanout_ctx {
-    const unsigned char *tpl;  /* payload template ({{seq}}, {{user}}, {{canary}}) */
+    const unsigned char *tpl;  /* payload template (tmpl: {{seq}}, {{user.id}}, {{canary.ID}}, {{pad:N}}) */
     size_t tpl_len;
     const int *user_of;        /* the seeded plan; NULL: user 0 */
     char *buf;                 /* the payload being prepared (the engine copies it) */
@@ -567,8 +579,48 @@ typedef struct fanout_ctx {
     char first_failure[1024];
 } fanout_ctx;
 
-static char *expand_template(const unsigned char *tpl, size_t len, size_t seq, int user, const char *canary,
-                             size_t *out_len);
+/* What one fan-out invocation's payload template is filled with. */
+typedef struct template_ctx {
+    size_t seq;
+    int user;
+    const char *canary;
+    char text[32];
+} template_ctx;
+
+/* tmpl's resolver for `fanout --payload`: {{seq}}, {{user.id}} and
+ * {{user.name}} ("user-N" from the seeded plan), {{canary.ANY}} (the
+ * invocation's one canary, whatever the name), {{pad:N}}. */
+static int fill_token(void *ctx, const tmpl_token *t, const char **value, size_t *vlen, size_t *pad, char *why,
+                      size_t whylen)
+{
+    template_ctx *x = ctx;
+    switch (t->kind) {
+    case TMPL_SEQ:
+        snprintf(x->text, sizeof(x->text), "%zu", x->seq);
+        *value = x->text;
+        break;
+    case TMPL_USER_ID:
+    case TMPL_USER_NAME:
+        snprintf(x->text, sizeof(x->text), "user-%d", x->user);
+        *value = x->text;
+        break;
+    case TMPL_CANARY:
+        *value = x->canary;
+        break;
+    case TMPL_PAD:
+        if (t->arg[0] == '$') {
+            snprintf(why, whylen, "{{pad:$PARAM}} needs a scenario; give a number");
+            return -1;
+        }
+        *pad = (size_t)strtoul(t->arg, NULL, 10);
+        return 0;
+    default:
+        snprintf(why, whylen, "unexpected template");
+        return -1;
+    }
+    *vlen = strlen(*value);
+    return 0;
+}
 
 /* The engine's prepare(): a fresh canary (the item's tag) and the payload. */
 static int prepare_item(void *ctx, size_t index, fanout_request *req)
@@ -582,7 +634,13 @@ static int prepare_item(void *ctx, size_t index, fanout_request *req)
         return -1;
     }
     free(x->buf);
-    x->buf = expand_template(x->tpl, x->tpl_len, index, user, canary, &req->payload_len);
+    {
+        template_ctx t = {index, user, canary, ""};
+        char err[256];
+        x->buf = tmpl_expand((const char *)x->tpl, x->tpl_len, fill_token, &t, &req->payload_len, err, sizeof(err));
+        if (!x->buf)
+            snprintf(x->first_failure, sizeof(x->first_failure), "--payload: %s", err);
+    }
     if (!x->buf) {
         free(canary);
         return -1;
@@ -783,58 +841,13 @@ static const char FANOUT_HELP[] =
     "usage: coldsec fanout FUNCTION [--count N] [--parallel P] [--payload TEMPLATE|@FILE] [--users U]\n"
     "                      [--seed S] [--cold-start --allow-mutation] [--max-payload BYTES] [options]\n"
     "Sends N invocations (default 100) with at most P in flight (default 32) on one event loop,\n"
-    "absorbing throttling. In the payload, {{seq}} becomes the invocation's number, {{user}} its\n"
-    "user (assigned from the seed), {{canary}} a fresh random marker. Writes one JSON line per\n"
-    "invocation (timings, status, function error, REPORT fields, cold or warm) to\n"
+    "absorbing throttling. In the payload, {{seq}} becomes the invocation's number, {{user.id}} its\n"
+    "user (assigned from the seed), {{canary.ID}} a fresh random marker, {{pad:N}} N filler bytes.\n"
+    "Writes one JSON line per invocation (timings, status, function error, REPORT fields, cold or\n"
+    "warm) to\n"
     "DIR/<run>/invocations.jsonl and a summary to stdout. With --cold-start, the function's warm\n"
     "environments are retired first and its configuration restored at the end.\n"
     "Exit 0 when every invocation got an answer, 3 when some did not.\n\n";
-
-static char *expand_template(const unsigned char *tpl, size_t len, size_t seq, int user, const char *canary,
-                             size_t *out_len)
-{
-    size_t cap = len + 64, o = 0;
-    char *out = malloc(cap), num[32];
-    for (size_t i = 0; out && i < len;) {
-        const char *rep = NULL;
-        size_t skip = 0;
-        if (tpl[i] == '{' && i + 1 < len && tpl[i + 1] == '{') {
-            if (len - i >= 7 && memcmp(tpl + i, "{{seq}}", 7) == 0) {
-                snprintf(num, sizeof(num), "%zu", seq);
-                rep = num, skip = 7;
-            } else if (len - i >= 8 && memcmp(tpl + i, "{{user}}", 8) == 0) {
-                snprintf(num, sizeof(num), "user-%d", user);
-                rep = num, skip = 8;
-            } else if (len - i >= 10 && memcmp(tpl + i, "{{canary}}", 10) == 0) {
-                rep = canary, skip = 10;
-            }
-        }
-        {
-            size_t need = rep ? strlen(rep) : 1;
-            if (o + need + 1 > cap) {
-                char *n;
-                cap = (o + need + 1) * 2;
-                n = realloc(out, cap);
-                if (!n) {
-                    free(out);
-                    return NULL;
-                }
-                out = n;
-            }
-            if (rep) {
-                memcpy(out + o, rep, need);
-                o += need;
-                i += skip;
-            } else {
-                out[o++] = (char)tpl[i++];
-            }
-        }
-    }
-    if (out)
-        out[o] = '\0';
-    *out_len = o;
-    return out;
-}
 
 static int cmd_fanout(int argc, char **argv)
 {
@@ -1035,16 +1048,25 @@ cleanup:
 
 /* ---------- main ---------- */
 
+/* ---------- run ---------- */
+
+static int cmd_run(int argc, char **argv)
+{
+    install_signals();
+    return run_command(argc, argv, &g_stop);
+}
+
 static const char MAIN_HELP[] =
     "usage: coldsec COMMAND [options]    (coldsec COMMAND --help for each)\n"
     "coldsec tests the cold start and the warm life of Lambda functions.\n\n"
     "Commands:\n"
+    "  run [SUITE]           run a suite of scenarios (default ./scenarios.yaml) and report findings\n"
     "  invoke FUNCTION       invoke once; print the payload (and --log the log tail)\n"
     "  cold-start FUNCTION   retire every warm environment (config change, journaled, restored)\n"
     "  restore JOURNAL       finish a restore a killed run left undone\n"
     "  fanout FUNCTION       many invocations in parallel, optionally after a cold start\n"
     "  describe FUNCTION     what coldsec sees of a function (variable values never shown)\n\n"
-    "Exit status: 0 fine; 1 the function returned an error; 2 usage or configuration error;\n"
+    "Exit status: 0 fine; 1 the function returned an error (run: findings at or above the gate); 2 usage or configuration error;\n"
     "3 the target could not be tested; 4 a configuration could not be restored (see the journal).\n";
 
 int main(int argc, char **argv)
@@ -1053,7 +1075,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"invoke", cmd_invoke}, {"cold-start", cmd_cold_start}, {"restore", cmd_restore},
-                {"fanout", cmd_fanout}, {"describe", cmd_describe}};
+                {"fanout", cmd_fanout}, {"describe", cmd_describe}, {"run", cmd_run}};
     int rc;
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

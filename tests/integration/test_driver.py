@@ -356,7 +356,7 @@ class DriverTest(unittest.TestCase):
         def plan(seed):
             out = out_dir()
             r = self.coldsec("fanout", "probe", "--count", "20", "--users", "4", "--seed", str(seed),
-                             "--payload", '{"action":"echo_len","pad":"{{canary}}-{{user}}"}', "--out", out)
+                             "--payload", '{"action":"echo_len","pad":"{{canary.x}}-{{user.id}}"}', "--out", out)
             self.assertEqual(r.returncode, 0, r.stderr)
             (run,) = runs_under(out)
             rows = sorted(read_jsonl(os.path.join(run, "invocations.jsonl")), key=lambda x: x["seq"])

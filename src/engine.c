@@ -1,0 +1,1799 @@
+/*
+ * engine — one scenario against one target (see engine.h).
+ *
+ * Three phases. Plan: every invoke step becomes a list of invocations —
+ * variants (baseline fields × catalog entries) × count × users, shuffled
+ * with the seed when the step asks — fixed before anything is sent, and
+ * written to plan.json. Run: steps in order; each invocation's payload is
+ * rendered just before it starts (canaries drawn then) and its answer,
+ * log tail and REPORT line kept (answers capped). Evaluate: each assertion
+ * reads the kept answers and yields at most one finding, with evidence.
+ *
+ * A payload can always be rendered again from the plan and the canaries
+ * the invocation drew, so requests are never kept in memory: the evidence
+ * re-renders the few it shows and writes them to replay/ for `coldsec
+ * invoke --payload @FILE`.
+ */
+#include "engine.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "canary.h"
+#include "event.h"
+#include "fanout.h"
+#include "forcer.h"
+#include "logtail.h"
+#include "memfit.h"
+#include "monotime.h"
+#include "plan.h"
+#include "rundir.h"
+#include "secrets.h"
+#include "tmpl.h"
+
+#define KEEP_ANSWER ((size_t)256 * 1024)  /* bytes of each answer kept for the assertions */
+#define EXCERPT ((size_t)360)                      /* bytes either side of what an excerpt shows */
+#define MAX_EXAMPLES 3                    /* invocations shown per finding */
+#define MAX_INVOCATIONS 200000
+#define ENGINE_MASK_SHAPES "secret-shapes"   /* the catalog whose patterns mask evidence */
+
+typedef struct variant {
+    char *field;               /* JSON Pointer into the baseline, or NULL */
+    const cJSON *entry;        /* catalog entry, or NULL */
+} variant;
+
+typedef struct inv {
+    int step, variant, user;
+    size_t seq;
+    char canary[SCENARIO_MAX_CANARIES][CANARY_LEN + 1];  /* per-invocation canaries, drawn on first use */
+    fanout_state state;
+    long status;
+    char *fn_error;
+    char *payload;
+    size_t payload_len;
+    char *log;
+    size_t log_len;
+    bool has_report, cold;
+    int max_mem;
+    double start_ms, end_ms;
+    char err[240];
+} inv;
+
+typedef struct canary_ref {
+    char value[CANARY_LEN + 1];
+    long owner;                /* invocation index, or -1 for a per-run canary */
+    int canary;                /* index into scenario.canaries */
+} canary_ref;
+
+typedef struct run {
+    const engine_opts *o;
+    const scenario *sc;
+    const long *params;
+    char user_id[SCENARIO_MAX_USERS][64];
+    char run_canary[SCENARIO_MAX_CANARIES][CANARY_LEN + 1];
+    variant *variants[SCENARIO_MAX_STEPS];
+    size_t nvariants[SCENARIO_MAX_STEPS];
+    size_t first[SCENARIO_MAX_STEPS], count[SCENARIO_MAX_STEPS];
+    bool ran[SCENARIO_MAX_STEPS];
+    inv *invs;
+    size_t ninvs;
+    forcer *f;
+    int cold_starts;
+    volatile sig_atomic_t halt;
+    pcre2_code *stop_re;
+    size_t cur_step;
+    char *scratch;             /* the payload prepare() handed out last */
+    FILE *jsonl;
+    double t0;                 /* monotime_ms() when the scenario began */
+    double step_t0;            /* the current step's start, from t0: fanout times are relative to it */
+    secrets *mask;             /* the function's own variable values: masked in evidence */
+    canary_ref *refs;
+    size_t nrefs;
+    cJSON *findings;
+    engine_result *res;
+} run;
+
+/* ---------- small helpers ---------- */
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The first reason a run could not finish wins, except that a failed
+ * restore outranks everything. */
+static void set_detail(run *r, engine_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_detail(run *r, engine_status st, const char *fmt, ...)
+{
+    va_list ap;
+    if (r->res->status == ENGINE_DONE || st == ENGINE_NOT_RESTORED) {
+        r->res->status = st;
+        va_start(ap, fmt);
+        vsnprintf(r->res->detail, sizeof(r->res->detail), fmt, ap);
+        va_end(ap);
+    }
+}
+
+static char *memdup0(const char *p, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        if (n)
+            memcpy(d, p, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static const cJSON *obj(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    const cJSON *v = obj(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* ---------- rendering a payload ---------- */
+
+typedef struct render_ctx {
+    run *r;
+    inv *iv;
+    char num[32];
+} render_ctx;
+
+static int resolve_token(void *ctx, const tmpl_token *t, const char **value, size_t *vlen, size_t *pad, char *why,
+                         size_t whylen)
+{
+    render_ctx *x = ctx;
+    const scenario *sc = x->r->sc;
+    char name[80];
+    size_t n = t->arglen < sizeof(name) - 1 ? t->arglen : sizeof(name) - 1;
+    int k;
+
+    if (t->arg)
+        memcpy(name, t->arg, n);
+    name[t->arg ? n : 0] = '\0';
+    switch (t->kind) {
+    case TMPL_CANARY:
+        k = scenario_canary_index(sc, name);
+        if (k < 0) {
+            snprintf(why, whylen, "no canary '%s'", name);
+            return -1;
+        }
+        if (sc->canaries[k].per_run) {
+            *value = x->r->run_canary[k];
+        } else {
+            if (!x->iv->canary[k][0] && canary_new(x->iv->canary[k], sizeof(x->iv->canary[k])) != 0) {
+                snprintf(why, whylen, "OpenSSL's RNG failed");
+                return -1;
+            }
+            *value = x->iv->canary[k];
+        }
+        *vlen = CANARY_LEN;
+        return 0;
+    case TMPL_USER_ID:
+        *value = x->r->user_id[x->iv->user];
+        *vlen = strlen(*value);
+        return 0;
+    case TMPL_USER_NAME:
+        *value = sc->users[x->iv->user];
+        *vlen = strlen(*value);
+        return 0;
+    case TMPL_SEQ:
+        snprintf(x->num, sizeof(x->num), "%zu", x->iv->seq);
+        *value = x->num;
+        *vlen = strlen(x->num);
+        return 0;
+    case TMPL_PAD:
+        if (name[0] == '$') {
+            k = scenario_param_index(sc, name + 1);
+            *pad = k < 0 ? 0 : (size_t)x->r->params[k];
+        } else {
+            *pad = (size_t)strtoul(name, NULL, 10);
+        }
+        return 0;
+    default:
+        snprintf(why, whylen, "unexpected template");
+        return -1;
+    }
+}
+
+static int expand_string(render_ctx *x, const char *s, char **out, size_t *outlen, char *err, size_t errlen)
+{
+    *out = tmpl_expand(s, strlen(s), resolve_token, x, outlen, err, errlen);
+    return *out ? 0 : -1;
+}
+
+/* Expands every template in the tree in place, keys included, once. */
+static int expand_tree(render_ctx *x, cJSON *v, char *err, size_t errlen)
+{
+    char *s;
+    size_t n;
+    if (v->string && tmpl_has_tokens(v->string, strlen(v->string))) {
+        if (expand_string(x, v->string, &s, &n, err, errlen) != 0)
+            return -1;
+        cJSON_free(v->string);
+        v->string = s;
+    }
+    if (cJSON_IsString(v) && tmpl_has_tokens(v->valuestring, strlen(v->valuestring))) {
+        if (expand_string(x, v->valuestring, &s, &n, err, errlen) != 0)
+            return -1;
+        cJSON_free(v->valuestring);
+        v->valuestring = s;
+    }
+    for (cJSON *c = v->child; c; c = c->next) {
+        if (expand_tree(x, c, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static char *b64(const char *in, size_t len)
+{
+    size_t cap = 4 * ((len + 2) / 3) + 1;
+    char *out = malloc(cap);
+    if (out)
+        EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
+    return out;
+}
+
+/* The Invoke payload of invocation iv: baseline, its variant, templates, envelope. */
+static char *render(run *r, inv *iv, size_t *len, char *err, size_t errlen)
+{
+    const suite_target *t = r->o->t;
+    const scenario_step *st = &r->sc->steps[iv->step];
+    const variant *v = &r->variants[iv->step][iv->variant];
+    event_envelope envelope = st->envelope >= 0 ? (event_envelope)st->envelope : t->envelope;
+    render_ctx x = {r, iv, ""};
+    cJSON *ev = cJSON_Duplicate(t->baseline, 1), *val = NULL;
+    const cJSON *set = st->set;
+    char *body = NULL, *out = NULL;
+    const char *body_text = NULL;
+    bool body_b64 = false;
+    char request_id[64];
+
+    if (!ev)
+        goto oom;
+    if (v->entry) {
+        const cJSON *merge = obj(v->entry, "merge");
+        set = obj(v->entry, "set");
+        if (cJSON_IsString(obj(v->entry, "body"))) {
+            body_text = str(v->entry, "body");
+            body_b64 = cJSON_IsTrue(obj(v->entry, "base64"));
+        }
+        if (merge && event_merge_top(ev, merge) != 0) {
+            snprintf(err, errlen, "could not merge catalog entry %s", str(v->entry, "id"));
+            goto fail;
+        }
+    }
+    if (v->field) {
+        if (v->entry && cJSON_IsTrue(obj(v->entry, "delete"))) {
+            if (event_delete(ev, v->field) != 0) {
+                snprintf(err, errlen, "could not delete %s", v->field);
+                goto fail;
+            }
+        } else if (set) {
+            if (v->entry && cJSON_IsString(set) && str(v->entry, "encode") &&
+                strcmp(str(v->entry, "encode"), "base64") == 0) {
+                char *plain;
+                size_t plen;
+                if (expand_string(&x, set->valuestring, &plain, &plen, err, errlen) != 0)
+                    goto fail;
+                body = b64(plain, plen);
+                free(plain);
+                val = body ? cJSON_CreateString(body) : NULL;
+                free(body);
+                body = NULL;
+            } else {
+                val = cJSON_Duplicate(set, 1);
+            }
+            if (!val)
+                goto oom;
+            if (event_replace(ev, v->field, val) != 0) {
+                snprintf(err, errlen, "could not set %s", v->field);
+                goto fail;
+            }
+        }
+    }
+    if (expand_tree(&x, ev, err, errlen) != 0)
+        goto fail;
+    body = body_text ? strdup(body_text) : cJSON_PrintUnformatted(ev);
+    if (!body)
+        goto oom;
+    if (t->url) {
+        /* transport http: the trigger builds the event from the request. */
+        *len = strlen(body);
+        cJSON_Delete(ev);
+        return body;
+    }
+    snprintf(request_id, sizeof(request_id), "coldsec-%016llx-%06zu",
+             (unsigned long long)fnv1a(r->o->s->seed, r->sc->id), iv->seq);
+    {
+        event_http http = {.request_id = request_id, .time_ms = 1795000000000LL + (long long)iv->seq,
+                           .base64 = body_b64};
+        out = event_wrap(envelope, body, strlen(body), &http, len, err, errlen);
+    }
+    cJSON_Delete(ev);
+    free(body);
+    return out;
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    cJSON_Delete(ev);
+    free(body);
+    return NULL;
+}
+
+/* ---------- plan ---------- */
+
+static bool has_tokens(const cJSON *v)
+{
+    return cJSON_IsString(v) && tmpl_has_tokens(v->valuestring, strlen(v->valuestring));
+}
+
+/* Fields of the baseline a step varies: never those carrying templates (the
+ * caller's identity). */
+static int select_fields(run *r, scenario_fields which, event_fields *out)
+{
+    event_fields all = {NULL, 0};
+    const cJSON *base = r->o->t->baseline;
+    size_t keep = 0, longest = 0;
+    long best = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (which == FIELDS_NONE)
+        return 0;
+    if (event_fields_list(base, which == FIELDS_LEAVES ? EVENT_LEAVES : EVENT_STRINGS, &all) != 0)
+        return -1;
+    for (size_t i = 0; i < all.count; i++) {
+        const cJSON *v = event_get(base, all.paths[i]);
+        if (!v || has_tokens(v)) {
+            free(all.paths[i]);
+            continue;
+        }
+        if (which == FIELDS_LONGEST && cJSON_IsString(v) && (long)strlen(v->valuestring) > best) {
+            best = (long)strlen(v->valuestring);
+            longest = keep;
+        }
+        all.paths[keep++] = all.paths[i];
+    }
+    all.count = keep;
+    if (which == FIELDS_LONGEST && keep > 0) {
+        char *p = all.paths[longest];
+        for (size_t i = 0; i < keep; i++)
+            if (i != longest)
+                free(all.paths[i]);
+        all.paths[0] = p;
+        all.count = 1;
+    }
+    *out = all;
+    return 0;
+}
+
+static long step_count(run *r, const scenario_step *st)
+{
+    if (st->until_full) {
+        const cJSON *eph = obj(r->o->config, "EphemeralStorage");
+        double mb = cJSON_IsNumber(obj(eph, "Size")) ? obj(eph, "Size")->valuedouble : 512.0;
+        double fill = (double)scenario_num_value(&st->fill_bytes, r->params);
+        long n = (long)ceil(mb * 1048576.0 * 1.25 / fill) + 2;
+        return n > 100000 ? 100000 : n;
+    }
+    return scenario_num_value(&st->count, r->params);
+}
+
+static int add_variant(variant **vs, size_t *n, size_t *cap, const char *field, const cJSON *entry)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        variant *p = realloc(*vs, nc * sizeof(*p));
+        if (!p)
+            return -1;
+        *vs = p;
+        *cap = nc;
+    }
+    (*vs)[*n].field = field ? strdup(field) : NULL;
+    (*vs)[*n].entry = entry;
+    if (field && !(*vs)[*n].field)
+        return -1;
+    (*n)++;
+    return 0;
+}
+
+static int plan_variants(run *r, size_t si)
+{
+    const scenario_step *st = &r->sc->steps[si];
+    event_fields fields;
+    variant *vs = NULL;
+    size_t n = 0, cap = 0;
+    int rc = -1;
+
+    if (select_fields(r, st->fields, &fields) != 0)
+        return -1;
+    if (st->set) {
+        for (size_t i = 0; i < fields.count; i++)
+            if (add_variant(&vs, &n, &cap, fields.paths[i], NULL) != 0)
+                goto cleanup;
+    } else if (st->cat) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, st->cat->entries) {
+            if (obj(e, "body")) {
+                /* Lambda rejects a raw Invoke payload that is not JSON:
+                 * only an HTTP trigger's handler ever sees such a body. */
+                if (((st->envelope >= 0 ? st->envelope : (int)r->o->t->envelope) != EVENT_ENVELOPE_RAW ||
+                     r->o->t->url) &&
+                    add_variant(&vs, &n, &cap, NULL, e) != 0)
+                    goto cleanup;
+            } else if (obj(e, "merge")) {
+                if (add_variant(&vs, &n, &cap, NULL, e) != 0)
+                    goto cleanup;
+            } else {
+                for (size_t i = 0; i < fields.count; i++)
+                    if (add_variant(&vs, &n, &cap, fields.paths[i], e) != 0)
+                        goto cleanup;
+            }
+        }
+    } else if (add_variant(&vs, &n, &cap, NULL, NULL) != 0) {
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    event_fields_free(&fields);
+    r->variants[si] = vs;
+    r->nvariants[si] = n;
+    return rc;
+}
+
+static int plan(run *r)
+{
+    const scenario *sc = r->sc;
+    size_t total = 0;
+
+    for (size_t si = 0; si < sc->nsteps; si++) {
+        const scenario_step *st = &sc->steps[si];
+        if (st->kind != STEP_INVOKE)
+            continue;
+        if (plan_variants(r, si) != 0)
+            return -1;
+        r->count[si] = r->nvariants[si] * (size_t)step_count(r, st) * st->nusers;
+        total += r->count[si];
+    }
+    if (total > MAX_INVOCATIONS)
+        return -1;
+    r->invs = calloc(total ? total : 1, sizeof(*r->invs));
+    if (!r->invs)
+        return -1;
+    for (size_t si = 0; si < sc->nsteps; si++) {
+        const scenario_step *st = &sc->steps[si];
+        size_t k;
+        long reps;
+        if (st->kind != STEP_INVOKE)
+            continue;
+        reps = step_count(r, st);
+        r->first[si] = r->ninvs;
+        k = r->ninvs;
+        for (size_t v = 0; v < r->nvariants[si]; v++)
+            for (long rep = 0; rep < reps; rep++)
+                for (size_t u = 0; u < st->nusers; u++) {
+                    r->invs[k].step = (int)si;
+                    r->invs[k].variant = (int)v;
+                    r->invs[k].user = st->users[u];
+                    k++;
+                }
+        if (st->shuffle && r->count[si] > 1) {
+            plan_rng rng;
+            plan_rng_seed(&rng, fnv1a(fnv1a(r->o->s->seed ^ si, r->o->t->name), sc->id));
+            for (size_t i = r->count[si] - 1; i > 0; i--) {
+                size_t j = (size_t)plan_rng_below(&rng, i + 1);
+                inv tmp = r->invs[r->first[si] + i];
+                r->invs[r->first[si] + i] = r->invs[r->first[si] + j];
+                r->invs[r->first[si] + j] = tmp;
+            }
+        }
+        r->ninvs = k;
+    }
+    for (size_t i = 0; i < r->ninvs; i++)
+        r->invs[i].seq = i + 1;
+    return 0;
+}
+
+static int write_plan(run *r)
+{
+    cJSON *root = cJSON_CreateObject(), *steps, *users;
+    char path[4096], *text;
+    FILE *fp;
+    int rc = -1;
+
+    cJSON_AddStringToObject(root, "target", r->o->t->name);
+    cJSON_AddStringToObject(root, "scenario", r->sc->id);
+    cJSON_AddNumberToObject(root, "seed", (double)r->o->s->seed);
+    users = cJSON_AddObjectToObject(root, "users");
+    steps = cJSON_AddArrayToObject(root, "steps");
+    for (size_t u = 0; u < r->sc->nusers; u++)
+        cJSON_AddStringToObject(users, r->sc->users[u], r->user_id[u]);
+    for (size_t si = 0; si < r->sc->nsteps; si++) {
+        const scenario_step *st = &r->sc->steps[si];
+        cJSON *s = cJSON_CreateObject(), *list;
+        cJSON_AddStringToObject(s, "id", st->id);
+        cJSON_AddStringToObject(s, "kind", st->kind == STEP_INVOKE ? "invoke"
+                                           : st->kind == STEP_COLD_START ? "cold_start" : "sleep");
+        cJSON_AddItemToArray(steps, s);
+        if (st->kind != STEP_INVOKE)
+            continue;
+        cJSON_AddNumberToObject(s, "parallel", (double)scenario_num_value(&st->parallel, r->params));
+        list = cJSON_AddArrayToObject(s, "invocations");
+        for (size_t i = r->first[si]; i < r->first[si] + r->count[si]; i++) {
+            const inv *iv = &r->invs[i];
+            const variant *v = &r->variants[si][iv->variant];
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "seq", (double)iv->seq);
+            cJSON_AddStringToObject(e, "user", r->sc->users[iv->user]);
+            if (v->field)
+                cJSON_AddStringToObject(e, "field", v->field);
+            if (v->entry)
+                cJSON_AddStringToObject(e, "entry", str(v->entry, "id") ? str(v->entry, "id") : "?");
+            cJSON_AddItemToArray(list, e);
+        }
+    }
+    text = cJSON_Print(root);
+    snprintf(path, sizeof(path), "%s/plan.json", r->o->dir);
+    fp = text ? fopen(path, "w") : NULL;
+    if (fp) {
+        fputs(text, fp);
+        fputc('\n', fp);
+        rc = fclose(fp) == 0 ? 0 : -1;
+    }
+    free(text);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ---------- running the steps ---------- */
+
+static int prepare_one(void *ctx, size_t index, fanout_request *req)
+{
+    run *r = ctx;
+    inv *iv = &r->invs[r->first[r->cur_step] + index];
+    size_t len = 0;
+    char err[200];
+
+    free(r->scratch);
+    r->scratch = render(r, iv, &len, err, sizeof(err));
+    if (!r->scratch) {
+        snprintf(iv->err, sizeof(iv->err), "payload: %s", err);
+        return -1;
+    }
+    req->payload = (const unsigned char *)r->scratch;
+    req->payload_len = len;
+    req->tag = NULL;
+    return 0;
+}
+
+static bool re_matches(const pcre2_code *re, const char *text, size_t len)
+{
+    pcre2_match_data *md;
+    int rc;
+    if (!re || !text)
+        return false;
+    md = pcre2_match_data_create_from_pattern(re, NULL);
+    if (!md)
+        return false;
+    rc = pcre2_match(re, (PCRE2_SPTR)text, len, 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    return rc >= 0;
+}
+
+static void write_jsonl(run *r, const inv *iv)
+{
+    static const char *const states[] = {"pending", "ok", "failed", "cancelled"};
+    cJSON *o;
+    char *line;
+    if (!r->jsonl)
+        return;
+    o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "seq", (double)iv->seq);
+    cJSON_AddStringToObject(o, "step", r->sc->steps[iv->step].id);
+    cJSON_AddStringToObject(o, "user", r->sc->users[iv->user]);
+    cJSON_AddStringToObject(o, "state", states[iv->state]);
+    cJSON_AddNumberToObject(o, "status", (double)iv->status);
+    if (iv->fn_error)
+        cJSON_AddStringToObject(o, "function_error", iv->fn_error);
+    if (iv->has_report) {
+        cJSON_AddBoolToObject(o, "cold", iv->cold);
+        cJSON_AddNumberToObject(o, "max_memory_used_mb", iv->max_mem);
+    }
+    cJSON_AddNumberToObject(o, "start_ms", round(iv->start_ms * 10) / 10);
+    cJSON_AddNumberToObject(o, "end_ms", round(iv->end_ms * 10) / 10);
+    cJSON_AddNumberToObject(o, "response_bytes", (double)iv->payload_len);
+    if (iv->err[0])
+        cJSON_AddStringToObject(o, "error", iv->err);
+    line = cJSON_PrintUnformatted(o);
+    if (line) {
+        fputs(line, r->jsonl);
+        fputc('\n', r->jsonl);
+    }
+    free(line);
+    cJSON_Delete(o);
+}
+
+static void on_one_done(void *ctx, fanout_item *it)
+{
+    run *r = ctx;
+    inv *iv = &r->invs[r->first[r->cur_step] + it->index];
+
+    iv->state = it->state;
+    iv->status = it->resp.status;
+    iv->start_ms = it->start_ms + r->step_t0;
+    iv->end_ms = it->end_ms + r->step_t0;
+    if (it->resp.function_error)
+        iv->fn_error = strdup(it->resp.function_error);
+    if (it->resp.body) {
+        iv->payload = memdup0(it->resp.body, it->resp.body_len);
+        iv->payload_len = iv->payload ? it->resp.body_len : 0;
+    }
+    if (it->log) {
+        iv->log = memdup0(it->log, it->log_len);
+        iv->log_len = iv->log ? it->log_len : 0;
+    }
+    iv->has_report = it->report.present;
+    iv->cold = it->cold;
+    iv->max_mem = it->report.max_memory_used_mb;
+    if (it->err && !iv->err[0])
+        lambda_error_format(it->err, iv->err, sizeof(iv->err));
+    if (r->stop_re && (re_matches(r->stop_re, iv->payload, iv->payload_len) ||
+                       re_matches(r->stop_re, iv->log, iv->log_len)))
+        r->halt = 1;
+    write_jsonl(r, iv);
+}
+
+static int run_invoke(run *r, size_t si)
+{
+    const scenario_step *st = &r->sc->steps[si];
+    fanout_options fo;
+    fanout_stats stats;
+    char err[512] = "";
+    int rc = 0;
+
+    memset(&fo, 0, sizeof(fo));
+    memset(&stats, 0, sizeof(stats));
+    r->cur_step = si;
+    r->halt = 0;
+    r->stop_re = NULL;
+    if (st->stop_on) {
+        int code;
+        PCRE2_SIZE off;
+        r->stop_re = pcre2_compile((PCRE2_SPTR)st->stop_on, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
+    }
+    fo.function = r->o->t->function;
+    fo.max_in_flight = (int)scenario_num_value(&st->parallel, r->params);
+    fo.log_tail = true;
+    fo.max_payload = KEEP_ANSWER;
+    fo.prepare = prepare_one;
+    fo.on_done = on_one_done;
+    fo.ctx = r;
+    fo.stop = r->o->stop;
+    fo.halt = &r->halt;
+    fo.http_url = r->o->t->url;
+    fo.http_sign = r->o->t->url_sign;
+    r->step_t0 = monotime_ms() - r->t0;
+    if (r->count[si] && fanout_run(r->o->client, &fo, r->count[si], &stats, err, sizeof(err)) != 0) {
+        const char *why = err;
+        for (size_t i = r->first[si]; i < r->first[si] + r->count[si]; i++)
+            if (r->invs[i].err[0]) {
+                why = r->invs[i].err;
+                break;
+            }
+        set_detail(r, ENGINE_UNTESTABLE, "invocation engine: %s", why);
+        rc = -1;
+    }
+    free(r->scratch);
+    r->scratch = NULL;
+    pcre2_code_free(r->stop_re);
+    r->stop_re = NULL;
+    r->ran[si] = true;
+    if (rc == 0 && r->count[si] && stats.ok == 0 && !(r->o->stop && *r->o->stop)) {
+        /* Nothing answered: no finding could mean anything. */
+        const char *why = "no invocation was answered";
+        for (size_t i = r->first[si]; i < r->first[si] + r->count[si]; i++)
+            if (r->invs[i].err[0]) {
+                why = r->invs[i].err;
+                break;
+            }
+        set_detail(r, ENGINE_UNTESTABLE, "no invocation of this step was answered: %s", why);
+        rc = -1;
+    }
+    return rc;
+}
+
+static int restore(run *r)
+{
+    char err[2048];
+    forcer_status st;
+    if (!r->f)
+        return 0;
+    st = forcer_restore(r->f, err, sizeof(err));
+    if (st != FORCER_OK) {
+        char msg[3000];
+        snprintf(msg, sizeof(msg), "RESTORE %s: %s; the journal is %s — run `coldsec restore %s`",
+                 st == FORCER_CONFLICT ? "CONFLICT" : "FAILED", err, forcer_journal_path(r->f),
+                 forcer_journal_path(r->f));
+        set_detail(r, ENGINE_NOT_RESTORED, "%s", msg);
+    }
+    forcer_free(r->f);
+    r->f = NULL;
+    return st == FORCER_OK ? 0 : -1;
+}
+
+static int run_cold_start(run *r, const scenario_step *st)
+{
+    const char *names[SCENARIO_MAX_CANARIES], *values[SCENARIO_MAX_CANARIES];
+    char dir[4096], err[2048];
+    forcer_options fo;
+    forcer_status fs;
+
+    if (restore(r) != 0)
+        return -1;
+    for (size_t i = 0; i < st->nplant; i++) {
+        names[i] = r->sc->canaries[st->plant[i]].plant;
+        values[i] = r->run_canary[st->plant[i]];
+    }
+    snprintf(dir, sizeof(dir), "%s/cold-start-%d", r->o->dir, ++r->cold_starts);
+    memset(&fo, 0, sizeof(fo));
+    fo.function = r->o->t->function;
+    fo.run_dir = dir;
+    fo.allow_mutation = r->o->t->allow_mutation;
+    fo.protected_patterns = r->o->s->nprotect ? (const char *const *)r->o->s->protect : NULL;
+    fo.nprotected = r->o->s->nprotect;
+    fo.canary_names = names;
+    fo.canary_values = values;
+    fo.ncanaries = st->nplant;
+    fo.out = r->o->forcer_out;
+    fo.stop = r->o->stop;
+    fo.stop_at = r->o->stop_at;
+    fs = forcer_begin(r->o->client, &fo, &r->f, err, sizeof(err));
+    if (fs == FORCER_OK)
+        return 0;
+    set_detail(r, fs == FORCER_REFUSED ? ENGINE_REFUSED
+                  : (fs == FORCER_CONFLICT || fs == FORCER_NOT_RESTORED) ? ENGINE_NOT_RESTORED
+                  : (r->o->stop && *r->o->stop) ? ENGINE_INTERRUPTED
+                  : ENGINE_UNTESTABLE,
+               "cold start: %s", err);
+    restore(r);
+    return -1;
+}
+
+/* ---------- evidence ---------- */
+
+/* Printable excerpt of text around focus (or the start), masked. */
+static char *excerpt(run *r, const char *text, size_t len, const char *focus)
+{
+    size_t mlen = 0, start = 0, end, cap;
+    char *masked, *clean, *out;
+    const char *hit;
+
+    if (!text)
+        return strdup("");
+    masked = secrets_mask(r->mask, text, len, &mlen);
+    if (!masked)
+        return NULL;
+    hit = focus ? memmem(masked, mlen, focus, strlen(focus)) : NULL;
+    if (hit)
+        start = (size_t)(hit - masked) > EXCERPT ? (size_t)(hit - masked) - EXCERPT : 0;
+    end = start + 2 * EXCERPT + (focus ? strlen(focus) : 0);
+    if (end > mlen)
+        end = mlen;
+    cap = (end - start) * 3 + 64;
+    clean = malloc(cap);
+    out = malloc(cap + 64);
+    if (!clean || !out) {
+        free(masked);
+        free(clean);
+        free(out);
+        return NULL;
+    }
+    logtail_sanitize(masked + start, end - start, clean, cap);
+    snprintf(out, cap + 64, "%s%s%s", start ? "…" : "", clean, end < mlen ? "…" : "");
+    free(masked);
+    free(clean);
+    return out;
+}
+
+static const char *replay_file(run *r, inv *iv, char *path, size_t pathlen)
+{
+    char err[512];
+    size_t len = 0;
+    char *payload = render(r, iv, &len, err, sizeof(err));
+    char dir[4096];
+    FILE *fp;
+
+    snprintf(dir, sizeof(dir), "%s/replay", r->o->dir);
+    snprintf(path, pathlen, "%s/%06zu.json", dir, iv->seq);
+    if (!payload || rundir_create(dir, err, sizeof(err)) != 0) {
+        free(payload);
+        return NULL;
+    }
+    fp = fopen(path, "w");
+    if (fp) {
+        fwrite(payload, 1, len, fp);
+        fclose(fp);
+        chmod(path, 0600);
+    }
+    free(payload);
+    return fp ? path : NULL;
+}
+
+static void add_excerpt(run *r, cJSON *o, const char *key, const char *text, size_t len, const char *focus)
+{
+    char *e = excerpt(r, text, len, focus);
+    if (e)
+        cJSON_AddStringToObject(o, key, e);
+    free(e);
+}
+
+/* One invocation as evidence; focus is what to centre excerpts on. */
+static cJSON *inv_json(run *r, inv *iv, const char *focus, cJSON *reproduce)
+{
+    const variant *v = &r->variants[iv->step][iv->variant];
+    cJSON *o = cJSON_CreateObject();
+    char path[4200], cmd[5000], err[512];
+    size_t len = 0;
+    char *payload = render(r, iv, &len, err, sizeof(err));
+
+    cJSON_AddNumberToObject(o, "seq", (double)iv->seq);
+    cJSON_AddStringToObject(o, "step", r->sc->steps[iv->step].id);
+    cJSON_AddStringToObject(o, "user", r->sc->users[iv->user]);
+    cJSON_AddStringToObject(o, "user_id", r->user_id[iv->user]);
+    if (v->field)
+        cJSON_AddStringToObject(o, "field", v->field);
+    if (v->entry && str(v->entry, "id"))
+        cJSON_AddStringToObject(o, "payload_entry", str(v->entry, "id"));
+    if (iv->has_report)
+        cJSON_AddBoolToObject(o, "cold", iv->cold);
+    cJSON_AddNumberToObject(o, "status", (double)iv->status);
+    if (iv->fn_error)
+        cJSON_AddStringToObject(o, "function_error", iv->fn_error);
+    if (payload) {
+        add_excerpt(r, o, "request", payload, len, focus);
+        cJSON_AddNumberToObject(o, "request_bytes", (double)len);
+    }
+    free(payload);
+    add_excerpt(r, o, "response", iv->payload, iv->payload_len, focus);
+    add_excerpt(r, o, "log_tail", iv->log, iv->log_len, focus);
+    if (reproduce && replay_file(r, iv, path, sizeof(path))) {
+        cJSON_AddStringToObject(o, "request_file", path);
+        if (r->o->t->url)
+            snprintf(cmd, sizeof(cmd), "curl -sS -X POST -H 'content-type: application/json' --data-binary @%s %s%s",
+                     path, r->o->t->url, r->o->t->url_sign ? " --aws-sigv4 aws:amz:REGION:lambda --user KEY:SECRET" : "");
+        else
+            snprintf(cmd, sizeof(cmd), "coldsec invoke %s --payload @%s --log%s%s", r->o->t->function, path,
+                     r->o->replay_connection ? " " : "", r->o->replay_connection ? r->o->replay_connection : "");
+        cJSON_AddItemToArray(reproduce, cJSON_CreateString(cmd));
+    }
+    return o;
+}
+
+static cJSON *finding_new(run *r, const scenario_assert *a, severity sev, const char *summary, cJSON **evidence)
+{
+    cJSON *f = cJSON_CreateObject(), *refs;
+    cJSON_AddStringToObject(f, "class", r->sc->cls);
+    cJSON_AddStringToObject(f, "scenario", r->sc->id);
+    cJSON_AddStringToObject(f, "assertion", a->id);
+    cJSON_AddStringToObject(f, "target", r->o->t->name);
+    cJSON_AddStringToObject(f, "function", r->o->t->function);
+    cJSON_AddStringToObject(f, "severity", severity_name(sev));
+    cJSON_AddStringToObject(f, "title", a->title);
+    cJSON_AddStringToObject(f, "summary", summary);
+    cJSON_AddStringToObject(f, "fix", r->sc->fix);
+    refs = cJSON_AddArrayToObject(f, "cwe");
+    for (size_t i = 0; i < r->sc->nrefs; i++)
+        if (r->sc->refs[i].cwe)
+            cJSON_AddItemToArray(refs, cJSON_CreateString(r->sc->refs[i].cwe));
+    *evidence = cJSON_AddObjectToObject(f, "evidence");
+    cJSON_AddItemToArray(r->findings, f);
+    return f;
+}
+
+/* The steps to replay by hand: a cold start first when the scenario forced one. */
+static cJSON *reproduce_list(run *r, cJSON *ev)
+{
+    cJSON *list = cJSON_AddArrayToObject(ev, "reproduce");
+    if (r->cold_starts) {
+        char cmd[1024];
+        snprintf(cmd, sizeof(cmd), "coldsec cold-start %s --allow-mutation%s%s", r->o->t->function,
+                 r->o->replay_connection ? " " : "", r->o->replay_connection ? r->o->replay_connection : "");
+        cJSON_AddItemToArray(list, cJSON_CreateString(cmd));
+    }
+    return list;
+}
+
+/* ---------- texts and canaries ---------- */
+
+typedef struct texts {
+    event_text t[EVENT_MAX_TEXTS + 1];
+    size_t n;
+} texts;
+
+static void texts_of(const inv *iv, unsigned where, texts *out)
+{
+    out->n = 0;
+    if ((where & WHERE_PAYLOAD) && iv->payload)
+        out->n = event_response_texts(iv->payload, iv->payload_len, out->t, EVENT_MAX_TEXTS);
+    if ((where & WHERE_LOG) && iv->log) {
+        out->t[out->n].label = "log";
+        out->t[out->n].data = memdup0(iv->log, iv->log_len);
+        out->t[out->n].len = out->t[out->n].data ? iv->log_len : 0;
+        if (out->t[out->n].data)
+            out->n++;
+    }
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+    return strcmp(((const canary_ref *)a)->value, ((const canary_ref *)b)->value);
+}
+
+static int index_canaries(run *r)
+{
+    size_t n = 0, cap = r->sc->ncanaries;
+    for (size_t i = 0; i < r->ninvs; i++)
+        for (size_t k = 0; k < r->sc->ncanaries; k++)
+            cap += r->invs[i].canary[k][0] != '\0';
+    r->refs = calloc(cap ? cap : 1, sizeof(*r->refs));
+    if (!r->refs)
+        return -1;
+    for (size_t k = 0; k < r->sc->ncanaries; k++) {
+        if (r->sc->canaries[k].per_run) {
+            memcpy(r->refs[n].value, r->run_canary[k], CANARY_LEN + 1);
+            r->refs[n].owner = -1;
+            r->refs[n++].canary = (int)k;
+        }
+    }
+    for (size_t i = 0; i < r->ninvs; i++)
+        for (size_t k = 0; k < r->sc->ncanaries; k++)
+            if (r->invs[i].canary[k][0]) {
+                memcpy(r->refs[n].value, r->invs[i].canary[k], CANARY_LEN + 1);
+                r->refs[n].owner = (long)i;
+                r->refs[n++].canary = (int)k;
+            }
+    r->nrefs = n;
+    qsort(r->refs, n, sizeof(*r->refs), cmp_ref);
+    return 0;
+}
+
+static bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* Next canary of this run in text at or after *pos; NULL when none. */
+static const canary_ref *next_canary(const run *r, const char *text, size_t len, size_t *pos)
+{
+    while (*pos + CANARY_LEN <= len) {
+        const char *p = memmem(text + *pos, len - *pos, "CSC", 3);
+        canary_ref key;
+        const canary_ref *hit;
+        size_t at, i;
+        if (!p)
+            break;
+        at = (size_t)(p - text);
+        *pos = at + 3;
+        if (at + CANARY_LEN > len)
+            break;
+        for (i = 3; i < CANARY_LEN && is_hex(text[at + i]); i++)
+            ;
+        if (i < CANARY_LEN)
+            continue;
+        memcpy(key.value, text + at, CANARY_LEN);
+        key.value[CANARY_LEN] = '\0';
+        hit = bsearch(&key, r->refs, r->nrefs, sizeof(*r->refs), cmp_ref);
+        if (hit) {
+            *pos = at + CANARY_LEN;
+            return hit;
+        }
+    }
+    return NULL;
+}
+
+static bool in_steps(uint64_t mask, int step)
+{
+    return (mask >> step) & 1;
+}
+
+static bool wants_canary(const scenario_assert *a, int k)
+{
+    for (size_t i = 0; i < a->ncanaries; i++)
+        if (a->canaries[i] == k)
+            return true;
+    return false;
+}
+
+/* ---------- assertions ---------- */
+
+typedef struct sighting {
+    long owner;        /* who planted it */
+    size_t seen;       /* where it came back */
+    const char *where;
+    int canary;
+} sighting;
+
+static size_t uf_find(size_t *p, size_t x)
+{
+    while (p[x] != x)
+        x = p[x] = p[p[x]];
+    return x;
+}
+
+/* Is a canary of the assertion's planted steps seen in step si? */
+static bool seen_in_step(run *r, const scenario_assert *a, int si)
+{
+    for (size_t j = r->first[si]; j < r->first[si] + r->count[si]; j++) {
+        texts tx;
+        bool hit = false;
+        texts_of(&r->invs[j], a->where, &tx);
+        for (size_t t = 0; t < tx.n && !hit; t++) {
+            size_t pos = 0;
+            const canary_ref *c;
+            while ((c = next_canary(r, tx.t[t].data, tx.t[t].len, &pos)) != NULL)
+                if (c->owner >= 0 && wants_canary(a, c->canary) && in_steps(a->planted_in, r->invs[c->owner].step))
+                    hit = true;
+        }
+        event_texts_free(tx.t, tx.n);
+        if (hit)
+            return true;
+    }
+    return false;
+}
+
+/* expect: always — every answer of seen_in must carry a canary of the
+ * assertion (planted in planted_in, by whom `who` says); those that do not
+ * are the finding. */
+static void eval_canary_always(run *r, const scenario_assert *a, const bool *had)
+{
+    size_t missing = 0, total = 0;
+    long first = -1;
+    cJSON *ev;
+    char summary[512];
+
+    for (size_t j = 0; j < r->ninvs; j++) {
+        if (!in_steps(a->seen_in, r->invs[j].step) || r->invs[j].state != FANOUT_OK)
+            continue;
+        total++;
+        if (!had[j]) {
+            missing++;
+            if (first < 0)
+                first = (long)j;
+        }
+    }
+    if (!missing)
+        return;
+    snprintf(summary, sizeof(summary), "%zu of %zu answers did not carry the expected canary", missing, total);
+    finding_new(r, a, a->sev, summary, &ev);
+    cJSON_AddNumberToObject(ev, "answers_without_canary", (double)missing);
+    cJSON_AddNumberToObject(ev, "answers", (double)total);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(ev, "examples"),
+                         inv_json(r, &r->invs[first], NULL, reproduce_list(r, ev)));
+}
+
+static void eval_canary_seen(run *r, const scenario_assert *a)
+{
+    sighting *s = NULL;
+    size_t ns = 0, cap = 0, *parent = NULL, envs = 0, seen_responses = 0;
+    cJSON *ev, *examples, *reproduce;
+    char summary[1024];
+    bool *had = calloc(r->ninvs ? r->ninvs : 1, sizeof(*had));
+
+    if (!had)
+        return;
+
+    for (size_t j = 0; j < r->ninvs; j++) {
+        inv *iv = &r->invs[j];
+        texts tx;
+        bool any = false;
+        if (!in_steps(a->seen_in, iv->step))
+            continue;
+        texts_of(iv, a->where, &tx);
+        for (size_t t = 0; t < tx.n; t++) {
+            size_t pos = 0;
+            const canary_ref *c;
+            while ((c = next_canary(r, tx.t[t].data, tx.t[t].len, &pos)) != NULL) {
+                const inv *owner;
+                if (c->owner < 0 || !wants_canary(a, c->canary))
+                    continue;
+                owner = &r->invs[c->owner];
+                if (!in_steps(a->planted_in, owner->step))
+                    continue;
+                if (a->who == WHO_OTHER_USER && owner->user == iv->user)
+                    continue;
+                if (a->who == WHO_OTHER_INVOCATION && (size_t)c->owner == j)
+                    continue;
+                if (ns == cap) {
+                    size_t nc = cap ? cap * 2 : 16;
+                    sighting *p = realloc(s, nc * sizeof(*p));
+                    if (!p)
+                        break;
+                    s = p;
+                    cap = nc;
+                }
+                s[ns].owner = c->owner;
+                s[ns].seen = j;
+                s[ns].where = tx.t[t].label;
+                s[ns++].canary = c->canary;
+                any = true;
+            }
+        }
+        event_texts_free(tx.t, tx.n);
+        seen_responses += any;
+        had[j] = any;
+    }
+    if (a->always)
+        eval_canary_always(r, a, had);
+    free(had);
+    if (ns == 0 || a->always) {
+        free(s);
+        return;
+    }
+    /* Canaries that come back together came from one environment: the
+     * connected groups are a lower bound on how many were affected. */
+    parent = calloc(r->ninvs, sizeof(*parent));
+    if (parent) {
+        bool *used = calloc(r->ninvs, sizeof(*used));
+        for (size_t i = 0; i < r->ninvs; i++)
+            parent[i] = i;
+        for (size_t i = 1; i < ns; i++)
+            if (s[i].seen == s[i - 1].seen)
+                parent[uf_find(parent, (size_t)s[i].owner)] = uf_find(parent, (size_t)s[i - 1].owner);
+        for (size_t i = 0; used && i < ns; i++) {
+            size_t root = uf_find(parent, (size_t)s[i].owner);
+            if (!used[root]) {
+                used[root] = true;
+                envs++;
+            }
+        }
+        free(used);
+    }
+    {
+        size_t distinct = 0;
+        for (size_t i = 0; i < ns; i++) {
+            size_t k;
+            for (k = 0; k < i; k++)
+                if (s[k].owner == s[i].owner && s[k].canary == s[i].canary)
+                    break;
+            distinct += k == i;
+        }
+        snprintf(summary, sizeof(summary),
+                 "%zu canar%s planted by %s in step '%s' came back %zu time%s in %zu answer%s to %s (at least %zu "
+                 "environment%s affected)",
+                 distinct, distinct == 1 ? "y" : "ies", r->sc->users[r->invs[s[0].owner].user],
+                 r->sc->steps[r->invs[s[0].owner].step].id, ns, ns == 1 ? "" : "s", seen_responses,
+                 seen_responses == 1 ? "" : "s",
+                 a->who == WHO_OTHER_USER ? "other users" : "later requests", envs, envs == 1 ? "" : "s");
+        finding_new(r, a, a->sev, summary, &ev);
+        cJSON_AddNumberToObject(ev, "sightings", (double)ns);
+        cJSON_AddNumberToObject(ev, "distinct_canaries", (double)distinct);
+        cJSON_AddNumberToObject(ev, "answers_affected", (double)seen_responses);
+        cJSON_AddNumberToObject(ev, "environments_at_least", (double)envs);
+    }
+    if (a->cleared_by >= 0 && r->ran[a->cleared_by]) {
+        bool still = seen_in_step(r, a, a->cleared_by);
+        cJSON_AddBoolToObject(ev, "cleared_by_cold_start", !still);
+    }
+    reproduce = reproduce_list(r, ev);
+    examples = cJSON_AddArrayToObject(ev, "examples");
+    for (size_t i = 0, shown = 0; i < ns && shown < MAX_EXAMPLES; i++) {
+        size_t k;
+        cJSON *ex;
+        const char *value = r->invs[s[i].owner].canary[s[i].canary];
+        for (k = 0; k < i; k++)
+            if (s[k].owner == s[i].owner)
+                break;
+        if (k < i)
+            continue;
+        ex = cJSON_CreateObject();
+        cJSON_AddStringToObject(ex, "canary", value);
+        cJSON_AddStringToObject(ex, "seen_in", s[i].where);
+        /* Only the first example is replayed: one planting and one sighting
+         * in the order they were sent is the whole proof. */
+        cJSON_AddItemToObject(ex, "planted", inv_json(r, &r->invs[s[i].owner], value, shown == 0 ? reproduce : NULL));
+        cJSON_AddItemToObject(ex, "seen", inv_json(r, &r->invs[s[i].seen], value, shown == 0 ? reproduce : NULL));
+        cJSON_AddItemToArray(examples, ex);
+        shown++;
+    }
+    free(parent);
+    free(s);
+}
+
+static void eval_pattern_seen(run *r, const scenario_assert *a)
+{
+    int code;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)a->pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
+    pcre2_match_data *md = re ? pcre2_match_data_create_from_pattern(re, NULL) : NULL;
+    long first = -1;
+    size_t hits = 0, before = 0;
+    char matched[256] = "";
+    const char *where = "";
+
+    if (!md) {
+        pcre2_code_free(re);
+        return;
+    }
+    for (size_t j = 0; j < r->ninvs; j++) {
+        inv *iv = &r->invs[j];
+        texts tx;
+        bool hit = false;
+        if (!in_steps(a->seen_in, iv->step))
+            continue;
+        texts_of(iv, a->where, &tx);
+        for (size_t t = 0; t < tx.n && !hit; t++) {
+            if (pcre2_match(re, (PCRE2_SPTR)tx.t[t].data, tx.t[t].len, 0, 0, md, NULL) >= 0) {
+                PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+                size_t n = ov[1] - ov[0] < sizeof(matched) - 1 ? ov[1] - ov[0] : sizeof(matched) - 1;
+                hit = true;
+                if (first < 0) {
+                    first = (long)j;
+                    memcpy(matched, tx.t[t].data + ov[0], n);
+                    matched[n] = '\0';
+                    where = tx.t[t].label;
+                }
+            }
+        }
+        event_texts_free(tx.t, tx.n);
+        if (hit)
+            hits++;
+        else if (first < 0 && iv->state == FANOUT_OK)
+            before++;
+    }
+    if (first >= 0) {
+        cJSON *ev, *reproduce, *examples;
+        char summary[768];
+        snprintf(summary, sizeof(summary),
+                 "\"%.80s\" appeared in the %s of %zu invocation%s of step '%s'; the first after %zu that "
+                 "succeeded",
+                 matched, where, hits, hits == 1 ? "" : "s", r->sc->steps[r->invs[first].step].id, before);
+        finding_new(r, a, a->sev, summary, &ev);
+        cJSON_AddStringToObject(ev, "pattern", a->pattern);
+        cJSON_AddNumberToObject(ev, "invocations_matching", (double)hits);
+        cJSON_AddNumberToObject(ev, "invocations_before_first_match", (double)before);
+        reproduce = reproduce_list(r, ev);
+        examples = cJSON_AddArrayToObject(ev, "examples");
+        /* Replaying means sending the same requests again up to the first match. */
+        cJSON_AddItemToArray(reproduce, cJSON_CreateString("repeat the invoke below as many times as "
+                                                           "invocations_before_first_match + 1"));
+        cJSON_AddItemToArray(examples, inv_json(r, &r->invs[first], matched, reproduce));
+    }
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+}
+
+/* Does the request we sent already hold this text (an echo is not a leak)? */
+static bool request_holds(run *r, inv *iv, const char *text, size_t len)
+{
+    char err[256];
+    size_t plen = 0;
+    char *payload = render(r, iv, &plen, err, sizeof(err));
+    bool held = payload && len && memmem(payload, plen, text, len) != NULL;
+    free(payload);
+    return held;
+}
+
+typedef struct leak {
+    char kind[24];       /* planted-canary, secret-variable, variable, pattern */
+    char name[96];
+    char form[16];
+    const char *where;
+    size_t inv;
+    severity sev;
+    char focus[CANARY_LEN + 1];
+} leak;
+
+static void eval_secret_seen(run *r, const scenario_assert *a)
+{
+    secrets *sec = secrets_new();
+    const cJSON *vars = obj(obj(r->o->config, "Environment"), "Variables"), *v, *e;
+    leak leaks[32];
+    size_t nl = 0;
+    severity worst = SEVERITY_INFO;
+    char err[512];
+
+    if (!sec)
+        return;
+    if (a->function_variables) {
+        cJSON_ArrayForEach(v, vars) {
+            /* A parameter path or ARN names a secret without being one. */
+            if (cJSON_IsString(v) && !secrets_value_is_reference(v->valuestring) &&
+                secrets_add_literal(sec, v->string, v->valuestring, strlen(v->valuestring)) != 0) {
+                secrets_free(sec);
+                return;
+            }
+        }
+    }
+    if (a->shapes) {
+        cJSON_ArrayForEach(e, a->shapes->entries) {
+            if (secrets_add_pattern(sec, str(e, "id"), str(e, "pattern"), err, sizeof(err)) != 0) {
+                secrets_free(sec);
+                return;
+            }
+        }
+    }
+    for (size_t j = 0; j < r->ninvs && nl < sizeof(leaks) / sizeof(leaks[0]); j++) {
+        inv *iv = &r->invs[j];
+        texts tx;
+        if (!in_steps(a->seen_in, iv->step))
+            continue;
+        texts_of(iv, a->where, &tx);
+        for (size_t t = 0; t < tx.n; t++) {
+            secrets_match m[16];
+            size_t n = secrets_scan(sec, tx.t[t].data, tx.t[t].len, m, 16), pos = 0;
+            const canary_ref *c;
+            if (n > 16)
+                n = 16;
+            while ((c = next_canary(r, tx.t[t].data, tx.t[t].len, &pos)) != NULL) {
+                size_t k;
+                if (c->owner >= 0 || !wants_canary(a, c->canary))
+                    continue;
+                for (k = 0; k < nl; k++)
+                    if (strcmp(leaks[k].kind, "planted-canary") == 0 &&
+                        strcmp(leaks[k].name, r->sc->canaries[c->canary].plant) == 0 &&
+                        strcmp(leaks[k].where, tx.t[t].label) == 0)
+                        break;
+                if (k < nl || nl == sizeof(leaks) / sizeof(leaks[0]))
+                    continue;
+                snprintf(leaks[nl].kind, sizeof(leaks[nl].kind), "planted-canary");
+                snprintf(leaks[nl].name, sizeof(leaks[nl].name), "%s", r->sc->canaries[c->canary].plant);
+                snprintf(leaks[nl].form, sizeof(leaks[nl].form), "raw");
+                memcpy(leaks[nl].focus, c->value, CANARY_LEN + 1);
+                leaks[nl].where = tx.t[t].label;
+                leaks[nl].inv = j;
+                leaks[nl++].sev = a->sev;
+            }
+            for (size_t i = 0; i < n && nl < sizeof(leaks) / sizeof(leaks[0]); i++) {
+                bool literal = strcmp(m[i].kind, "literal") == 0;
+                const char *kind = !literal ? "pattern"
+                                   : secrets_name_is_secret(m[i].name) ? "secret-variable" : "variable";
+                size_t k;
+                if (request_holds(r, iv, tx.t[t].data + m[i].offset, m[i].len))
+                    continue;
+                for (k = 0; k < nl; k++)
+                    if (strcmp(leaks[k].kind, kind) == 0 && strcmp(leaks[k].name, m[i].name) == 0 &&
+                        strcmp(leaks[k].form, m[i].form) == 0 && strcmp(leaks[k].where, tx.t[t].label) == 0)
+                        break;
+                if (k < nl)
+                    continue;
+                snprintf(leaks[nl].kind, sizeof(leaks[nl].kind), "%s", kind);
+                snprintf(leaks[nl].name, sizeof(leaks[nl].name), "%s", m[i].name);
+                snprintf(leaks[nl].form, sizeof(leaks[nl].form), "%s", m[i].form);
+                leaks[nl].focus[0] = '\0';
+                leaks[nl].where = tx.t[t].label;
+                leaks[nl].inv = j;
+                leaks[nl++].sev = strcmp(kind, "secret-variable") == 0 ? a->sev
+                                  : strcmp(kind, "pattern") == 0    ? SEVERITY_MEDIUM
+                                                                    : SEVERITY_LOW;
+            }
+        }
+        event_texts_free(tx.t, tx.n);
+    }
+    if (nl) {
+        cJSON *ev, *list, *examples, *reproduce;
+        char summary[1024];
+        size_t used = 0;
+        summary[0] = '\0';
+        for (size_t k = 0; k < nl; k++)
+            if (leaks[k].sev > worst)
+                worst = leaks[k].sev;
+        for (size_t k = 0; k < nl && used < sizeof(summary) - 200; k++) {
+            int w = snprintf(summary + used, sizeof(summary) - used, "%s%s %s (%s) in the %s of #%zu", k ? "; " : "",
+                             leaks[k].kind, leaks[k].name, leaks[k].form, leaks[k].where, r->invs[leaks[k].inv].seq);
+            if (w > 0)
+                used += (size_t)w;
+        }
+        finding_new(r, a, worst, summary, &ev);
+        list = cJSON_AddArrayToObject(ev, "exposed");
+        reproduce = reproduce_list(r, ev);
+        examples = cJSON_AddArrayToObject(ev, "examples");
+        for (size_t k = 0; k < nl; k++) {
+            cJSON *o = cJSON_CreateObject();
+            size_t q;
+            cJSON_AddStringToObject(o, "kind", leaks[k].kind);
+            cJSON_AddStringToObject(o, "name", leaks[k].name);
+            cJSON_AddStringToObject(o, "form", leaks[k].form);
+            cJSON_AddStringToObject(o, "where", leaks[k].where);
+            cJSON_AddNumberToObject(o, "seq", (double)r->invs[leaks[k].inv].seq);
+            cJSON_AddStringToObject(o, "severity", severity_name(leaks[k].sev));
+            cJSON_AddItemToArray(list, o);
+            for (q = 0; q < k; q++)
+                if (leaks[q].inv == leaks[k].inv)
+                    break;
+            if (q == k && cJSON_GetArraySize(examples) < MAX_EXAMPLES)
+                cJSON_AddItemToArray(examples, inv_json(r, &r->invs[leaks[k].inv],
+                                                        leaks[k].focus[0] ? leaks[k].focus : "MASKED",
+                                                        cJSON_GetArraySize(examples) == 0 ? reproduce : NULL));
+        }
+    }
+    secrets_free(sec);
+}
+
+static void eval_memory_growth(run *r, const scenario_assert *a)
+{
+    double *x = calloc(r->ninvs + 1, sizeof(double)), *y = calloc(r->ninvs + 1, sizeof(double));
+    size_t n = 0, crashes = 0;
+    long last_seq = 0;
+    memfit fit;
+    double mem = cJSON_IsNumber(obj(r->o->config, "MemorySize")) ? obj(r->o->config, "MemorySize")->valuedouble : 128;
+    long min_points = scenario_num_value(&a->min_points, r->params);
+    long within = scenario_num_value(&a->oom_within, r->params);
+
+    if (!x || !y)
+        goto cleanup;
+    /* One environment's series: from its cold start on (parallel 1 keeps
+     * the same one); a new cold start mid-series begins a new series. */
+    for (size_t j = 0; j < r->ninvs; j++) {
+        const inv *iv = &r->invs[j];
+        if (!in_steps(a->seen_in, iv->step))
+            continue;
+        if (iv->fn_error && iv->payload && (strstr(iv->payload, "Runtime.ExitError") ||
+                                            strstr(iv->payload, "out of memory") || strstr(iv->payload, "OutOfMemory")))
+            crashes++;
+        if (!iv->has_report || iv->state != FANOUT_OK)
+            continue;
+        if (iv->cold && n >= (size_t)min_points)
+            break;
+        if (iv->cold)
+            n = 0;
+        x[n] = (double)n;
+        y[n] = iv->max_mem;
+        last_seq = (long)iv->seq;
+        n++;
+    }
+    if (n < (size_t)min_points && crashes == 0) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "memory_growth: only %zu REPORT lines of one environment (need %ld)", n,
+                 min_points);
+        cJSON_AddStringToObject(r->res->summary, "note", msg);
+        goto cleanup;
+    }
+    if (crashes || (memfit_linear(x, y, n, &fit) == 0 && fit.slope > 0 && fit.r2 >= a->min_r2)) {
+        double steps = crashes ? 0 : memfit_steps_to(&fit, x[n - 1], mem);
+        if (crashes || steps <= (double)within) {
+            cJSON *ev, *series, *reproduce, *examples;
+            char summary[512];
+            if (crashes)
+                snprintf(summary, sizeof(summary), "the environment ran out of memory during the series (%zu crash%s)",
+                         crashes, crashes == 1 ? "" : "es");
+            else
+                snprintf(summary, sizeof(summary),
+                         "Max Memory Used grew %.3f MB per invocation (r²=%.3f over %zu invocations, %d→%d MB); "
+                         "the %.0f MB limit is reached in about %.0f more invocations",
+                         fit.slope, fit.r2, n, (int)y[0], (int)y[n - 1], mem, steps);
+            finding_new(r, a, a->sev, summary, &ev);
+            cJSON_AddNumberToObject(ev, "memory_size_mb", mem);
+            if (!crashes) {
+                cJSON_AddNumberToObject(ev, "slope_mb_per_invocation", round(fit.slope * 10000) / 10000);
+                cJSON_AddNumberToObject(ev, "intercept_mb", round(fit.intercept * 100) / 100);
+                cJSON_AddNumberToObject(ev, "r2", round(fit.r2 * 10000) / 10000);
+                cJSON_AddNumberToObject(ev, "invocations_to_oom", steps);
+            }
+            cJSON_AddNumberToObject(ev, "crashes", (double)crashes);
+            series = cJSON_AddArrayToObject(ev, "max_memory_used_mb");
+            for (size_t i = 0; i < n; i++)
+                cJSON_AddItemToArray(series, cJSON_CreateNumber(y[i]));
+            reproduce = reproduce_list(r, ev);
+            examples = cJSON_AddArrayToObject(ev, "examples");
+            cJSON_AddItemToArray(reproduce, cJSON_CreateString("repeat the invoke below and compare Max Memory Used "
+                                                               "in the REPORT lines"));
+            for (size_t j = 0; j < r->ninvs; j++)
+                if ((long)r->invs[j].seq == last_seq)
+                    cJSON_AddItemToArray(examples, inv_json(r, &r->invs[j], NULL, reproduce));
+        }
+    }
+cleanup:
+    free(x);
+    free(y);
+}
+
+static void eval_status(run *r, const scenario_assert *a)
+{
+    size_t ok = 0, errors = 0, total = 0;
+    long bad = -1;
+    for (size_t j = 0; j < r->ninvs; j++) {
+        const inv *iv = &r->invs[j];
+        if (!in_steps(a->seen_in, iv->step))
+            continue;
+        total++;
+        if (iv->state == FANOUT_OK && !iv->fn_error)
+            ok++;
+        else if (iv->state == FANOUT_OK)
+            errors++;
+        if (bad < 0 && ((strcmp(a->expect, "ok") == 0) != (iv->state == FANOUT_OK && !iv->fn_error)))
+            bad = (long)j;
+    }
+    if (bad >= 0) {
+        cJSON *ev;
+        char summary[256];
+        snprintf(summary, sizeof(summary), "%zu of %zu invocations answered without a function error (%zu errors)",
+                 ok, total, errors);
+        finding_new(r, a, a->sev, summary, &ev);
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(ev, "examples"), inv_json(r, &r->invs[bad], NULL, NULL));
+    }
+}
+
+static void today(char *out, size_t len)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, len, "%Y-%m-%d", &tm);
+}
+
+static void eval_config(run *r, const scenario_assert *a)
+{
+    const cJSON *cfg = r->o->config, *vars = obj(obj(cfg, "Environment"), "Variables"), *v, *e;
+    cJSON *ev;
+    char summary[1024] = "";
+
+    switch (a->check) {
+    case CHECK_PLAINTEXT_SECRET: {
+        secrets *shapes = secrets_new();
+        cJSON *names = cJSON_CreateArray();
+        size_t used = 0;
+        char err[256];
+        if (str(cfg, "KMSKeyArn") || !shapes || !names) {
+            secrets_free(shapes);
+            cJSON_Delete(names);
+            return;
+        }
+        if (a->shapes) {
+            cJSON_ArrayForEach(e, a->shapes->entries) {
+                if (secrets_add_pattern(shapes, str(e, "id"), str(e, "pattern"), err, sizeof(err)) != 0)
+                    break;
+            }
+        }
+        cJSON_ArrayForEach(v, vars) {
+            secrets_match m;
+            const char *why = NULL;
+            if (!cJSON_IsString(v))
+                continue;
+            if (secrets_scan(shapes, v->valuestring, strlen(v->valuestring), &m, 1) > 0)
+                why = m.name;
+            else if (secrets_name_is_secret(v->string) && !secrets_value_is_reference(v->valuestring) &&
+                     strlen(v->valuestring) >= SECRETS_MIN_LITERAL)
+                why = "secret-shaped name";
+            if (why) {
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "variable", v->string);
+                cJSON_AddStringToObject(o, "why", why);
+                cJSON_AddNumberToObject(o, "value_bytes", (double)strlen(v->valuestring));
+                cJSON_AddItemToArray(names, o);
+                if (used < sizeof(summary) - 100) {
+                    int w = snprintf(summary + used, sizeof(summary) - used, "%s%s (%s)", used ? ", " : "",
+                                     v->string, why);
+                    if (w > 0)
+                        used += (size_t)w;
+                }
+            }
+        }
+        secrets_free(shapes);
+        if (cJSON_GetArraySize(names) == 0) {
+            cJSON_Delete(names);
+            return;
+        }
+        finding_new(r, a, a->sev, summary, &ev);
+        cJSON_AddItemToObject(ev, "variables", names);
+        cJSON_AddNullToObject(ev, "KMSKeyArn");
+        return;
+    }
+    case CHECK_DEPRECATED_RUNTIME: {
+        const char *rt = str(cfg, "Runtime");
+        char day[16];
+        today(day, sizeof(day));
+        if (!rt)
+            return;
+        cJSON_ArrayForEach(e, a->runtimes->entries) {
+            const char *name = str(e, "runtime"), *date = str(e, "deprecated");
+            if (name && date && strcmp(name, rt) == 0 && strcmp(date, day) <= 0) {
+                snprintf(summary, sizeof(summary), "Runtime %s was deprecated on %s", rt, date);
+                finding_new(r, a, a->sev, summary, &ev);
+                cJSON_AddStringToObject(ev, "Runtime", rt);
+                cJSON_AddStringToObject(ev, "deprecated", date);
+            }
+        }
+        return;
+    }
+    case CHECK_NO_RESERVED_CONCURRENCY:
+        if (!r->o->concurrency || obj(r->o->concurrency, "ReservedConcurrentExecutions"))
+            return;
+        finding_new(r, a, a->sev, "GetFunctionConcurrency reports no ReservedConcurrentExecutions", &ev);
+        cJSON_AddNullToObject(ev, "ReservedConcurrentExecutions");
+        return;
+    case CHECK_TRIGGER_TIMEOUT: {
+        double limit = r->o->t->envelope == EVENT_ENVELOPE_APIGW_V1   ? 29
+                       : r->o->t->envelope == EVENT_ENVELOPE_APIGW_V2 ? 30
+                                                                      : 0;
+        double timeout = cJSON_IsNumber(obj(cfg, "Timeout")) ? obj(cfg, "Timeout")->valuedouble : 0;
+        if (limit <= 0 || timeout <= limit)
+            return;
+        snprintf(summary, sizeof(summary), "Timeout is %.0f s; %s stops waiting after %.0f s", timeout,
+                 event_envelope_name(r->o->t->envelope), limit);
+        finding_new(r, a, a->sev, summary, &ev);
+        cJSON_AddNumberToObject(ev, "Timeout", timeout);
+        cJSON_AddNumberToObject(ev, "trigger_limit_s", limit);
+        cJSON_AddStringToObject(ev, "envelope", event_envelope_name(r->o->t->envelope));
+        return;
+    }
+    }
+}
+
+static void evaluate(run *r)
+{
+    if (index_canaries(r) != 0)
+        return;
+    for (size_t i = 0; i < r->sc->nasserts; i++) {
+        const scenario_assert *a = &r->sc->asserts[i];
+        switch (a->kind) {
+        case ASSERT_CANARY_SEEN: eval_canary_seen(r, a); break;
+        case ASSERT_PATTERN_SEEN: eval_pattern_seen(r, a); break;
+        case ASSERT_SECRET_SEEN: eval_secret_seen(r, a); break;
+        case ASSERT_MEMORY_GROWTH: eval_memory_growth(r, a); break;
+        case ASSERT_STATUS: eval_status(r, a); break;
+        case ASSERT_CONFIG: eval_config(r, a); break;
+        }
+    }
+}
+
+/* ---------- the whole run ---------- */
+
+static int setup(run *r)
+{
+    const cJSON *vars = obj(obj(r->o->config, "Environment"), "Variables"), *v;
+    const catalog *shapes = scenario_set_catalog(r->o->s->set, ENGINE_MASK_SHAPES);
+    char err[512];
+
+    /* Evidence is masked with the function's own values and every known
+     * secret shape: a log tail may hold the execution role's session
+     * credentials, which no configuration lists. */
+    r->mask = secrets_new();
+    if (!r->mask)
+        return -1;
+    cJSON_ArrayForEach(v, vars) {
+        if (cJSON_IsString(v) && secrets_add_literal(r->mask, v->string, v->valuestring, strlen(v->valuestring)) != 0)
+            return -1;
+    }
+    if (shapes) {
+        cJSON_ArrayForEach(v, shapes->entries) {
+            if (secrets_add_pattern(r->mask, str(v, "id"), str(v, "pattern"), err, sizeof(err)) != 0)
+                return -1;
+        }
+    }
+    for (size_t u = 0; u < r->sc->nusers; u++) {
+        plan_rng rng;
+        plan_rng_seed(&rng, fnv1a(fnv1a(r->o->s->seed, r->o->t->name), r->sc->users[u]));
+        snprintf(r->user_id[u], sizeof(r->user_id[u]), "%s-%08llx", r->sc->users[u],
+                 (unsigned long long)(plan_rng_next(&rng) & 0xffffffffULL));
+    }
+    for (size_t k = 0; k < r->sc->ncanaries; k++)
+        if (r->sc->canaries[k].per_run && canary_new(r->run_canary[k], sizeof(r->run_canary[k])) != 0)
+            return -1;
+    if (rundir_create(r->o->dir, err, sizeof(err)) != 0) {
+        set_detail(r, ENGINE_UNTESTABLE, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int engine_run(const engine_opts *o, engine_result *out)
+{
+    run r;
+    char path[4200];
+    double t0 = monotime_ms();
+    size_t cold = 0, answered = 0;
+
+    memset(out, 0, sizeof(*out));
+    memset(&r, 0, sizeof(r));
+    r.o = o;
+    r.sc = o->run->sc;
+    r.params = o->run->params;
+    r.res = out;
+    r.t0 = t0;
+    out->findings = cJSON_CreateArray();
+    out->summary = cJSON_CreateObject();
+    r.findings = out->findings;
+    if (!out->findings || !out->summary || setup(&r) != 0) {
+        set_detail(&r, ENGINE_UNTESTABLE, "%s", "could not set up the scenario (out of memory or no RNG)");
+        goto cleanup;
+    }
+    if (plan(&r) != 0) {
+        set_detail(&r, ENGINE_UNTESTABLE, "%s", "could not plan the invocations (out of memory or more than 200000)");
+        goto cleanup;
+    }
+    write_plan(&r);
+    if (o->t->url) {
+        for (size_t i = 0; i < r.sc->nasserts; i++) {
+            if (r.sc->asserts[i].kind == ASSERT_MEMORY_GROWTH) {
+                set_detail(&r, ENGINE_UNTESTABLE, "%s",
+                           "memory growth is read from REPORT lines, which only the Invoke API returns: run this "
+                           "scenario with transport invoke");
+                goto cleanup;
+            }
+        }
+    }
+    snprintf(path, sizeof(path), "%s/invocations.jsonl", o->dir);
+    if (r.sc->invokes)
+        r.jsonl = fopen(path, "w");
+    for (size_t si = 0; si < r.sc->nsteps; si++) {
+        const scenario_step *st = &r.sc->steps[si];
+        if (o->stop && *o->stop) {
+            set_detail(&r, ENGINE_INTERRUPTED, "%s", "interrupted (SIGINT or SIGTERM); the configuration was restored");
+            break;
+        }
+        if (st->kind == STEP_COLD_START) {
+            if (run_cold_start(&r, st) != 0)
+                break;
+        } else if (st->kind == STEP_SLEEP) {
+            long ms = scenario_num_value(&st->sleep_ms, r.params);
+            for (long slept = 0; slept < ms && !(o->stop && *o->stop); slept += 100)
+                monotime_sleep_ms(ms - slept < 100 ? ms - slept : 100);
+        } else if (run_invoke(&r, si) != 0) {
+            break;
+        }
+    }
+    restore(&r);
+    if (o->stop && *o->stop)
+        set_detail(&r, ENGINE_INTERRUPTED, "%s", "interrupted (SIGINT or SIGTERM); the configuration was restored");
+    if (r.jsonl)
+        fclose(r.jsonl);
+    r.jsonl = NULL;
+    /* Even a partial run is evaluated: what came back is still evidence. */
+    evaluate(&r);
+cleanup:
+    for (size_t i = 0; i < r.ninvs; i++) {
+        cold += r.invs[i].cold;
+        answered += r.invs[i].state == FANOUT_OK;
+    }
+    out->invocations = r.ninvs;
+    out->ms = monotime_ms() - t0;
+    if (out->summary) {
+        cJSON_AddNumberToObject(out->summary, "invocations", (double)r.ninvs);
+        cJSON_AddNumberToObject(out->summary, "answered", (double)answered);
+        cJSON_AddNumberToObject(out->summary, "cold", (double)cold);
+        cJSON_AddNumberToObject(out->summary, "cold_starts_forced", r.cold_starts);
+        cJSON_AddNumberToObject(out->summary, "ms", round(out->ms));
+    }
+    if (r.f)
+        restore(&r);
+    for (size_t si = 0; si < SCENARIO_MAX_STEPS; si++) {
+        for (size_t v = 0; v < r.nvariants[si]; v++)
+            free(r.variants[si][v].field);
+        free(r.variants[si]);
+    }
+    for (size_t i = 0; i < r.ninvs; i++) {
+        free(r.invs[i].fn_error);
+        free(r.invs[i].payload);
+        free(r.invs[i].log);
+    }
+    free(r.invs);
+    free(r.refs);
+    free(r.scratch);
+    secrets_free(r.mask);
+    return out->status == ENGINE_DONE ? 0 : -1;
+}
+
+void engine_result_clear(engine_result *r)
+{
+    cJSON_Delete(r->findings);
+    cJSON_Delete(r->summary);
+    r->findings = r->summary = NULL;
+}
