@@ -21,6 +21,10 @@
 # with 1,000 in flight; BENCH_FANOUT_LAB1000=1 also tries 1,000 in flight
 # against the lab itself. BENCH_FANOUT=0 skips it; BENCH_FANOUT=only runs
 # nothing else.
+# Then bench/suite_time.py: the whole default suite (`coldsec run
+# scenarios.yaml`, coldsec starting its own lab) BENCH_SUITE_ROUNDS times
+# (default 3), wall time against issue 4's aim of 60 s; BENCH_SUITE=0 skips
+# it, BENCH_SUITE=only runs nothing else.
 # Raw results (one JSON object per measurement) are kept in
 # BUILD/bench/results.jsonl, the fan-out's in BUILD/bench/fanout.json.
 # Only 127.0.0.1 is ever contacted.
@@ -38,6 +42,7 @@ HELLO_C=build/functions/hello-c/bootstrap
 PY=/usr/bin/python3.11
 [ -x "$PY" ] || PY=/usr/bin/python3
 FANOUT=${BENCH_FANOUT:-1}
+SUITE=${BENCH_SUITE:-1}
 for f in "$LOAD" "$BARE" "$RTSTART" "$LAB" "$HELLO_C" "$BUILD/coldsec" "$BUILD/bench/rusage_run"; do
   [ -x "$f" ] || { echo "bench: $f is missing (run: make bench)" >&2; exit 1; }
 done
@@ -136,6 +141,16 @@ fanout() {
   echo
   /usr/bin/python3 bench/summarise.py --fanout "$BUILD/bench/fanout.json"
 }
+suite() {
+  echo "bench: the default suite (bench/suite_time.py); load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  echo
+  /usr/bin/python3 bench/suite_time.py --build "$BUILD" --rounds "${BENCH_SUITE_ROUNDS:-3}" \
+    --json-out "$BUILD/bench/suite.json"
+}
+if [ "$SUITE" = only ]; then
+  suite
+  exit 0
+fi
 if [ "$FANOUT" = only ]; then
   fanout
   exit 0
@@ -180,3 +195,4 @@ done
 
 /usr/bin/python3 bench/summarise.py "$results"
 [ "$FANOUT" = 0 ] || fanout
+[ "$SUITE" = 0 ] || suite
