@@ -286,23 +286,29 @@ class InitFailure(unittest.TestCase):
                 self.assertNotIn(b"init-only-Secret-99c1e0", open(p, "rb").read(), p)
 
 
+def scenario_dir(name, text):
+    """A scenario folder of one's own: the shipped catalogs and one file."""
+    d = tempfile.mkdtemp(prefix="coldsec-scenarios-")
+    subprocess.run(["cp", "-r", os.path.join(REPO, "scenarios", "catalogs"), d], check=True)
+    with open(os.path.join(d, name), "w") as f:
+        f.write(text)
+    return d
+
+
 class UserScenario(unittest.TestCase):
     """A scenario of one's own is a YAML file: here one with a sleep step, a
     status assertion and a pattern, against a function that fails on a
     number where it wants a string."""
 
     def test_new_scenario_needs_only_yaml(self):
-        d = tempfile.mkdtemp(prefix="coldsec-scenarios-")
-        subprocess.run(f"cp -r {REPO}/scenarios/catalogs {d}/", shell=True, check=True)
-        with open(os.path.join(d, "health.yaml"), "w") as f:
-            f.write("id: health\ntitle: Requests fail\nclass: availability\nseverity: medium\n"
-                    "proves: the baseline request fails\nfix: validate input\n"
-                    "users: [alice]\nsteps:\n  - invoke: {id: first, users: [alice], count: 2}\n"
-                    "  - sleep: {ms: 50}\n  - invoke: {id: second, users: [alice], count: 1}\n"
-                    "assertions:\n  - status: {id: ok, title: The function answered with an error,"
-                    " seen_in: [first, second], expect: ok}\n"
-                    "  - pattern_seen: {id: trace, title: An exception name reached the caller,"
-                    " pattern: 'RuntimeError|AttributeError', seen_in: [second], where: [payload], severity: low}\n")
+        d = scenario_dir("health.yaml", "id: health\ntitle: Requests fail\nclass: availability\nseverity: medium\n"
+                         "proves: the baseline request fails\nfix: validate input\n"
+                         "users: [alice]\nsteps:\n  - invoke: {id: first, users: [alice], count: 2}\n"
+                         "  - sleep: {ms: 50}\n  - invoke: {id: second, users: [alice], count: 1}\n"
+                         "assertions:\n  - status: {id: ok, title: The function answered with an error,"
+                         " seen_in: [first, second], expect: ok}\n"
+                         "  - pattern_seen: {id: trace, title: An exception name reached the caller,"
+                         " pattern: 'RuntimeError|AttributeError', seen_in: [second], where: [payload], severity: low}\n")
         path = write_suite("lab: {config: @FUNCTIONS@}\nscenario_dir: " + d + "\ntargets:\n"
                            "  - {function: secret-exposure-python-vulnerable, baseline: {order_id: 5, quantity: 1,"
                            " items: []}, scenarios: [health]}\n")
@@ -318,19 +324,16 @@ class UserScenario(unittest.TestCase):
         self.assertGreaterEqual(lines[2]["start_ms"] - lines[1]["end_ms"], 50)
 
     def test_always_seen_and_step_envelope(self):
-        d = tempfile.mkdtemp(prefix="coldsec-scenarios-")
-        subprocess.run(f"cp -r {REPO}/scenarios/catalogs {d}/", shell=True, check=True)
-        with open(os.path.join(d, "echo.yaml"), "w") as f:
-            f.write("id: echo\ntitle: Echo\nclass: echo\nseverity: low\nproves: p\nfix: f\n"
-                    "canaries: {mine: {per: invocation}}\nusers: [alice]\nsteps:\n"
-                    "  - invoke: {id: plain, users: [alice], count: 1, vary: {field: strings, set: '{{canary.mine}}'}}\n"
-                    "  - invoke: {id: wrapped, users: [alice], count: 1, envelope: apigw-v2,"
-                    " vary: {field: strings, set: '{{canary.mine}}'}}\n"
-                    "assertions:\n"
-                    "  - canary_seen: {id: plain-echo, title: t, canary: mine, planted_in: [plain], seen_in: [plain],"
-                    " where: [payload], expect: always}\n"
-                    "  - canary_seen: {id: wrapped-echo, title: t, canary: mine, planted_in: [wrapped],"
-                    " seen_in: [wrapped], where: [payload], expect: always}\n")
+        d = scenario_dir("echo.yaml", "id: echo\ntitle: Echo\nclass: echo\nseverity: low\nproves: p\nfix: f\n"
+                         "canaries: {mine: {per: invocation}}\nusers: [alice]\nsteps:\n"
+                         "  - invoke: {id: plain, users: [alice], count: 1, vary: {field: strings, set: '{{canary.mine}}'}}\n"
+                         "  - invoke: {id: wrapped, users: [alice], count: 1, envelope: apigw-v2,"
+                         " vary: {field: strings, set: '{{canary.mine}}'}}\n"
+                         "assertions:\n"
+                         "  - canary_seen: {id: plain-echo, title: t, canary: mine, planted_in: [plain], seen_in: [plain],"
+                         " where: [payload], expect: always}\n"
+                         "  - canary_seen: {id: wrapped-echo, title: t, canary: mine, planted_in: [wrapped],"
+                         " seen_in: [wrapped], where: [payload], expect: always}\n")
         path = write_suite("lab: {config: @FUNCTIONS@}\nscenario_dir: " + d + "\ntargets:\n"
                            "  - {function: cross-user-leak-python-hardened, baseline: {user_id: '{{user.id}}',"
                            " display_name: Ann}, scenarios: [echo]}\n")
