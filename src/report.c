@@ -19,7 +19,10 @@ struct report {
     char *dir;
     severity fail_on;
     int worst_status;          /* see report_exit_status */
+    const suite *s;            /* for the order results are written in */
 };
+
+#define ORDER_KEY "_order"     /* the suite's order of a result or finding; dropped when written */
 
 static const char *const status_names[] = {"done", "refused", "untestable", "interrupted", "not-restored"};
 
@@ -41,6 +44,7 @@ report *report_new(const suite *s, const char *run_id, const char *dir)
     r->root = cJSON_CreateObject();
     r->dir = strdup(dir);
     r->fail_on = s->fail_on;
+    r->s = s;
     if (!r->root || !r->dir) {
         report_free(r);
         return NULL;
@@ -81,11 +85,23 @@ static int exit_of(engine_status st)
     }
 }
 
+/* Targets run in parallel and finish in any order; reports list them in
+ * the suite's order: target, then its scenarios, then the assertions. */
+static double order_of(const report *r, const suite_target *t, const char *scenario_id)
+{
+    size_t ti = (size_t)(t - r->s->targets), si = SUITE_MAX_RUNS;
+    for (size_t i = 0; i < t->nruns; i++)
+        if (strcmp(t->runs[i].sc->id, scenario_id) == 0)
+            si = i;
+    return (double)(ti * (SUITE_MAX_RUNS + 1) + si);
+}
+
 void report_add(report *r, const suite_target *t, const char *scenario_id, engine_result *res)
 {
     cJSON *o = cJSON_CreateObject(), *f;
     int nf = cJSON_GetArraySize(res->findings);
     bool gate = false;
+    double order = order_of(r, t, scenario_id);
 
     cJSON_AddStringToObject(o, "target", t->name);
     cJSON_AddStringToObject(o, "function", t->function);
@@ -101,9 +117,11 @@ void report_add(report *r, const suite_target *t, const char *scenario_id, engin
         cJSON_AddItemToObject(o, "summary", res->summary);
         res->summary = NULL;
     }
+    cJSON_AddNumberToObject(o, ORDER_KEY, order);
     pthread_mutex_lock(&r->lock);
     cJSON_AddItemToArray(r->results, o);
     while (res->findings && (f = cJSON_DetachItemFromArray(res->findings, 0)) != NULL) {
+        cJSON_AddNumberToObject(f, ORDER_KEY, order);
         severity sev = SEVERITY_INFO;
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(f, "severity");
         if (cJSON_IsString(s))
@@ -126,6 +144,34 @@ void report_add_error(report *r, const suite_target *t, engine_status st, const 
     report_add(r, t, "*", &res);
 }
 
+static int by_order(const void *a, const void *b)
+{
+    double x = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(*(cJSON *const *)a, ORDER_KEY));
+    double y = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(*(cJSON *const *)b, ORDER_KEY));
+    return (x > y) - (x < y);
+}
+
+/* Sorts arr by ORDER_KEY (stable: qsort over (order, position)) and drops the key. */
+static void sort_by_order(cJSON *arr)
+{
+    int n = cJSON_GetArraySize(arr);
+    cJSON **items = n > 0 ? calloc((size_t)n, sizeof(*items)) : NULL;
+    if (!items)
+        return;
+    for (int i = 0; i < n; i++) {
+        items[i] = cJSON_DetachItemFromArray(arr, 0);
+        /* Position breaks ties, so that assertions keep their order. */
+        cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(items[i], ORDER_KEY),
+                             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(items[i], ORDER_KEY)) * 1e6 + i);
+    }
+    qsort(items, (size_t)n, sizeof(*items), by_order);
+    for (int i = 0; i < n; i++) {
+        cJSON_DeleteItemFromObjectCaseSensitive(items[i], ORDER_KEY);
+        cJSON_AddItemToArray(arr, items[i]);
+    }
+    free(items);
+}
+
 static void summarize(report *r)
 {
     cJSON *sum = cJSON_GetObjectItemCaseSensitive(r->root, "summary"), *by;
@@ -133,6 +179,8 @@ static void summarize(report *r)
     size_t counts[SEVERITY_CRITICAL + 1] = {0}, gated = 0, total = 0;
     char when[32];
 
+    sort_by_order(r->results);
+    sort_by_order(r->findings);
     if (sum)
         cJSON_DeleteItemFromObject(r->root, "summary");
     cJSON_DeleteItemFromObject(r->root, "finished");

@@ -87,6 +87,17 @@ class DefaultSuite(unittest.TestCase):
             self.assertIn(r["status"], ("passed", "findings"), r)
         self.assertIn(b"report: ", self.result.stdout)
 
+    def test_results_in_suite_order(self):
+        # Targets run 4 at a time and finish in any order; reports follow the suite.
+        names = re.findall(r"\{function: ([a-z0-9-]+)", open(SUITE).read())
+        seen = []
+        for r in self.report["results"]:
+            if r["target"] not in seen:
+                seen.append(r["target"])
+        self.assertEqual(seen, names)
+        order = [(names.index(f["target"])) for f in self.report["findings"]]
+        self.assertEqual(order, sorted(order))
+
     def test_matrix_every_vulnerable_found_no_hardened_at_medium(self):
         targets = sorted({r["target"] for r in self.report["results"]})
         vulnerable = [t for t in targets if t.endswith("-vulnerable")]
