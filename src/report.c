@@ -155,7 +155,7 @@ static int by_order(const void *a, const void *b)
 static void sort_by_order(cJSON *arr)
 {
     int n = cJSON_GetArraySize(arr);
-    cJSON **items = n > 0 ? calloc((size_t)n, sizeof(*items)) : NULL;
+    cJSON **items = n > 0 ? calloc((size_t)n, sizeof(cJSON *)) : NULL;
     if (!items)
         return;
     for (int i = 0; i < n; i++) {
@@ -164,7 +164,7 @@ static void sort_by_order(cJSON *arr)
         cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(items[i], ORDER_KEY),
                              cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(items[i], ORDER_KEY)) * 1e6 + i);
     }
-    qsort(items, (size_t)n, sizeof(*items), by_order);
+    qsort((void *)items, (size_t)n, sizeof(cJSON *), by_order);
     for (int i = 0; i < n; i++) {
         cJSON_DeleteItemFromObjectCaseSensitive(items[i], ORDER_KEY);
         cJSON_AddItemToArray(arr, items[i]);
