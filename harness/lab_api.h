@@ -10,6 +10,10 @@
  * on the same listener (auth type NONE), as its https://<url-id>.lambda-url.
  * <region>.on.aws URL would, through the same environments as Invoke.
  *
+ * Parsing and validation (routes, FunctionName, Invoke headers, the
+ * function URL event and answer mapping) are lab_request's pure functions;
+ * this module reads requests off libmicrohttpd and answers.
+ *
  * Ownership: lab_api_start() copies the credentials it needs from cfg and
  * borrows pool, which must outlive the API; lab_api_stop() NULLs the pointer.
  */

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PREFIX "/2018-06-01/runtime/"
+#include "lab_request.h"
+
 #define MAX_CONNECTIONS 16
-#define MAX_REQUEST_ID 64
 
 struct lab_runtime_api {
     struct MHD_Daemon *daemon;
@@ -127,40 +127,35 @@ static void collect(upload *u, const char *data, size_t size)
     u->body[u->len] = '\0';
 }
 
+static enum MHD_Result reply_not_found(struct MHD_Connection *c)
+{
+    return reply(c, 404, "{\"errorMessage\":\"Not found\",\"errorType\":\"NotFound\"}");
+}
+
+static enum MHD_Result reply_refused(struct MHD_Connection *c, int status)
+{
+    if (status == 405)
+        return reply(c, 405, "{\"errorMessage\":\"Method not allowed\",\"errorType\":\"MethodNotAllowed\"}");
+    if (status == 400)
+        return reply_status(c, 400);
+    return reply_not_found(c);
+}
+
 static enum MHD_Result dispatch_post(lab_runtime_api *api, struct MHD_Connection *c,
-                                     const char *path, upload *u)
+                                     const lab_request_rt *rt, upload *u)
 {
     const char *etype = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                     "Lambda-Runtime-Function-Error-Type");
     const char *body = u->body ? u->body : "";
     size_t len = u->too_large ? LAB_RUNTIME_API_MAX_BODY + 1 : u->len;
 
-    if (strcmp(path, "init/error") == 0) {
+    if (rt->kind == LAB_REQUEST_RT_INIT_ERROR) {
         if (u->too_large)
             return reply_status(c, 413);
         return reply_status(c, api->ops->init_error(api->env, body, u->len, etype));
     }
-    if (strncmp(path, "invocation/", 11) == 0) {
-        const char *id = path + 11;
-        const char *slash = strchr(id, '/');
-        char rid[MAX_REQUEST_ID + 1];
-        size_t idlen;
-        int is_error;
-
-        if (!slash || (size_t)(slash - id) > MAX_REQUEST_ID)
-            return reply_status(c, 400);
-        if (strcmp(slash, "/response") == 0)
-            is_error = 0;
-        else if (strcmp(slash, "/error") == 0)
-            is_error = 1;
-        else
-            return reply(c, 404, "{\"errorMessage\":\"Not found\",\"errorType\":\"NotFound\"}");
-        idlen = (size_t)(slash - id);
-        memcpy(rid, id, idlen);
-        rid[idlen] = '\0';
-        return reply_status(c, api->ops->result(api->env, rid, body, len, is_error, etype));
-    }
-    return reply(c, 404, "{\"errorMessage\":\"Not found\",\"errorType\":\"NotFound\"}");
+    return reply_status(c, api->ops->result(api->env, rt->request_id, body, len,
+                                            rt->kind == LAB_REQUEST_RT_ERROR, etype));
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -169,12 +164,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
     lab_runtime_api *api = cls;
     upload *u = *con_cls;
-    const char *path;
+    const char *path = lab_request_rt_path(url);
+    lab_request_rt rt;
 
     (void)version;
-    if (strncmp(url, PREFIX, strlen(PREFIX)) != 0)
-        return reply(c, 404, "{\"errorMessage\":\"Not found\",\"errorType\":\"NotFound\"}");
-    path = url + strlen(PREFIX);
+    if (!path)
+        return reply_not_found(c);
     /* Answer nothing on the first call: a response queued before libmicrohttpd
      * has finished reading the request makes it close the connection, and a
      * runtime would then reconnect (a new thread here) on every invocation. */
@@ -185,19 +180,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *con_cls = u;
         return MHD_YES;
     }
-    if (strcmp(method, "GET") == 0) {
-        if (strcmp(path, "invocation/next") != 0)
-            return reply(c, 404, "{\"errorMessage\":\"Not found\",\"errorType\":\"NotFound\"}");
+    lab_request_rt_parse(method, path, &rt);
+    if (rt.kind == LAB_REQUEST_RT_NEXT)
         return serve_next(api, c);
-    }
-    if (strcmp(method, "POST") != 0)
-        return reply(c, 405, "{\"errorMessage\":\"Method not allowed\",\"errorType\":\"MethodNotAllowed\"}");
-    if (*upload_size) {
+    /* A POST's body is read before it is answered, whatever the route. */
+    if (strcmp(method, "POST") == 0 && *upload_size) {
         collect(u, upload_data, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
-    return dispatch_post(api, c, path, u);
+    if (rt.kind == LAB_REQUEST_RT_REFUSED)
+        return reply_refused(c, rt.status);
+    return dispatch_post(api, c, &rt, u);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,

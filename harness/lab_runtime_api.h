@@ -6,7 +6,8 @@
  * lab has an invocation for this environment.
  *
  * The HTTP side lives here; what the calls mean for the environment is the
- * pool's business, reached through lab_runtime_api_ops.
+ * pool's business, reached through lab_runtime_api_ops. The routes and
+ * request ids are parsed by lab_request_rt_parse() (harness/lab_request.h).
  */
 #ifndef COLDSEC_LAB_RUNTIME_API_H
 #define COLDSEC_LAB_RUNTIME_API_H
