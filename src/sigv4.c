@@ -362,7 +362,10 @@ void sigv4_amz_date(time_t t, char *out, size_t outlen)
     out[0] = '\0';
     if (!gmtime_r(&t, &tm))
         return;
-    if (strftime(out, outlen, "%Y%m%dT%H%M%SZ", &tm) != SIGV4_AMZ_DATE_LEN)
+    /* strftime's %Y does not pad years below 1000: format the fields. */
+    if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999 || outlen <= SIGV4_AMZ_DATE_LEN ||
+        snprintf(out, outlen, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec) != SIGV4_AMZ_DATE_LEN)
         out[0] = '\0';
 }
 
@@ -830,7 +833,8 @@ sigv4_status sigv4_sign(const sigv4_request *req, const sigv4_credentials *cred,
                  SIGV4_ALGORITHM " Credential=%s/%.8s/%s/%s/" SIGV4_TERMINATOR
                  ", SignedHeaders=%s, Signature=%s",
                  cred->access_key_id, amz_date, region, service, signed_headers, signature);
-    if (w < 0 || (size_t)w >= outlen) {
+    /* Past SIGV4_MAX_AUTH_LEN no verifier (ours included) would accept it. */
+    if (w < 0 || (size_t)w >= outlen || (size_t)w > SIGV4_MAX_AUTH_LEN) {
         out[0] = '\0';
         st = SIGV4_ERR_MALFORMED; /* out too small for this request */
         goto cleanup;

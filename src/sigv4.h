@@ -68,7 +68,8 @@ char *sigv4_canonical_request(const sigv4_request *req, const char *signed_heade
  * have put `host` and `x-amz-date` (value amz_date, "YYYYMMDDTHHMMSSZ") there,
  * and `x-amz-security-token` when cred->session_token is set.
  * Writes the Authorization header value into out (NUL-terminated).
- * Returns SIGV4_OK, or SIGV4_ERR_INTERNAL / SIGV4_ERR_MALFORMED.
+ * Returns SIGV4_OK, or SIGV4_ERR_INTERNAL / SIGV4_ERR_MALFORMED (also when
+ * the value would exceed SIGV4_MAX_AUTH_LEN, which verifiers refuse).
  */
 sigv4_status sigv4_sign(const sigv4_request *req, const sigv4_credentials *cred,
                         const char *region, const char *service,
