@@ -39,7 +39,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # The sample `provided` function is a user's program: never sanitized.
 HELLO_C := build/functions/hello-c/bootstrap
 
-.PHONY: all test asan lint bench demo deps clean fuzz
+.PHONY: all test asan lint bench demo deps clean fuzz fuzz-smoke
 all: $(BUILD)/coldsec $(BUILD)/coldsec-lab $(HELLO_C)
 
 $(BUILD)/obj/%.o: %.c
@@ -63,7 +63,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 # see) stop a target like a crash, also when `make test` replays a corpus.
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined $(PKG_CFLAGS) -Isrc -Iharness
-FUZZ_BINS := build/fuzz/fuzz_lab_config build/fuzz/fuzz_sigv4_verify build/fuzz/fuzz_awsconf_ini build/fuzz/fuzz_logtail build/fuzz/fuzz_journal build/fuzz/fuzz_event build/fuzz/fuzz_yamldoc build/fuzz/fuzz_tmpl build/fuzz/fuzz_scenario
+FUZZ_BINS := build/fuzz/fuzz_lab_config build/fuzz/fuzz_sigv4_verify build/fuzz/fuzz_sigv4_sign build/fuzz/fuzz_awsconf_ini build/fuzz/fuzz_logtail build/fuzz/fuzz_journal build/fuzz/fuzz_event build/fuzz/fuzz_yamldoc build/fuzz/fuzz_tmpl build/fuzz/fuzz_scenario build/fuzz/fuzz_lab_invoke build/fuzz/fuzz_lab_runtime build/fuzz/fuzz_lab_url
 FUZZ_SECONDS ?= 60
 
 build/fuzz/fuzz_lab_config: tests/fuzz/fuzz_lab_config.c harness/lab_config.c src/yamldoc.c
@@ -71,10 +71,14 @@ build/fuzz/fuzz_awsconf_ini: tests/fuzz/fuzz_awsconf_ini.c src/awsconf.c src/sig
 build/fuzz/fuzz_logtail: tests/fuzz/fuzz_logtail.c src/logtail.c
 build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c src/journal.c src/jsonutil.c
 build/fuzz/fuzz_sigv4_verify: tests/fuzz/fuzz_sigv4_verify.c src/sigv4.c
+build/fuzz/fuzz_sigv4_sign: tests/fuzz/fuzz_sigv4_sign.c src/sigv4.c
 build/fuzz/fuzz_yamldoc: tests/fuzz/fuzz_yamldoc.c src/yamldoc.c
 build/fuzz/fuzz_event: tests/fuzz/fuzz_event.c src/event.c src/jsonutil.c
 build/fuzz/fuzz_tmpl: tests/fuzz/fuzz_tmpl.c src/tmpl.c
 build/fuzz/fuzz_scenario: tests/fuzz/fuzz_scenario.c src/scenario.c src/suite.c src/yamldoc.c src/tmpl.c src/event.c src/jsonutil.c
+build/fuzz/fuzz_lab_invoke: tests/fuzz/fuzz_lab_invoke.c harness/lab_request.c
+build/fuzz/fuzz_lab_runtime: tests/fuzz/fuzz_lab_runtime.c harness/lab_request.c
+build/fuzz/fuzz_lab_url: tests/fuzz/fuzz_lab_url.c harness/lab_request.c
 build/fuzz/%:
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)
@@ -133,6 +137,12 @@ fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; mkdir -p build/fuzz/found-$$n; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/$$n.dict \
 	    -artifact_prefix=build/fuzz/found-$$n/ build/fuzz/found-$$n tests/fuzz/corpus/$$n || exit 1; done
+
+# Every fuzz target for FUZZ_SMOKE_SECONDS on a scratch copy of its corpus
+# (crash inputs kept in build/fuzz/smoke-NAME/); `make test` runs it too.
+FUZZ_SMOKE_SECONDS ?= 5
+fuzz-smoke: $(FUZZ_BINS)
+	@tests/fuzz/smoke.sh $(FUZZ_SMOKE_SECONDS)
 
 clean:
 	rm -rf build

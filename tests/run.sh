@@ -45,6 +45,39 @@ for f in build/fuzz/fuzz_*; do
   fi
 done
 
+# Fuzz smoke: every target fuzzed FUZZ_SMOKE_SECONDS (default 3; 0 skips) on a
+# scratch copy of its corpus, FUZZ_SMOKE_JOBS at a time (tests/fuzz/smoke.sh);
+# one test per target. A crash input is kept in build/fuzz/smoke-NAME/.
+smoke_secs=${FUZZ_SMOKE_SECONDS:-3}
+smoke_any=0
+for f in build/fuzz/fuzz_*; do [ -x "$f" ] && smoke_any=1; done
+if [ "$smoke_secs" != 0 ] && [ "$smoke_any" -eq 1 ]; then
+  tests/fuzz/smoke.sh "$smoke_secs" >"$log/fuzz_smoke" 2>&1
+  smoke_rc=$?
+  smoke_counted=0; context=()
+  while IFS= read -r line; do
+    case $line in
+      "fuzz-smoke "*": "*)
+        name=${line#fuzz-smoke }; name=${name%%: *}; result=${line#*: }
+        smoke_counted=$((smoke_counted + 1))
+        if [[ $result == *" execs, 0 crashes" ]]; then
+          passed=$((passed + 1)); echo "fuzz  $name: smoke ${smoke_secs} s, ${result%, 0 crashes}, 1 passed, 0 failed"
+        else
+          failed=$((failed + 1)); failures+=("fuzz_smoke_$name")
+          [ "${#context[@]}" -eq 0 ] || printf '%s\n' "${context[@]}"
+          echo "fuzz  $name: smoke ${smoke_secs} s, $result; 0 passed, 1 failed"
+        fi
+        context=() ;;
+      "fuzz-smoke:"*) context=() ;;
+      *) context+=("$line") ;;
+    esac
+  done <"$log/fuzz_smoke"
+  if [ "$smoke_rc" -ne 0 ] && [ "$smoke_counted" -eq 0 ]; then   # smoke.sh itself failed
+    cat "$log/fuzz_smoke"; failed=$((failed + 1)); failures+=("fuzz_smoke")
+    echo "fuzz  smoke: tests/fuzz/smoke.sh exited $smoke_rc, 0 passed, 1 failed"
+  fi
+fi
+
 # Integration tests: tests/integration/run.py prints "N passed, N failed" last.
 py=""
 for cand in python3 /usr/bin/python3; do
