@@ -357,7 +357,9 @@ static void check_event(const cJSON *ev, const char *in, size_t size)
         check_replace(ev, leaves.paths[i]);
         check_delete(ev, leaves.paths[i]);
     }
-    qsort(leaves.paths, leaves.count, sizeof(*leaves.paths), cmp_str);
+    /* qsort must not see the NULL array of an event without leaves. */
+    if (leaves.count > 1)
+        qsort(leaves.paths, leaves.count, sizeof(*leaves.paths), cmp_str);
     for (size_t i = 1; i < leaves.count; i++) {
         if (strcmp(leaves.paths[i - 1], leaves.paths[i]) == 0)
             abort();

@@ -3,6 +3,7 @@
 # each still starts, loads its corpus and survives fresh mutations.
 # Usage: tests/fuzz/smoke.sh [SECONDS]        (default 5; make fuzz-smoke)
 # FUZZ_SMOKE_JOBS targets run at a time (default: the number of CPUs).
+# FUZZ_SMOKE_SEED fixes libFuzzer's seed (default: a new one each run).
 #
 # Each build/fuzz/fuzz_NAME runs for SECONDS (-max_total_time) on a scratch
 # copy of tests/fuzz/corpus/NAME (that directory is never written), with
@@ -50,8 +51,10 @@ smoke_one() {
     [ -f "tests/fuzz/$name.dict" ] && dict=("-dict=tests/fuzz/$name.dict")
     # -timeout: one input taking that long is a finding; the outer timeout
     # only guards against a target that never returns to libFuzzer's loop.
+    seed=()
+    [ -n "${FUZZ_SMOKE_SEED:-}" ] && seed=("-seed=$FUZZ_SMOKE_SEED")
     timeout -k 5 $((secs + 60)) "$f" -max_total_time="$secs" -timeout=25 -print_final_stats=1 \
-        ${dict[@]+"${dict[@]}"} -artifact_prefix="$art" "$scratch" >"$work/$name.log" 2>&1
+        ${seed[@]+"${seed[@]}"} ${dict[@]+"${dict[@]}"} -artifact_prefix="$art" "$scratch" >"$work/$name.log" 2>&1
     echo $? >"$work/$name.rc"
     rm -rf "$scratch"
 }
