@@ -66,19 +66,19 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -fsanitize=fuzzer,address,un
 FUZZ_BINS := build/fuzz/fuzz_lab_config build/fuzz/fuzz_sigv4_verify build/fuzz/fuzz_sigv4_sign build/fuzz/fuzz_awsconf_ini build/fuzz/fuzz_logtail build/fuzz/fuzz_journal build/fuzz/fuzz_event build/fuzz/fuzz_yamldoc build/fuzz/fuzz_tmpl build/fuzz/fuzz_scenario build/fuzz/fuzz_lab_invoke build/fuzz/fuzz_lab_runtime build/fuzz/fuzz_lab_url
 FUZZ_SECONDS ?= 60
 
-build/fuzz/fuzz_lab_config: tests/fuzz/fuzz_lab_config.c harness/lab_config.c src/yamldoc.c
+build/fuzz/fuzz_lab_config: tests/fuzz/fuzz_lab_config.c harness/lab_config.c src/yamldoc.c src/utf8.c
 build/fuzz/fuzz_awsconf_ini: tests/fuzz/fuzz_awsconf_ini.c src/awsconf.c src/sigv4.c src/jsonutil.c src/monotime.c
 build/fuzz/fuzz_logtail: tests/fuzz/fuzz_logtail.c src/logtail.c
 build/fuzz/fuzz_journal: tests/fuzz/fuzz_journal.c src/journal.c src/jsonutil.c
 build/fuzz/fuzz_sigv4_verify: tests/fuzz/fuzz_sigv4_verify.c src/sigv4.c
 build/fuzz/fuzz_sigv4_sign: tests/fuzz/fuzz_sigv4_sign.c src/sigv4.c
-build/fuzz/fuzz_yamldoc: tests/fuzz/fuzz_yamldoc.c src/yamldoc.c
-build/fuzz/fuzz_event: tests/fuzz/fuzz_event.c src/event.c src/jsonutil.c
+build/fuzz/fuzz_yamldoc: tests/fuzz/fuzz_yamldoc.c src/yamldoc.c src/utf8.c
+build/fuzz/fuzz_event: tests/fuzz/fuzz_event.c src/event.c src/jsonutil.c src/utf8.c
 build/fuzz/fuzz_tmpl: tests/fuzz/fuzz_tmpl.c src/tmpl.c
-build/fuzz/fuzz_scenario: tests/fuzz/fuzz_scenario.c src/scenario.c src/suite.c src/yamldoc.c src/tmpl.c src/event.c src/jsonutil.c
-build/fuzz/fuzz_lab_invoke: tests/fuzz/fuzz_lab_invoke.c harness/lab_request.c
-build/fuzz/fuzz_lab_runtime: tests/fuzz/fuzz_lab_runtime.c harness/lab_request.c
-build/fuzz/fuzz_lab_url: tests/fuzz/fuzz_lab_url.c harness/lab_request.c
+build/fuzz/fuzz_scenario: tests/fuzz/fuzz_scenario.c src/scenario.c src/suite.c src/yamldoc.c src/tmpl.c src/event.c src/jsonutil.c src/utf8.c
+build/fuzz/fuzz_lab_invoke: tests/fuzz/fuzz_lab_invoke.c harness/lab_request.c src/utf8.c
+build/fuzz/fuzz_lab_runtime: tests/fuzz/fuzz_lab_runtime.c harness/lab_request.c src/utf8.c
+build/fuzz/fuzz_lab_url: tests/fuzz/fuzz_lab_url.c harness/lab_request.c src/utf8.c
 build/fuzz/%:
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)

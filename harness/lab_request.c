@@ -5,6 +5,7 @@
  * connection and write the answer back.
  */
 #include "lab_request.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -351,41 +352,12 @@ void lab_request_rt_parse(const char *method, const char *path, lab_request_rt *
 
 /* ---------- function URLs ---------- */
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms,
- * surrogates or code points past U+10FFFF); 0 when there is none. */
-static size_t utf8_seq(const unsigned char *p, size_t left)
-{
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t n;
-
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-        n = 2;
-    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        n = 3;
-        lo = p[0] == 0xE0 ? 0xA0 : 0x80;
-        hi = p[0] == 0xED ? 0x9F : 0xBF;
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        n = 4;
-        lo = p[0] == 0xF0 ? 0x90 : 0x80;
-        hi = p[0] == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (left < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-    return n;
-}
-
 /* UTF-8 without NUL: text a JSON string (and a C string) carries as it is. */
 static bool plain_text(const char *s, size_t len)
 {
     for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+        uint32_t cp;
+        size_t n = utf8_decode((const unsigned char *)s + i, len - i, &cp);
         if (n == 0 || s[i] == '\0')
             return false;
         i += n;
@@ -406,8 +378,9 @@ static char *utf8_clean(const char *s, size_t len)
     if (!buf)
         return NULL;
     for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq((const unsigned char *)s + i, len - i);
-        if (n == 0 || s[i] == '\0') {
+        uint32_t cp;
+        size_t n = s[i] == '\0' ? 0 : utf8_decode((const unsigned char *)s + i, len - i, &cp);
+        if (n == 0) {
             memcpy(buf + o, "\xEF\xBF\xBD", 3);
             o += 3;
             i++;

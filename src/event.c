@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "jsonutil.h"
+#include "utf8.h"
 
 /* Fixed parts of the HTTP envelopes: AWS's documentation example account,
  * and ids of the right shape (API ids are 10 characters, URL ids 32). */
@@ -507,50 +508,6 @@ const char *event_envelope_name(event_envelope e)
     return envelope_names[e];
 }
 
-/* Strict UTF-8 (RFC 3629): no overlongs, surrogates or code points past
- * U+10FFFF, which the function's JSON parser would reject or mangle. */
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned char lo = 0x80;
-        unsigned char hi = 0xBF;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            else if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            else if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            return false;
-        }
-        if (len - i - 1 < n || s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= n; k++) {
-            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-                return false;
-        }
-        i += n + 1;
-    }
-    return true;
-}
-
 /* s[0..len) (valid UTF-8) as a quoted JSON string, malloc'd. */
 static char *json_quote(const char *s, size_t len)
 {
@@ -644,7 +601,7 @@ static bool path_valid(const char *p)
         if (c <= 0x20 || c == 0x7f || c == '?' || c == '#')
             return false;
     }
-    return utf8_valid((const unsigned char *)p, n);
+    return utf8_valid(p, n);
 }
 
 static bool ip_valid(const char *ip)
@@ -679,7 +636,7 @@ static bool user_agent_valid(const char *ua)
         if ((unsigned char)ua[i] < 0x20 || ua[i] == 0x7f)
             return false;
     }
-    return utf8_valid((const unsigned char *)ua, n);
+    return utf8_valid(ua, n);
 }
 
 /* "23/Nov/2026:18:31:24 +0000", the format of API Gateway's time fields,
@@ -946,7 +903,7 @@ char *event_wrap(event_envelope env, const char *body, size_t body_len, const ev
         goto cleanup;
     }
     base64 = http->base64 && body_len > 0;
-    if (!base64 && !utf8_valid((const unsigned char *)body, body_len)) {
+    if (!base64 && !utf8_valid(body, body_len)) {
         set_err(err, errlen, name, "body is not valid UTF-8: send it with base64");
         goto cleanup;
     }

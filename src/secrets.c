@@ -12,6 +12,7 @@
  * after setup, so scans may run in parallel.
  */
 #include "secrets.h"
+#include "utf8.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -173,54 +174,6 @@ static bool name_ok(const char *name)
             return false;
     }
     return n > 0;
-}
-
-/* Length of the well-formed UTF-8 sequence at p[0..n) and its code point
- * in *cp, or 0 when ill-formed (overlong, surrogate, above U+10FFFF, cut). */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
-{
-    size_t need;
-    uint32_t c, min;
-
-    if (n == 0)
-        return 0;
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        need = 2, c = p[0] & 0x1fu, min = 0x80;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        need = 3, c = p[0] & 0x0fu, min = 0x800;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        need = 4, c = p[0] & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((p[i] & 0xc0u) != 0x80u)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3fu);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return need;
-}
-
-static bool utf8_valid(const char *s, size_t n)
-{
-    uint32_t cp;
-
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_decode((const unsigned char *)s + i, n - i, &cp);
-        if (k == 0)
-            return false;
-        i += k;
-    }
-    return true;
 }
 
 /* ---------------------------------------------------------------------------

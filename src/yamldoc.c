@@ -20,6 +20,7 @@
  * yamldoc_free() is one walk over the blocks.
  */
 #include "yamldoc.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -213,39 +214,6 @@ static void out_put(outbuf *o, const char *s, size_t n)
     memcpy(o->buf + o->len, s, n);
     o->len += n;
     o->buf[o->len] = '\0';
-}
-
-/* Length of the well-formed UTF-8 sequence at p[0..n) and its code point,
- * or 0 when it is not one (overlong forms and surrogates included). */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
-{
-    size_t len;
-    uint32_t c, min;
-
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    if ((p[0] & 0xE0) == 0xC0) {
-        len = 2, c = p[0] & 0x1Fu, min = 0x80;
-    } else if ((p[0] & 0xF0) == 0xE0) {
-        len = 3, c = p[0] & 0x0Fu, min = 0x800;
-    } else if ((p[0] & 0xF8) == 0xF0) {
-        len = 4, c = p[0] & 0x07u, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3Fu);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return len;
 }
 
 /* Code points a terminal would act on rather than show: C1 controls, and
