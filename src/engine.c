@@ -16,7 +16,6 @@
  */
 #include "engine.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <math.h>
 #include <openssl/evp.h>
@@ -88,7 +87,7 @@ typedef struct run {
     forcer *f;
     int cold_starts;
     volatile sig_atomic_t halt;
-    pcre2_code *stop_re;
+    const pcre2_code *stop_re; /* the current step's stop_on */
     size_t cur_step;
     char *scratch;             /* the payload prepare() handed out last */
     FILE *jsonl;
@@ -661,6 +660,15 @@ static void on_one_done(void *ctx, fanout_item *it)
     write_jsonl(r, iv);
 }
 
+/* The first error an invocation of step si met, else fallback. */
+static const char *step_error(const run *r, size_t si, const char *fallback)
+{
+    for (size_t i = r->first[si]; i < r->first[si] + r->count[si]; i++)
+        if (r->invs[i].err[0])
+            return r->invs[i].err;
+    return fallback;
+}
+
 static int run_invoke(run *r, size_t si)
 {
     const scenario_step *st = &r->sc->steps[si];
@@ -673,12 +681,7 @@ static int run_invoke(run *r, size_t si)
     memset(&stats, 0, sizeof(stats));
     r->cur_step = si;
     r->halt = 0;
-    r->stop_re = NULL;
-    if (st->stop_on) {
-        int code;
-        PCRE2_SIZE off;
-        r->stop_re = pcre2_compile((PCRE2_SPTR)st->stop_on, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
-    }
+    r->stop_re = st->stop_re;
     fo.function = r->o->t->function;
     fo.max_in_flight = (int)scenario_num_value(&st->parallel, r->params);
     fo.log_tail = true;
@@ -692,29 +695,17 @@ static int run_invoke(run *r, size_t si)
     fo.http_sign = r->o->t->url_sign;
     r->step_t0 = monotime_ms() - r->t0;
     if (r->count[si] && fanout_run(r->o->client, &fo, r->count[si], &stats, err, sizeof(err)) != 0) {
-        const char *why = err;
-        for (size_t i = r->first[si]; i < r->first[si] + r->count[si]; i++)
-            if (r->invs[i].err[0]) {
-                why = r->invs[i].err;
-                break;
-            }
-        set_detail(r, ENGINE_UNTESTABLE, "invocation engine: %s", why);
+        set_detail(r, ENGINE_UNTESTABLE, "invocation engine: %s", step_error(r, si, err));
         rc = -1;
     }
     free(r->scratch);
     r->scratch = NULL;
-    pcre2_code_free(r->stop_re);
     r->stop_re = NULL;
     r->ran[si] = true;
     if (rc == 0 && r->count[si] && stats.ok == 0 && !(r->o->stop && *r->o->stop)) {
         /* Nothing answered: no finding could mean anything. */
-        const char *why = "no invocation was answered";
-        for (size_t i = r->first[si]; i < r->first[si] + r->count[si]; i++)
-            if (r->invs[i].err[0]) {
-                why = r->invs[i].err;
-                break;
-            }
-        set_detail(r, ENGINE_UNTESTABLE, "no invocation of this step was answered: %s", why);
+        set_detail(r, ENGINE_UNTESTABLE, "no invocation of this step was answered: %s",
+                   step_error(r, si, "no invocation was answered"));
         rc = -1;
     }
     return rc;
@@ -1219,19 +1210,15 @@ static void eval_canary_seen(run *r, const scenario_assert *a)
 
 static void eval_pattern_seen(run *r, const scenario_assert *a)
 {
-    int code;
-    PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)a->pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
-    pcre2_match_data *md = re ? pcre2_match_data_create_from_pattern(re, NULL) : NULL;
+    const pcre2_code *re = a->re;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
     long first = -1;
     size_t hits = 0, before = 0;
     char matched[256] = "";
     const char *where = "";
 
-    if (!md) {
-        pcre2_code_free(re);
+    if (!md)
         return;
-    }
     for (size_t j = 0; j < r->ninvs; j++) {
         inv *iv = &r->invs[j];
         texts tx;
@@ -1277,18 +1264,24 @@ static void eval_pattern_seen(run *r, const scenario_assert *a)
         cJSON_AddItemToArray(examples, inv_json(r, &r->invs[first], matched, reproduce));
     }
     pcre2_match_data_free(md);
-    pcre2_code_free(re);
 }
 
-/* Does the request we sent already hold this text (an echo is not a leak)? */
-static bool request_holds(run *r, inv *iv, const char *text, size_t len)
+/* The request an invocation sent, rendered once when first needed (an echo
+ * of it in the answer is not a leak). */
+typedef struct sent_request {
+    char *payload;
+    size_t len;
+    bool tried;
+} sent_request;
+
+static bool request_holds(run *r, inv *iv, sent_request *sent, const char *text, size_t len)
 {
-    char err[256];
-    size_t plen = 0;
-    char *payload = render(r, iv, &plen, err, sizeof(err));
-    bool held = payload && len && memmem(payload, plen, text, len) != NULL;
-    free(payload);
-    return held;
+    if (!sent->tried) {
+        char err[256];
+        sent->payload = render(r, iv, &sent->len, err, sizeof(err));
+        sent->tried = true;
+    }
+    return sent->payload && len && memmem(sent->payload, sent->len, text, len) != NULL;
 }
 
 typedef struct leak {
@@ -1332,6 +1325,7 @@ static void eval_secret_seen(run *r, const scenario_assert *a)
     }
     for (size_t j = 0; j < r->ninvs && nl < sizeof(leaks) / sizeof(leaks[0]); j++) {
         inv *iv = &r->invs[j];
+        sent_request sent = {NULL, 0, false};
         texts tx;
         if (!in_steps(a->seen_in, iv->step))
             continue;
@@ -1366,7 +1360,7 @@ static void eval_secret_seen(run *r, const scenario_assert *a)
                 const char *kind = !literal ? "pattern"
                                    : secrets_name_is_secret(m[i].name) ? "secret-variable" : "variable";
                 size_t k;
-                if (request_holds(r, iv, tx.t[t].data + m[i].offset, m[i].len))
+                if (request_holds(r, iv, &sent, tx.t[t].data + m[i].offset, m[i].len))
                     continue;
                 for (k = 0; k < nl; k++)
                     if (strcmp(leaks[k].kind, kind) == 0 && strcmp(leaks[k].name, m[i].name) == 0 &&
@@ -1386,6 +1380,7 @@ static void eval_secret_seen(run *r, const scenario_assert *a)
             }
         }
         event_texts_free(tx.t, tx.n);
+        free(sent.payload);
     }
     if (nl) {
         cJSON *ev, *list, *examples, *reproduce;

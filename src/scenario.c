@@ -11,8 +11,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +359,21 @@ static int bind_catalog(load_ctx *c, const yamldoc_node *at, const catalog *k, c
     return 0;
 }
 
+/* A pcre2 pattern of a scenario, compiled once for every run of it. */
+static int compile_pattern(load_ctx *c, const yamldoc_node *at, const char *text, const char *what,
+                           pcre2_code **out)
+{
+    int code;
+    PCRE2_SIZE off;
+    *out = pcre2_compile((PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
+    if (!*out) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(code, msg, sizeof(msg));
+        return yamldoc_fail(c->doc, at, c->err, c->errlen, "%s: %s at offset %zu", what, (char *)msg, (size_t)off);
+    }
+    return 0;
+}
+
 /* ---- steps ---- */
 
 static int step_list(load_ctx *c, const yamldoc_node *n, const char *what, uint64_t *mask)
@@ -486,18 +499,9 @@ static int parse_invoke(load_ctx *c, const yamldoc_node *n, scenario_step *st)
         st->envelope = (int)e;
     }
     if ((v = yamldoc_get(n, "stop_on"))) {
-        int code;
-        PCRE2_SIZE off;
-        pcre2_code *re;
-        if (yamldoc_string(c->doc, v, "stop_on", &st->stop_on, c->err, c->errlen) != 0)
+        if (yamldoc_string(c->doc, v, "stop_on", &st->stop_on, c->err, c->errlen) != 0 ||
+            compile_pattern(c, v, st->stop_on, "stop_on", &st->stop_re) != 0)
             return -1;
-        re = pcre2_compile((PCRE2_SPTR)st->stop_on, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
-        if (!re) {
-            PCRE2_UCHAR msg[256];
-            pcre2_get_error_message(code, msg, sizeof(msg));
-            return yamldoc_fail(c->doc, v, c->err, c->errlen, "stop_on: %s at offset %zu", (char *)msg, (size_t)off);
-        }
-        pcre2_code_free(re);
     }
     c->sc->invokes = true;
     return 0;
@@ -711,22 +715,12 @@ static int parse_assert(load_ctx *c, const yamldoc_node *n, scenario_assert *a)
                                 "expect: never (a sighting is the finding) or always (a missing one is)");
         a->always = a->expect && strcmp(a->expect, "always") == 0;
         break;
-    case ASSERT_PATTERN_SEEN: {
-        int code;
-        PCRE2_SIZE off;
-        pcre2_code *re;
+    case ASSERT_PATTERN_SEEN:
         if (!a->pattern || !a->seen_in)
             return yamldoc_fail(c->doc, b, c->err, c->errlen, "pattern_seen needs pattern and seen_in");
-        re = pcre2_compile((PCRE2_SPTR)a->pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
-        if (!re) {
-            PCRE2_UCHAR msg[256];
-            pcre2_get_error_message(code, msg, sizeof(msg));
-            return yamldoc_fail(c->doc, yamldoc_get(b, "pattern"), c->err, c->errlen, "pattern: %s at offset %zu",
-                                (char *)msg, (size_t)off);
-        }
-        pcre2_code_free(re);
+        if (compile_pattern(c, yamldoc_get(b, "pattern"), a->pattern, "pattern", &a->re) != 0)
+            return -1;
         break;
-    }
     case ASSERT_SECRET_SEEN:
         if (!a->seen_in)
             return yamldoc_fail(c->doc, b, c->err, c->errlen, "secret_seen needs seen_in");
@@ -896,11 +890,13 @@ static void scenario_free(scenario *sc)
         free(sc->steps[i].id);
         cJSON_Delete(sc->steps[i].set);
         free(sc->steps[i].stop_on);
+        pcre2_code_free(sc->steps[i].stop_re);
     }
     for (size_t i = 0; i < sc->nasserts; i++) {
         free(sc->asserts[i].id);
         free(sc->asserts[i].title);
         free(sc->asserts[i].pattern);
+        pcre2_code_free(sc->asserts[i].re);
         free(sc->asserts[i].expect);
     }
     free(sc->asserts);

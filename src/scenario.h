@@ -20,6 +20,10 @@
 #define COLDSEC_SCENARIO_H
 
 #include <cjson/cJSON.h>
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -84,6 +88,7 @@ typedef struct scenario_step {
     cJSON *set;                 /* template value for each varied field; NULL: none */
     const catalog *cat;         /* entries: set / merge / delete / body, per varied field */
     char *stop_on;              /* pcre2: stop the step once an answer or log matches */
+    pcre2_code *stop_re;        /* stop_on compiled once, at load (matching is thread-safe) */
     int envelope;               /* an event_envelope overriding the target's, or -1 */
 } scenario_step;
 
@@ -120,6 +125,7 @@ typedef struct scenario_assert {
     int cleared_by;             /* step index, or -1 */
     bool always;                /* canary_seen: the finding is an answer WITHOUT the canary */
     char *pattern;              /* pattern_seen */
+    pcre2_code *re;             /* pattern compiled once, at load */
     bool function_variables;    /* secret_seen */
     const catalog *shapes;      /* secret_seen, plaintext_secret: id + pattern entries */
     scenario_num oom_within, min_points;  /* memory_growth */
