@@ -82,6 +82,7 @@ typedef struct run {
     size_t nvariants[SCENARIO_MAX_STEPS];
     size_t first[SCENARIO_MAX_STEPS], count[SCENARIO_MAX_STEPS];
     bool ran[SCENARIO_MAX_STEPS];
+    double step_start[SCENARIO_MAX_STEPS], step_end[SCENARIO_MAX_STEPS];  /* from t0 */
     inv *invs;
     size_t ninvs;
     forcer *f;
@@ -122,6 +123,23 @@ static void set_detail(run *r, engine_status st, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(r->res->detail, sizeof(r->res->detail), fmt, ap);
         va_end(ap);
+    }
+}
+
+/* A result's notes (summary.note, "; "-joined): what did not run and why,
+ * where it is no finding and no failure. */
+static void add_note(run *r, const char *msg)
+{
+    const char *old = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->res->summary, "note"));
+    char joined[1024];
+    if (!r->res->summary)
+        return;
+    if (old) {
+        snprintf(joined, sizeof(joined), "%s; %s", old, msg);
+        cJSON_DeleteItemFromObjectCaseSensitive(r->res->summary, "note");
+        cJSON_AddStringToObject(r->res->summary, "note", joined);
+    } else {
+        cJSON_AddStringToObject(r->res->summary, "note", msg);
     }
 }
 
@@ -597,18 +615,29 @@ static bool re_matches(const pcre2_code *re, const char *text, size_t len)
     return rc >= 0;
 }
 
-static void write_jsonl(run *r, const inv *iv)
+static double ms1(double ms)
 {
-    static const char *const states[] = {"pending", "ok", "failed", "cancelled"};
-    cJSON *o;
-    char *line;
-    if (!r->jsonl)
-        return;
-    o = cJSON_CreateObject();
+    return round(ms * 10) / 10;
+}
+
+static const char *const inv_states[] = {"pending", "ok", "failed", "cancelled"};
+
+/* One invocation as invocations.jsonl and the report's timeline show it:
+ * who sent which payload, what came back, when. */
+static cJSON *inv_record(const run *r, const inv *iv)
+{
+    const variant *v = &r->variants[iv->step][iv->variant];
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
     cJSON_AddNumberToObject(o, "seq", (double)iv->seq);
     cJSON_AddStringToObject(o, "step", r->sc->steps[iv->step].id);
     cJSON_AddStringToObject(o, "user", r->sc->users[iv->user]);
-    cJSON_AddStringToObject(o, "state", states[iv->state]);
+    if (v->field)
+        cJSON_AddStringToObject(o, "field", v->field);
+    if (v->entry && str(v->entry, "id"))
+        cJSON_AddStringToObject(o, "entry", str(v->entry, "id"));
+    cJSON_AddStringToObject(o, "state", inv_states[iv->state]);
     cJSON_AddNumberToObject(o, "status", (double)iv->status);
     if (iv->fn_error)
         cJSON_AddStringToObject(o, "function_error", iv->fn_error);
@@ -616,8 +645,20 @@ static void write_jsonl(run *r, const inv *iv)
         cJSON_AddBoolToObject(o, "cold", iv->cold);
         cJSON_AddNumberToObject(o, "max_memory_used_mb", iv->max_mem);
     }
-    cJSON_AddNumberToObject(o, "start_ms", round(iv->start_ms * 10) / 10);
-    cJSON_AddNumberToObject(o, "end_ms", round(iv->end_ms * 10) / 10);
+    cJSON_AddNumberToObject(o, "start_ms", ms1(iv->start_ms));
+    cJSON_AddNumberToObject(o, "end_ms", ms1(iv->end_ms));
+    return o;
+}
+
+static void write_jsonl(run *r, const inv *iv)
+{
+    cJSON *o;
+    char *line;
+    if (!r->jsonl)
+        return;
+    o = inv_record(r, iv);
+    if (!o)
+        return;
     cJSON_AddNumberToObject(o, "response_bytes", (double)iv->payload_len);
     if (iv->err[0])
         cJSON_AddStringToObject(o, "error", iv->err);
@@ -1458,7 +1499,7 @@ static void eval_memory_growth(run *r, const scenario_assert *a)
         char msg[256];
         snprintf(msg, sizeof(msg), "memory_growth: only %zu REPORT lines of one environment (need %ld)", n,
                  min_points);
-        cJSON_AddStringToObject(r->res->summary, "note", msg);
+        add_note(r, msg);
         goto cleanup;
     }
     if (crashes || (memfit_linear(x, y, n, &fit) == 0 && fit.slope > 0 && fit.r2 >= a->min_r2)) {
@@ -1609,7 +1650,13 @@ static void eval_config(run *r, const scenario_assert *a)
         return;
     }
     case CHECK_NO_RESERVED_CONCURRENCY:
-        if (!r->o->concurrency || obj(r->o->concurrency, "ReservedConcurrentExecutions"))
+        if (!r->o->concurrency) {
+            /* A denied permission must not read as a pass. */
+            add_note(r, "config: GetFunctionConcurrency was not answered (permission?): the reserved-concurrency "
+                        "check did not run");
+            return;
+        }
+        if (obj(r->o->concurrency, "ReservedConcurrentExecutions"))
             return;
         finding_new(r, a, a->sev, "GetFunctionConcurrency reports no ReservedConcurrentExecutions", &ev);
         cJSON_AddNullToObject(ev, "ReservedConcurrentExecutions");
@@ -1689,6 +1736,106 @@ static int setup(run *r)
     return 0;
 }
 
+/* ---------- timeline ---------- */
+
+static int by_start(const void *a, const void *b)
+{
+    const inv *x = *(const inv *const *)a, *y = *(const inv *const *)b;
+    if (x->start_ms != y->start_ms)
+        return x->start_ms < y->start_ms ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The environment an invocation ran in, as far as timing tells: one with
+ * Init Duration opened a new environment; a warm one went to the
+ * environment that became free last before it started (or, when client
+ * timing overlaps, the one that frees first); a forced cold start retires
+ * them all. AWS exposes no environment id: this draws the picture in
+ * report.html, no assertion rests on it. */
+typedef struct env_slot {
+    int id;
+    double free_at;
+} env_slot;
+
+static int assign_env(env_slot *envs, size_t *nenvs, int *next_id, const inv *iv)
+{
+    size_t best = SIZE_MAX;
+    if (iv->cold || *nenvs == 0) {
+        envs[*nenvs].id = ++*next_id;
+        envs[*nenvs].free_at = iv->end_ms;
+        return envs[(*nenvs)++].id;
+    }
+    for (size_t e = 0; e < *nenvs; e++)
+        if (envs[e].free_at <= iv->start_ms && (best == SIZE_MAX || envs[e].free_at > envs[best].free_at))
+            best = e;
+    if (best == SIZE_MAX)
+        for (size_t e = 0; e < *nenvs; e++)
+            if (best == SIZE_MAX || envs[e].free_at < envs[best].free_at)
+                best = e;
+    envs[best].free_at = iv->end_ms;
+    return envs[best].id;
+}
+
+/* {steps: [...], invocations: [...]} for report.json; NULL when nothing ran. */
+static cJSON *build_timeline(const run *r)
+{
+    static const char *const kinds[] = {"cold_start", "invoke", "sleep"};
+    cJSON *tl = NULL, *steps, *list;
+    const inv **order = NULL;
+    env_slot *envs = NULL;
+    size_t n = 0, nenvs = 0, si_next = 0;
+    int next_id = 0;
+
+    if (!r->sc->invokes || r->ninvs == 0)
+        return NULL;
+    order = malloc(r->ninvs * sizeof(const inv *));
+    envs = malloc(r->ninvs * sizeof(*envs));
+    tl = cJSON_CreateObject();
+    steps = cJSON_AddArrayToObject(tl, "steps");
+    list = cJSON_AddArrayToObject(tl, "invocations");
+    if (!order || !envs || !steps || !list)
+        goto fail;
+    for (size_t si = 0; si < r->sc->nsteps; si++) {
+        cJSON *st;
+        if (r->step_end[si] <= 0)
+            continue;
+        st = cJSON_CreateObject();
+        if (!st)
+            goto fail;
+        cJSON_AddItemToArray(steps, st);
+        cJSON_AddStringToObject(st, "id", r->sc->steps[si].id);
+        cJSON_AddStringToObject(st, "kind", kinds[r->sc->steps[si].kind]);
+        cJSON_AddNumberToObject(st, "start_ms", ms1(r->step_start[si]));
+        cJSON_AddNumberToObject(st, "end_ms", ms1(r->step_end[si]));
+    }
+    for (size_t i = 0; i < r->ninvs; i++)
+        if (r->invs[i].state == FANOUT_OK || r->invs[i].state == FANOUT_FAILED ||
+            (r->invs[i].state == FANOUT_CANCELLED && r->invs[i].end_ms > 0))
+            order[n++] = &r->invs[i];
+    qsort((void *)order, n, sizeof(const inv *), by_start);
+    for (size_t k = 0; k < n; k++) {
+        const inv *iv = order[k];
+        cJSON *o = inv_record(r, iv);
+        if (!o)
+            goto fail;
+        cJSON_AddItemToArray(list, o);
+        /* A forced cold start that ended before this began retired every environment. */
+        for (; si_next < r->sc->nsteps && r->step_end[si_next] > 0 && r->step_end[si_next] <= iv->start_ms; si_next++)
+            if (r->sc->steps[si_next].kind == STEP_COLD_START)
+                nenvs = 0;
+        if (iv->has_report)
+            cJSON_AddNumberToObject(o, "env", assign_env(envs, &nenvs, &next_id, iv));
+    }
+    free(order);
+    free(envs);
+    return tl;
+fail:
+    free(order);
+    free(envs);
+    cJSON_Delete(tl);
+    return NULL;
+}
+
 int engine_run(const engine_opts *o, engine_result *out)
 {
     run r;
@@ -1734,16 +1881,20 @@ int engine_run(const engine_opts *o, engine_result *out)
             set_detail(&r, ENGINE_INTERRUPTED, "%s", "interrupted (SIGINT or SIGTERM); the configuration was restored");
             break;
         }
+        int step_rc = 0;
+        r.step_start[si] = monotime_ms() - t0;
         if (st->kind == STEP_COLD_START) {
-            if (run_cold_start(&r, st) != 0)
-                break;
+            step_rc = run_cold_start(&r, st);
         } else if (st->kind == STEP_SLEEP) {
             long ms = scenario_num_value(&st->sleep_ms, r.params);
             for (long slept = 0; slept < ms && !(o->stop && *o->stop); slept += 100)
                 monotime_sleep_ms(ms - slept < 100 ? ms - slept : 100);
-        } else if (run_invoke(&r, si) != 0) {
-            break;
+        } else {
+            step_rc = run_invoke(&r, si);
         }
+        r.step_end[si] = monotime_ms() - t0;
+        if (step_rc != 0)
+            break;
     }
     restore(&r);
     if (o->stop && *o->stop)
@@ -1760,6 +1911,7 @@ cleanup:
     }
     out->invocations = r.ninvs;
     out->ms = monotime_ms() - t0;
+    out->timeline = build_timeline(&r);
     if (out->summary) {
         cJSON_AddNumberToObject(out->summary, "invocations", (double)r.ninvs);
         cJSON_AddNumberToObject(out->summary, "answered", (double)answered);
@@ -1790,5 +1942,6 @@ void engine_result_clear(engine_result *r)
 {
     cJSON_Delete(r->findings);
     cJSON_Delete(r->summary);
-    r->findings = r->summary = NULL;
+    cJSON_Delete(r->timeline);
+    r->findings = r->summary = r->timeline = NULL;
 }

@@ -58,6 +58,7 @@ typedef struct engine_result {
     char detail[1024];            /* why, for anything but DONE */
     cJSON *findings;              /* array of finding objects */
     cJSON *summary;               /* steps, invocations, cold starts, timings */
+    cJSON *timeline;              /* {steps, invocations} (docs/report-format.md); NULL when nothing was invoked */
     size_t invocations;
     double ms;
 } engine_result;
