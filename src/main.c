@@ -33,8 +33,10 @@
 #include "lambda_client.h"
 #include "logtail.h"
 #include "plan.h"
-#include "rundir.h"
+#include "report.h"
+#include "reportcmd.h"
 #include "run.h"
+#include "rundir.h"
 #include "tmpl.h"
 
 enum {
@@ -1061,13 +1063,17 @@ static const char MAIN_HELP[] =
     "coldsec tests the cold start and the warm life of Lambda functions.\n\n"
     "Commands:\n"
     "  run [SUITE]           run a suite of scenarios (default ./scenarios.yaml) and report findings\n"
+    "  report REPORT.json... write the report formats again from report.json files (merging shards)\n"
     "  invoke FUNCTION       invoke once; print the payload (and --log the log tail)\n"
     "  cold-start FUNCTION   retire every warm environment (config change, journaled, restored)\n"
     "  restore JOURNAL       finish a restore a killed run left undone\n"
     "  fanout FUNCTION       many invocations in parallel, optionally after a cold start\n"
     "  describe FUNCTION     what coldsec sees of a function (variable values never shown)\n\n"
-    "Exit status: 0 fine; 1 the function returned an error (run: findings at or above the gate); 2 usage or configuration error;\n"
-    "3 the target could not be tested; 4 a configuration could not be restored (see the journal).\n";
+    "  --version             coldsec's version\n\n"
+    "Exit status: 0 fine (run, report: nothing at or above the gate); 1 the function returned an error\n"
+    "(run, report: findings at or above the gate); 2 usage or configuration error; 3 the target could not\n"
+    "be tested (run: or the run was interrupted); 4 a configuration could not be restored: run\n"
+    "`coldsec restore JOURNAL` with the journal the message names.\n";
 
 int main(int argc, char **argv)
 {
@@ -1075,13 +1081,18 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"invoke", cmd_invoke}, {"cold-start", cmd_cold_start}, {"restore", cmd_restore},
-                {"fanout", cmd_fanout}, {"describe", cmd_describe}, {"run", cmd_run}};
+                {"fanout", cmd_fanout}, {"describe", cmd_describe}, {"run", cmd_run},
+                {"report", reportcmd_command}};
     int rc;
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         fputs(MAIN_HELP, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("coldsec %s\n", COLDSEC_VERSION);
+        return EXIT_OK;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "coldsec: libcurl failed to initialise\n");

@@ -18,10 +18,12 @@
 
 #include "awsconf.h"
 #include "engine.h"
+#include "monotime.h"
 #include "labproc.h"
 #include "lambda_client.h"
 #include "report.h"
 #include "rundir.h"
+#include "shard.h"
 #include "suite.h"
 
 /* The lab's documented credentials (README, "coldsec-lab"): not a secret,
@@ -36,33 +38,43 @@
 
 static const char RUN_HELP[] =
     "usage: coldsec run [SUITE] [--target NAME]... [--scenario ID]... [--seed N] [--fail-on SEVERITY]\n"
-    "                   [--out DIR] [--jobs N] [--scenario-dir DIR] [--lab-bin PATH] [--verbose] [--quiet]\n"
+    "                   [--out DIR] [--format LIST] [--baseline OLD_REPORT] [--shard I/N] [--jobs N]\n"
+    "                   [--scenario-dir DIR] [--lab-bin PATH] [--verbose] [--quiet]\n"
     "Runs the suite (default ./scenarios.yaml): forces cold starts, fires each scenario's payloads and\n"
     "asserts on the answers and log tails. Lab targets run on a coldsec-lab that coldsec starts itself.\n"
-    "Writes reports/RUN/report.json (and per target and scenario: plan.json, invocations.jsonl,\n"
-    "replay/) and prints a summary.\n\n"
+    "Writes reports/RUN/: report.json, junit.xml, results.sarif, report.html (and per target and\n"
+    "scenario: plan.json, invocations.jsonl, replay/), also when the run is cut short, and prints a\n"
+    "summary table. Progress goes to stderr: a bar on a terminal, a line per run otherwise; colour only\n"
+    "on a terminal and never with NO_COLOR set.\n\n"
     "  --target NAME       only these targets (repeatable)\n"
     "  --scenario ID       only these scenarios (repeatable)\n"
     "  --seed N            the plan's seed (default: the suite's); the same seed gives the same plan\n"
     "  --fail-on SEV       info, low, medium, high or critical (default: the suite's, else medium)\n"
     "  --out DIR           where run folders go (default reports)\n"
+    "  --format LIST       json, junit, sarif, html, comma-separated (default all); report.json always\n"
+    "  --baseline FILE     an earlier report.json: findings it has are \"known\" and do not trip the\n"
+    "                      gate; the ones it has that this run no longer sees are listed as absent\n"
+    "  --shard I/N         only part I of N of the target x scenario runs (the runs on one function stay\n"
+    "                      in one part; the N parts are the whole run); merge with `coldsec report`\n"
     "  --jobs N            targets tested at the same time (default 4)\n"
     "  --scenario-dir DIR  scenario files (default: scenarios/ beside the suite)\n"
     "  --lab-bin PATH      the coldsec-lab program (default: beside this coldsec)\n"
     "  --verbose           the cold-start forcer's plan and progress for every target\n"
-    "  --quiet             only the summary\n\n"
+    "  --quiet             no progress: only errors and the summary\n\n"
     "Exit status: 0 no finding at or above the gate; 1 findings at or above it; 2 usage or configuration\n"
     "error (a refused cold start included); 3 a target could not be tested, or the run was interrupted;\n"
     "4 a function's configuration could not be restored (the message names the journal).\n";
 
 typedef struct run_opts {
-    const char *suite_path, *out_dir, *scenario_dir, *lab_bin;
+    const char *suite_path, *out_dir, *scenario_dir, *lab_bin, *baseline;
     const char *targets[MAX_FILTERS], *scenarios[MAX_FILTERS];
     size_t ntargets, nscenarios;
     long seed;
     bool have_seed, verbose, quiet;
     int fail_on;
     int jobs;
+    unsigned formats;
+    int shard_index, shard_count;   /* 0: no --shard */
 } run_opts;
 
 typedef struct shared {
@@ -73,8 +85,11 @@ typedef struct shared {
     const char *lab_endpoint;
     const volatile sig_atomic_t *stop;
     pthread_mutex_t lock;
-    size_t next, done, total_runs;
+    size_t next, done, total_runs, findings;
     FILE *null;
+    const int *shard_of;       /* per target; NULL: every target */
+    bool bar, color;           /* stderr is a terminal (and colour is allowed) */
+    double t0;
 } shared;
 
 static bool selected(const char *const *list, size_t n, const char *name)
@@ -85,6 +100,14 @@ static bool selected(const char *const *list, size_t n, const char *name)
         if (strcmp(list[i], name) == 0)
             return true;
     return false;
+}
+
+/* In --target and in this runner's --shard. */
+static bool target_selected(const run_opts *o, const int *shard_of, const suite *s, size_t i)
+{
+    if (shard_of && shard_of[i] != o->shard_index)
+        return false;
+    return selected(o->targets, o->ntargets, s->targets[i].name);
 }
 
 /* awsconf reads the environment through this for lab targets: the lab's
@@ -156,18 +179,53 @@ static void safe_name(const char *in, char *out, size_t len)
     out[k] = '\0';
 }
 
+/* The bar's last line on a terminal: how far, what was found, how long. */
+static void draw_bar(const shared *sh, const char *now)
+{
+    enum { WIDTH = 24 };
+    size_t fill = sh->total_runs ? sh->done * WIDTH / sh->total_runs : WIDTH;
+    char bar[WIDTH + 1];
+    double secs = (monotime_ms() - sh->t0) / 1000.0;
+
+    for (size_t i = 0; i < WIDTH; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[WIDTH] = '\0';
+    fprintf(stderr, "\r\033[K[%s] %zu/%zu  %zu finding%s  %02d:%02d  %.60s", bar, sh->done, sh->total_runs,
+            sh->findings, sh->findings == 1 ? "" : "s", (int)(secs / 60), (int)secs % 60, now);
+    fflush(stderr);
+}
+
+static void progress_start(shared *sh, const suite_target *t, const char *scenario_id)
+{
+    char now[300];
+    if (!sh->bar)
+        return;
+    snprintf(now, sizeof(now), "%s %s", t->name, scenario_id);
+    pthread_mutex_lock(&sh->lock);
+    draw_bar(sh, now);
+    pthread_mutex_unlock(&sh->lock);
+}
+
 static void progress(shared *sh, const suite_target *t, const char *scenario_id, const engine_result *res)
 {
-    size_t done;
+    int nf = cJSON_GetArraySize(res->findings);
+    const char *what = res->status == ENGINE_DONE ? (nf ? "findings" : "passed") : "NOT COMPLETED";
+    const char *on = "", *off = sh->color ? "\033[0m" : "";
+
+    if (sh->color)
+        on = res->status != ENGINE_DONE ? "\033[1;35m" : nf ? "\033[31m" : "\033[32m";
     pthread_mutex_lock(&sh->lock);
-    done = ++sh->done;
-    if (!sh->o->quiet)
-        fprintf(stderr, "coldsec: [%zu/%zu] %s %s: %s%s%s (%d finding%s, %zu invocations, %.1f s)\n", done,
-                sh->total_runs, t->name, scenario_id,
-                res->status == ENGINE_DONE ? (cJSON_GetArraySize(res->findings) ? "findings" : "passed")
-                                           : "NOT COMPLETED",
-                res->detail[0] ? ": " : "", res->detail, cJSON_GetArraySize(res->findings),
-                cJSON_GetArraySize(res->findings) == 1 ? "" : "s", res->invocations, res->ms / 1000.0);
+    sh->done++;
+    sh->findings += (size_t)nf;
+    if (!sh->o->quiet) {
+        if (sh->bar)
+            fputs("\r\033[K", stderr);
+        fprintf(stderr, "coldsec: [%zu/%zu] %s %s: %s%s%s%s%s (%d finding%s, %zu invocations, %.1f s)\n", sh->done,
+                sh->total_runs, t->name, scenario_id, on, what, off, res->detail[0] ? ": " : "", res->detail, nf,
+                nf == 1 ? "" : "s", res->invocations, res->ms / 1000.0);
+        if (sh->bar)
+            draw_bar(sh, "");
+    }
     pthread_mutex_unlock(&sh->lock);
 }
 
@@ -177,6 +235,7 @@ static void test_target(shared *sh, const suite_target *t)
     lambda_client *client = NULL;
     cJSON *config = NULL, *concurrency = NULL;
     lambda_error le;
+    const char *arn = NULL;
     char err[2048], replay[1024], tname[256];
 
     safe_name(t->name, tname, sizeof(tname));
@@ -189,6 +248,7 @@ static void test_target(shared *sh, const suite_target *t)
         report_add_error(sh->rep, t, ENGINE_UNTESTABLE, err);
         goto cleanup;
     }
+    arn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(config, "FunctionArn"));
     /* Optional: a role may lack lambda:GetFunctionConcurrency. */
     if (lambda_get_concurrency(client, t->function, &concurrency, &le) != 0)
         concurrency = NULL;
@@ -215,9 +275,10 @@ static void test_target(shared *sh, const suite_target *t)
         eo.stop = sh->stop;
         eo.forcer_out = sh->o->verbose ? stderr : sh->null;
         eo.stop_at = getenv("COLDSEC_TEST_STOP_AT");
+        progress_start(sh, t, run->sc->id);
         engine_run(&eo, &res);
         progress(sh, t, run->sc->id, &res);
-        report_add(sh->rep, t, run->sc->id, &res);
+        report_add(sh->rep, t, arn, run->sc->id, &res);
         engine_result_clear(&res);
     }
 cleanup:
@@ -234,7 +295,7 @@ static void *worker(void *arg)
         size_t i;
         const suite_target *t;
         pthread_mutex_lock(&sh->lock);
-        while (sh->next < sh->s->ntargets && !selected(sh->o->targets, sh->o->ntargets, sh->s->targets[sh->next].name))
+        while (sh->next < sh->s->ntargets && !target_selected(sh->o, sh->shard_of, sh->s, sh->next))
             sh->next++;
         i = sh->next++;
         pthread_mutex_unlock(&sh->lock);
@@ -248,7 +309,7 @@ static void *worker(void *arg)
 static int parse(int argc, char **argv, run_opts *o)
 {
     enum { O_TARGET = 300, O_SCENARIO, O_SEED, O_FAIL_ON, O_OUT, O_JOBS, O_SCENARIO_DIR, O_LAB_BIN, O_VERBOSE,
-           O_QUIET, O_HELP };
+           O_QUIET, O_HELP, O_FORMAT, O_BASELINE, O_SHARD };
     static const struct option opts[] = {
         {"target", required_argument, NULL, O_TARGET},       {"scenario", required_argument, NULL, O_SCENARIO},
         {"seed", required_argument, NULL, O_SEED},           {"fail-on", required_argument, NULL, O_FAIL_ON},
@@ -256,11 +317,14 @@ static int parse(int argc, char **argv, run_opts *o)
         {"scenario-dir", required_argument, NULL, O_SCENARIO_DIR},
         {"lab-bin", required_argument, NULL, O_LAB_BIN},     {"verbose", no_argument, NULL, O_VERBOSE},
         {"quiet", no_argument, NULL, O_QUIET},               {"help", no_argument, NULL, O_HELP},
+        {"format", required_argument, NULL, O_FORMAT},       {"baseline", required_argument, NULL, O_BASELINE},
+        {"shard", required_argument, NULL, O_SHARD},
         {NULL, 0, NULL, 0}};
     int c;
-    char *end;
+    char *end, err[256];
 
     memset(o, 0, sizeof(*o));
+    o->formats = REPORT_ALL;
     o->suite_path = "scenarios.yaml";
     o->out_dir = "reports";
     o->jobs = 4;
@@ -299,6 +363,19 @@ static int parse(int argc, char **argv, run_opts *o)
             break;
         }
         case O_OUT: o->out_dir = optarg; break;
+        case O_FORMAT:
+            if (report_formats_parse(optarg, &o->formats, err, sizeof(err)) != 0) {
+                fprintf(stderr, "coldsec run: %s\n", err);
+                return 2;
+            }
+            break;
+        case O_BASELINE: o->baseline = optarg; break;
+        case O_SHARD:
+            if (shard_parse(optarg, &o->shard_index, &o->shard_count, err, sizeof(err)) != 0) {
+                fprintf(stderr, "coldsec run: %s\n", err);
+                return 2;
+            }
+            break;
         case O_JOBS:
             errno = 0;
             o->jobs = (int)strtol(optarg, &end, 10);
@@ -344,6 +421,40 @@ static void default_lab_bin(char *out, size_t len)
     snprintf(out, len, "%scoldsec-lab", self);
 }
 
+/* Which shard each target belongs to: targets that change the same
+ * function are one group (shard.h). */
+static int *assign_shards(const run_opts *o, const suite *s)
+{
+    char **keys = calloc(s->ntargets ? s->ntargets : 1, sizeof(*keys));
+    size_t *runs = calloc(s->ntargets ? s->ntargets : 1, sizeof(*runs));
+    int *of = calloc(s->ntargets ? s->ntargets : 1, sizeof(*of));
+    bool ok = keys && runs && of;
+
+    for (size_t i = 0; ok && i < s->ntargets; i++) {
+        const suite_target *t = &s->targets[i];
+        if (asprintf(&keys[i], "%s\n%s\n%s\n%s", t->lab ? "lab" : "aws", t->region ? t->region : "",
+                     t->endpoint ? t->endpoint : "", t->function) < 0) {
+            keys[i] = NULL;
+            ok = false;
+            break;
+        }
+        if (selected(o->targets, o->ntargets, t->name))
+            for (size_t k = 0; k < t->nruns; k++)
+                runs[i] += selected(o->scenarios, o->nscenarios, t->runs[k].sc->id);
+    }
+    if (ok && shard_assign((const char *const *)keys, runs, s->ntargets, o->shard_count, of) != 0)
+        ok = false;
+    for (size_t i = 0; keys && i < s->ntargets; i++)
+        free(keys[i]);
+    free(keys);
+    free(runs);
+    if (!ok) {
+        free(of);
+        return NULL;
+    }
+    return of;
+}
+
 int run_command(int argc, char **argv, const volatile sig_atomic_t *stop)
 {
     run_opts o;
@@ -351,6 +462,7 @@ int run_command(int argc, char **argv, const volatile sig_atomic_t *stop)
     labproc *lab = NULL;
     report *rep = NULL;
     shared sh;
+    int *shard_of = NULL;
     char err[2048], run_dir[4096], lab_bin[PATH_MAX + 16], log_file[4200];
     const char *run_id;
     pthread_t threads[64];
@@ -375,21 +487,30 @@ int run_command(int argc, char **argv, const volatile sig_atomic_t *stop)
                 break;
         if (k == s->ntargets) {
             fprintf(stderr, "coldsec: --target %s: no such target in %s\n", o.targets[i], s->path);
-            suite_free(s);
-            return 2;
+            rc = 2;
+            goto cleanup;
         }
     }
     for (size_t i = 0; i < o.nscenarios; i++) {
         if (!scenario_set_find(s->set, o.scenarios[i])) {
             fprintf(stderr, "coldsec: --scenario %s: no such scenario in %s\n", o.scenarios[i], s->scenario_dir);
-            suite_free(s);
-            return 2;
+            rc = 2;
+            goto cleanup;
         }
+    }
+    if (o.shard_count) {
+        shard_of = assign_shards(&o, s);
+        if (!shard_of) {
+            fprintf(stderr, "coldsec: out of memory\n");
+            rc = 2;
+            goto cleanup;
+        }
+        sh.shard_of = shard_of;
     }
     if (rundir_name(o.out_dir, run_dir, sizeof(run_dir)) != 0 || rundir_create(run_dir, err, sizeof(err)) != 0) {
         fprintf(stderr, "coldsec: cannot create the run folder under %s: %s\n", o.out_dir, err);
-        suite_free(s);
-        return 2;
+        rc = 2;
+        goto cleanup;
     }
     run_id = strrchr(run_dir, '/') ? strrchr(run_dir, '/') + 1 : run_dir;
     rep = report_new(s, run_id, run_dir);
@@ -399,8 +520,18 @@ int run_command(int argc, char **argv, const volatile sig_atomic_t *stop)
         rc = 2;
         goto cleanup;
     }
+    if (o.shard_count)
+        report_set_shard(rep, o.shard_index, o.shard_count);
+    /* Before anything runs: a baseline that cannot be read would make the gate lie. */
+    if (o.baseline && report_set_baseline(rep, o.baseline, err, sizeof(err)) != 0) {
+        fprintf(stderr, "coldsec: --baseline %s\n", err);
+        rc = 2;
+        goto cleanup;
+    }
+    sh.o = &o;
+    sh.s = s;
     for (size_t i = 0; i < s->ntargets; i++) {
-        if (!selected(o.targets, o.ntargets, s->targets[i].name))
+        if (!target_selected(&o, shard_of, s, i))
             continue;
         needs_lab |= s->targets[i].lab;
         for (size_t k = 0; k < s->targets[i].nruns; k++)
@@ -414,21 +545,31 @@ int run_command(int argc, char **argv, const volatile sig_atomic_t *stop)
         snprintf(log_file, sizeof(log_file), "%s/lab.log", run_dir);
         if (labproc_start(lab_bin, s->lab_config, log_file, &lab, err, sizeof(err)) != 0) {
             fprintf(stderr, "coldsec: %s\n", err);
-            rc = 3;
+            /* Said in the report too, for the CI stage that only reads files. */
+            for (size_t i = 0; i < s->ntargets; i++)
+                if (target_selected(&o, shard_of, s, i))
+                    report_add_error(rep, &s->targets[i], ENGINE_UNTESTABLE,
+                                     s->targets[i].lab ? err : "not run: coldsec-lab did not start");
             goto cleanup;
         }
         sh.lab_endpoint = labproc_endpoint(lab);
         if (!o.quiet)
             fprintf(stderr, "coldsec: started coldsec-lab on %s (%s)\n", sh.lab_endpoint, s->lab_config);
     }
-    if (!o.quiet)
+    if (!o.quiet) {
+        if (o.shard_count)
+            fprintf(stderr, "coldsec: shard %d/%d: %zu target × scenario runs%s\n", o.shard_index, o.shard_count,
+                    sh.total_runs, sh.total_runs ? "" : " (the other shards have every function)");
         fprintf(stderr, "coldsec: %zu target × scenario runs, seed %llu, %d at a time; run folder %s\n",
                 sh.total_runs, (unsigned long long)s->seed, o.jobs, run_dir);
-    sh.o = &o;
-    sh.s = s;
+    }
     sh.rep = rep;
     sh.run_dir = run_dir;
     sh.stop = stop;
+    sh.t0 = monotime_ms();
+    /* A bar only where someone watches; the forcer's --verbose lines would tear it. */
+    sh.bar = isatty(STDERR_FILENO) && !o.quiet && !o.verbose;
+    sh.color = report_color_allowed(STDERR_FILENO);
     pthread_mutex_init(&sh.lock, NULL);
     for (int i = 0; i < o.jobs && (size_t)i < s->ntargets; i++) {
         if (pthread_create(&threads[nthreads], NULL, worker, &sh) == 0)
@@ -439,24 +580,28 @@ int run_command(int argc, char **argv, const volatile sig_atomic_t *stop)
     for (int i = 0; i < nthreads; i++)
         pthread_join(threads[i], NULL);
     pthread_mutex_destroy(&sh.lock);
+    if (sh.bar) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
     if (stop && *stop) {
         engine_result res;
         memset(&res, 0, sizeof(res));
         res.status = ENGINE_INTERRUPTED;
         snprintf(res.detail, sizeof(res.detail), "the run was interrupted before this point");
         if (sh.done < sh.total_runs && s->ntargets)
-            report_add(rep, &s->targets[0], "*", &res);
+            report_add(rep, &s->targets[0], NULL, "*", &res);
     }
-    rc = report_exit_status(rep);
 cleanup:
     labproc_stop(lab);
-    if (rep) {
-        if (report_write(rep, err, sizeof(err)) != 0) {
+    if (rep && rc != 2) {
+        rc = report_exit_status(rep);
+        if (report_write(rep, o.formats, err, sizeof(err)) != 0) {
             fprintf(stderr, "coldsec: could not write the report: %s\n", err);
             if (rc == 0 || rc == 1)
                 rc = 3;
         }
-        report_print(rep, stdout);
+        report_print(rep, stdout, report_color_allowed(STDOUT_FILENO));
         if (rc == 4)
             fprintf(stderr, "coldsec: A FUNCTION'S CONFIGURATION WAS NOT RESTORED: see the results marked "
                             "not-restored above and run `coldsec restore JOURNAL` with the journal they name\n");
@@ -464,6 +609,7 @@ cleanup:
     if (sh.null)
         fclose(sh.null);
     report_free(rep);
+    free(shard_of);
     suite_free(s);
     return rc;
 }

