@@ -38,6 +38,11 @@ def coldsec_run(*args, timeout=300):
                        capture_output=True, timeout=timeout, cwd=REPO)
     runs = sorted(glob.glob(os.path.join(out, "*", "report.json")))
     report = json.load(open(runs[-1])) if runs else None
+    if runs:
+        # Every report any test here makes must match schemas/report-1.schema.json.
+        v = subprocess.run(["node", os.path.join(REPO, "tests", "tools", "validate_report.js"), runs[-1]],
+                           capture_output=True, text=True, cwd=REPO, timeout=120)
+        assert v.returncode == 0, v.stdout + v.stderr
     return r, report, (os.path.dirname(runs[-1]) if runs else None)
 
 
