@@ -32,7 +32,7 @@ enum {
 
 static const char usage[] =
     "usage: coldsec-lab --config FILE [--listen 127.0.0.1:PORT] [--log-dir DIR]\n"
-    "                   [--sandbox auto|bwrap|none] [--runtimes DIR]\n"
+    "                   [--sandbox auto|bwrap|none] [--runtimes DIR] [--coverage-dir DIR]\n"
     "\n"
     "A local AWS Lambda for coldsec. Serves the Lambda API (SigV4-checked) on a\n"
     "loopback address; PORT 0 picks a free port. Prints one line\n"
@@ -44,7 +44,10 @@ static const char usage[] =
     "  --log-dir DIR     where log streams are kept (default: a new folder in $TMPDIR)\n"
     "  --sandbox MODE    bwrap: bubblewrap + namespaces (required); none: plain\n"
     "                    processes; auto (default): bwrap when it works here\n"
-    "  --runtimes DIR    runtime bootstraps (default: harness/runtimes beside the binary)\n";
+    "  --runtimes DIR    runtime bootstraps (default: harness/runtimes beside the binary)\n"
+    "  --coverage-dir DIR  handler coverage for `coldsec fuzz`: DIR/FUNCTION.cov per\n"
+    "                    function (mode 0600, recreated zeroed at start), bound into\n"
+    "                    each environment at /var/runtime/coverage ($COLDSEC_COVERAGE)\n";
 
 typedef struct options {
     const char *config;
@@ -53,6 +56,7 @@ typedef struct options {
     const char *log_dir;
     const char *sandbox;
     const char *runtimes;
+    const char *coverage_dir;
 } options;
 
 static int parse_listen(const char *s, options *o)
@@ -105,6 +109,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->sandbox = v;
         } else if (strcmp(a, "--runtimes") == 0) {
             o->runtimes = v;
+        } else if (strcmp(a, "--coverage-dir") == 0) {
+            o->coverage_dir = v;
         } else {
             fprintf(stderr, "coldsec-lab: unknown option %s\n%s", a, usage);
             return -1;
@@ -158,6 +164,7 @@ int main(int argc, char **argv)
     lab_api *api = NULL;
     lab_pool_options po = {0};
     char err[1024], runtimes[PATH_MAX], state_tmpl[PATH_MAX], log_dir[PATH_MAX];
+    char coverage_dir[PATH_MAX];
     const char *tmpdir = getenv("TMPDIR");
     char *state_dir = NULL;
     int rc = LAB_EXIT_FAILURE, stop_fd = -1;
@@ -223,6 +230,17 @@ int main(int argc, char **argv)
     if (mkdir(log_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "coldsec-lab: --log-dir %s: %s\n", log_dir, strerror(errno));
         goto cleanup;
+    }
+    if (o.coverage_dir) {
+        /* Absolute, because unsandboxed runtimes get the file's host path
+         * and run in their code folder. */
+        if ((mkdir(o.coverage_dir, 0700) != 0 && errno != EEXIST) ||
+            !realpath(o.coverage_dir, coverage_dir)) {
+            fprintf(stderr, "coldsec-lab: --coverage-dir %s: %s\n", o.coverage_dir, strerror(errno));
+            rc = LAB_EXIT_USAGE;
+            goto cleanup;
+        }
+        po.coverage_dir = coverage_dir;
     }
     po.log_dir = log_dir;
     po.runtimes_dir = runtimes;

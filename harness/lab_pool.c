@@ -127,6 +127,7 @@ struct lab_fn {
     int ephemeral_storage_mb;
     lab_kv *env;
     size_t env_count;
+    char *cov_path;          /* host path of its coverage file; NULL: coverage off */
     int reserved;            /* -1: none */
     char revision_id[40];
     char last_modified[40];
@@ -658,8 +659,15 @@ static int plan_build(lab_pool *p, lab_env *e, int port, const char *rt_host, sp
 
     memset(sp, 0, sizeof(*sp));
 
-    for (size_t i = 0; i < fn->env_count; i++)
+    for (size_t i = 0; i < fn->env_count; i++) {
+        /* The first of two equal names wins in getenv(): with coverage on, a
+         * function's own variable must not redirect the runtime's writes. */
+        if (fn->cov_path && strcmp(fn->env[i].key, LAB_POOL_COV_ENV) == 0)
+            continue;
         plan_env(sp, fn->env[i].key, fn->env[i].value);
+    }
+    if (fn->cov_path)
+        plan_env(sp, LAB_POOL_COV_ENV, sandboxed ? LAB_SANDBOX_COVERAGE_PATH : fn->cov_path);
     plan_env(sp, "AWS_LAMBDA_FUNCTION_NAME", fn->name);
     plan_env(sp, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
     snprintf(buf, sizeof(buf), "%d", fn->memory_mb);
@@ -766,6 +774,7 @@ static void spawn_env(lab_pool *p, lab_env *e)
     spec.code_dir = fn->code_dir;
     spec.runtime_dir = fn->kind == LAB_RUNTIME_PROVIDED ? NULL : rt_host;
     spec.extra_ro_dir = p->interp_prefix;
+    spec.coverage_file = fn->cov_path;
     spec.cwd = fn->code_dir;
     spec.tmp_mb = fn->ephemeral_storage_mb;
     spec.listen_fd = listen_fd;
@@ -1735,6 +1744,48 @@ static char *resolve_node(char **prefix_out)
     return found;
 }
 
+/*
+ * DIR/NAME.cov, zeroed with its magic. Truncated in place rather than
+ * replaced, so a reader that opened it early keeps the same file;
+ * O_NOFOLLOW and the regular-file check keep a planted link or device from
+ * being written instead.
+ */
+static int coverage_file_create(lab_fn *fn, const char *dir, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    int fd = -1, rc = -1;
+
+    if (snprintf(path, sizeof(path), "%s/%s.cov", dir, fn->name) >= (int)sizeof(path)) {
+        snprintf(err, errlen, "--coverage-dir: path too long");
+        return -1;
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+    if (fd < 0 || fstat(fd, &st) != 0)
+        goto fail_errno;
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "coverage file %.300s: not a regular file", path);
+        goto cleanup;
+    }
+    if (fchmod(fd, 0600) != 0 || ftruncate(fd, 0) != 0 ||
+        ftruncate(fd, LAB_POOL_COV_SIZE) != 0 ||
+        pwrite(fd, LAB_POOL_COV_MAGIC, 8, 0) != 8)
+        goto fail_errno;
+    fn->cov_path = strdup(path);
+    if (!fn->cov_path) {
+        snprintf(err, errlen, "out of memory");
+        goto cleanup;
+    }
+    rc = 0;
+    goto cleanup;
+fail_errno:
+    snprintf(err, errlen, "coverage file %.300s: %s", path, strerror(errno));
+cleanup:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 static int copy_function(lab_pool *p, lab_fn *fn, const lab_function_config *c)
 {
     char arn[512];
@@ -1810,6 +1861,8 @@ lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
             fprintf(stderr, "coldsec-lab: warning: function %s: ephemeral_storage_mb %d cannot be "
                     "enforced without the sandbox (its TMPDIR is a plain folder)\n",
                     c->name, c->ephemeral_storage_mb);
+        if (opt->coverage_dir && coverage_file_create(&p->fns[i], opt->coverage_dir, err, errlen) != 0)
+            goto fail;
         if (c->kind == LAB_RUNTIME_PYTHON && !p->python && !(p->python = resolve_python(c->runtime))) {
             snprintf(err, errlen, "function %s: no python3 interpreter in /usr/bin", c->name);
             goto fail;
@@ -1883,6 +1936,7 @@ void lab_pool_free(lab_pool **pp)
         free(fn->code_dir);
         free(fn->description);
         free(fn->kms_key_arn);
+        free(fn->cov_path);
         free_kv(fn->env, fn->env_count);
     }
     free(p->fns);

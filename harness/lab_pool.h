@@ -35,6 +35,20 @@
 /* Init has this long (as on Lambda) before the environment is given up. */
 #define LAB_POOL_INIT_TIMEOUT_MS 10000
 
+/*
+ * Coverage files (coldsec-lab --coverage-dir; read by `coldsec fuzz`):
+ * DIR/FUNCTION.cov, mode 0600, LAB_POOL_COV_SIZE bytes: the magic, a
+ * little-endian uint64 generation only the fuzzer writes, then one saturating
+ * counter per hashed line (Python) or block (Node). Created zeroed by
+ * lab_pool_new(); runtimes add an invocation's counts before they post its
+ * /response or /error, unless the generation changed meanwhile.
+ */
+#define LAB_POOL_COV_MAGIC "CSCOV001"
+#define LAB_POOL_COV_HEADER 16
+#define LAB_POOL_COV_COUNTERS 65536
+#define LAB_POOL_COV_SIZE (LAB_POOL_COV_HEADER + LAB_POOL_COV_COUNTERS)
+#define LAB_POOL_COV_ENV "COLDSEC_COVERAGE"
+
 typedef struct lab_pool lab_pool;
 
 typedef enum {
@@ -54,6 +68,7 @@ typedef struct lab_pool_options {
     const char *log_dir;      /* log streams; NULL keeps none */
     const char *runtimes_dir; /* folder holding python/ and node/ bootstraps */
     const char *state_dir;    /* private TMPDIRs in LAB_SANDBOX_NONE mode */
+    const char *coverage_dir; /* absolute folder for FUNCTION.cov files, or NULL: no coverage */
 } lab_pool_options;
 
 typedef struct lab_invoke_result {

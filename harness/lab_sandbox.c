@@ -7,6 +7,7 @@
  */
 #include "lab_sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -184,11 +185,16 @@ static int recv_handoff(int sock, int *fd_out, char *err, size_t errlen)
     return -1;
 }
 
+/* Room for the runtime folder's entries as bind paths (coverage mode). */
+#define ARGV_STRINGS_MAX 8192
+
 typedef struct argv_builder {
     const char *v[LAB_SANDBOX_MAX_ARGS];
     size_t n;
     int overflow;
     char tmp_bytes[24]; /* --size's argument: argv must outlive fork */
+    char strings[ARGV_STRINGS_MAX]; /* bind paths built here, for the same reason */
+    size_t used;
 } argv_builder;
 
 static void arg(argv_builder *b, const char *s)
@@ -199,6 +205,65 @@ static void arg(argv_builder *b, const char *s)
     }
     b->v[b->n++] = s;
     b->v[b->n] = NULL;
+}
+
+/* A "PREFIX/NAME" string kept in b; NULL (and overflow) when it does not fit. */
+static const char *arg_path(argv_builder *b, const char *prefix, const char *name)
+{
+    size_t room = sizeof(b->strings) - b->used;
+    int n = snprintf(b->strings + b->used, room, "%s/%s", prefix, name);
+    const char *s = b->strings + b->used;
+
+    if (n < 0 || (size_t)n >= room) {
+        b->overflow = 1;
+        return NULL;
+    }
+    b->used += (size_t)n + 1;
+    return s;
+}
+
+/*
+ * /var/runtime with the coverage file in it: each entry of the runtime
+ * folder bound read-only on its own, because bubblewrap cannot create the
+ * coverage mount point inside a read-only bind of the whole folder.
+ */
+static int bind_runtime_with_coverage(argv_builder *b, const lab_sandbox_spec *spec)
+{
+    DIR *d = NULL;
+    struct dirent *de;
+    int rc = -1;
+
+    if (spec->runtime_dir) {
+        d = opendir(spec->runtime_dir);
+        if (!d)
+            goto cleanup;
+        while ((de = readdir(d)) != NULL) {
+            struct stat st;
+            const char *src, *dst;
+
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+                strcmp(de->d_name, "coverage") == 0)
+                continue;
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+                continue;
+            src = arg_path(b, spec->runtime_dir, de->d_name);
+            dst = arg_path(b, "/var/runtime", de->d_name);
+            if (!src || !dst)
+                break;
+            arg(b, "--ro-bind");
+            arg(b, src);
+            arg(b, dst);
+        }
+    }
+    arg(b, "--bind");
+    arg(b, spec->coverage_file);
+    arg(b, LAB_SANDBOX_COVERAGE_PATH);
+    rc = 0;
+cleanup:
+    if (d)
+        closedir(d);
+    return rc;
 }
 
 /* Debian 12 is merged-/usr: /bin, /lib, ... are links into /usr. */
@@ -219,7 +284,7 @@ static void bind_root_dir(argv_builder *b, const char *dir, const char *link_tar
     }
 }
 
-static void build_bwrap_argv(argv_builder *b, const lab_sandbox_spec *spec)
+static int build_bwrap_argv(argv_builder *b, const lab_sandbox_spec *spec)
 {
     size_t i;
 
@@ -262,7 +327,10 @@ static void build_bwrap_argv(argv_builder *b, const lab_sandbox_spec *spec)
     arg(b, "--ro-bind");
     arg(b, spec->code_dir);
     arg(b, "/var/task");
-    if (spec->runtime_dir) {
+    if (spec->coverage_file) {
+        if (bind_runtime_with_coverage(b, spec) != 0)
+            return -1;
+    } else if (spec->runtime_dir) {
         arg(b, "--ro-bind");
         arg(b, spec->runtime_dir);
         arg(b, "/var/runtime");
@@ -277,12 +345,13 @@ static void build_bwrap_argv(argv_builder *b, const lab_sandbox_spec *spec)
     arg(b, "--");
     for (i = 0; spec->argv[i]; i++)
         arg(b, spec->argv[i]);
+    return 0;
 }
 
 int lab_sandbox_spawn(const lab_sandbox_spec *spec, lab_sandbox_proc *out,
                       char *err, size_t errlen)
 {
-    argv_builder b = {.n = 0, .overflow = 0};
+    argv_builder b = {.n = 0, .overflow = 0, .used = 0};
     int logp[2] = {-1, -1};
     int sv[2] = {-1, -1};
     int devnull = -1;
@@ -303,7 +372,10 @@ int lab_sandbox_spawn(const lab_sandbox_spec *spec, lab_sandbox_proc *out,
         goto fail;
     }
     if (spec->mode == LAB_SANDBOX_BWRAP) {
-        build_bwrap_argv(&b, spec);
+        if (build_bwrap_argv(&b, spec) != 0) {
+            snprintf(err, errlen, "runtime folder %.300s: %s", spec->runtime_dir, strerror(errno));
+            goto fail;
+        }
         if (b.overflow) {
             snprintf(err, errlen, "too many sandbox arguments");
             goto fail;
@@ -417,7 +489,7 @@ int lab_sandbox_probe(char *err, size_t errlen)
     static const char *const envp[] = {"PATH=/usr/bin:/bin", NULL};
     lab_sandbox_spec spec = {
         .mode = LAB_SANDBOX_BWRAP, .argv = argv, .envp = envp,
-        .code_dir = "/", .runtime_dir = NULL, .extra_ro_dir = NULL,
+        .code_dir = "/", .runtime_dir = NULL, .extra_ro_dir = NULL, .coverage_file = NULL,
         .cwd = NULL, .tmp_mb = 1, .listen_fd = -1,
     };
     lab_sandbox_proc p;

@@ -10,6 +10,12 @@
  * reaches it exactly as on Lambda while no environment can reach another's
  * Runtime API or the lab's own ports.
  *
+ * With a coverage file (coldsec-lab --coverage-dir), that one file is bound
+ * read-write at /var/runtime/coverage. bubblewrap cannot create a mount point
+ * inside a read-only bind, so /var/runtime is then assembled from read-only
+ * binds of the runtime folder's entries plus the coverage file, in a folder
+ * of the sandbox's own root (read-only after --remount-ro /).
+ *
  * With `network: host`, or in the unsandboxed fallback, the caller makes a
  * loopback listener itself (lab_sandbox_listen_loopback) and passes it in.
  *
@@ -31,6 +37,8 @@ typedef enum {
 
 #define LAB_SANDBOX_RUNTIME_PORT 9001
 #define LAB_SANDBOX_MAX_ARGS 96
+/* Where an environment sees its function's coverage file. */
+#define LAB_SANDBOX_COVERAGE_PATH "/var/runtime/coverage"
 
 typedef struct lab_sandbox_spec {
     lab_sandbox_mode mode;
@@ -39,6 +47,7 @@ typedef struct lab_sandbox_spec {
     const char *code_dir;     /* host folder bound read-only at /var/task */
     const char *runtime_dir;  /* host folder bound read-only at /var/runtime, or NULL */
     const char *extra_ro_dir; /* interpreter prefix outside /usr to bind, or NULL */
+    const char *coverage_file; /* host file bound read-write at LAB_SANDBOX_COVERAGE_PATH, or NULL */
     const char *cwd;          /* LAB_SANDBOX_NONE only: working directory */
     int tmp_mb;               /* LAB_SANDBOX_BWRAP only: size of the /tmp tmpfs, > 0 */
     int listen_fd;            /* >= 0: use this listener (host network / NONE); -1: own namespace */

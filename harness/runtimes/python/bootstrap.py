@@ -23,6 +23,10 @@ handler can observe through the Lambda contract:
 - no X-Ray error-cause header, no SnapStart hooks, no telemetry-fd framing:
   runtime log lines go to stdout, multi-line records keep their newlines
   (as CloudWatch shows them).
+
+Coverage for `coldsec fuzz` (only when the lab sets COLDSEC_COVERAGE; see
+Coverage below): line coverage of the code under the task root, added to the
+function's shared counter file before each /response or /error is posted.
 """
 
 import json
@@ -523,6 +527,116 @@ def _flush_std():
 
 
 # --------------------------------------------------------------------------
+# Coverage for `coldsec fuzz`.
+
+COV_MAGIC = b"CSCOV001"
+COV_HEADER = 16
+COV_SIZE = COV_HEADER + 65536
+
+
+class Coverage:
+    """Line coverage of the function's own code, for one invocation at a time.
+
+    The file at COLDSEC_COVERAGE (lab_pool.h): 8 bytes magic, a generation
+    only the fuzzer writes, 65536 saturating counters. Python 3.11 has no
+    sys.monitoring, so this is a sys.settrace line tracer, installed only
+    around the handler call. The global trace function answers None for any
+    code outside the task root (the bootstrap, the standard library, eval'd
+    strings), so those frames cost one dict lookup per call and nothing per
+    line. Counts go to a process-local dict (only the lines hit, so the
+    merge touches only them) and into the file at flush(), unless the
+    generation changed since begin(): a fuzzer that moved on must not get
+    this invocation's counts in its next input.
+
+    A line's counter is crc32(b"<path relative to the task root>:<line>") &
+    0xFFFF: the same in every environment and interpreter, and the same with
+    or without the sandbox. threading.settrace is set too: it costs nothing
+    until the handler starts a thread, and a pool the handler reuses keeps
+    its (per-thread) tracer; work such threads do after the response is
+    posted counts towards the next invocation.
+    """
+
+    def __init__(self, path, task_root):
+        import mmap
+        import threading
+        from zlib import crc32
+
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            self.mm = mmap.mmap(fd, COV_SIZE, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        finally:
+            os.close(fd)
+        if self.mm[:8] != COV_MAGIC:
+            self.mm.close()
+            raise ValueError("%s: no CSCOV001 header" % path)
+        self.root = task_root.rstrip("/") + "/"
+        self.hits = {}
+        self.tracers = {}
+        self.generation = b""
+        self._crc32 = crc32
+        tracers = self.tracers
+        make = self._tracer_for
+
+        # A plain closure, not a bound method: it runs on every call the
+        # handler makes, the standard library's included.
+        def trace(frame, event, arg):
+            filename = frame.f_code.co_filename
+            try:
+                return tracers[filename]
+            except KeyError:
+                t = tracers[filename] = make(filename)
+                return t
+
+        self.trace = trace
+        threading.settrace(trace)
+
+    def _tracer_for(self, filename):
+        if not filename.startswith(self.root):
+            return None
+        prefix = filename[len(self.root):].encode("utf-8", "surrogateescape") + b":"
+        crc32 = self._crc32
+        index = {}
+        hits = self.hits
+
+        def local(frame, event, arg, index=index, get=hits.get):
+            if event == "line":
+                line = frame.f_lineno
+                i = index.get(line)
+                if i is None:
+                    i = index[line] = crc32(prefix + b"%d" % line) & 0xFFFF
+                hits[i] = get(i, 0) + 1
+            return local
+
+        return local
+
+    def begin(self):
+        self.generation = self.mm[8:16]
+        self.hits.clear()
+
+    def flush(self):
+        hits = self.hits
+        mm = self.mm
+        if hits and mm[8:16] == self.generation:
+            for i, n in hits.items():
+                i += COV_HEADER
+                n += mm[i]
+                mm[i] = n if n < 255 else 255
+        hits.clear()
+
+
+def _open_coverage(task_root):
+    path = os.environ.get("COLDSEC_COVERAGE")
+    if not path:
+        return None
+    try:
+        return Coverage(path, task_root)
+    except (OSError, ValueError) as e:
+        # A fuzzer with no coverage still finds crashes: say so and go on.
+        sys.stderr.write("coldsec-python-runtime: coverage off: %s\n" % e)
+        return None
+
+
+# --------------------------------------------------------------------------
 # Main loop.
 
 
@@ -541,7 +655,7 @@ def _check_post(what, result):
     sys.stderr.write("coldsec-python-runtime: Runtime API %s answered %d: %r\n" % (what, status, body[:200]))
 
 
-def run(handler_name, api):
+def run(handler_name, api, coverage=None):
     global _current_request_id
 
     try:
@@ -566,6 +680,9 @@ def run(handler_name, api):
     next_invocation = api.next
     post = api.post
     encode = _encode
+    settrace = sys.settrace
+    if coverage is not None:
+        cov_begin, cov_flush, cov_trace = coverage.begin, coverage.flush, coverage.trace
 
     while True:
         try:
@@ -598,13 +715,23 @@ def run(handler_name, api):
                 arn.decode("latin-1") if arn is not None else None,
             )
             event = unmarshal_request(body, headers.get(b"content-type"))
-            response = request_handler(event, context)
+            if coverage is None:
+                response = request_handler(event, context)
+            else:
+                cov_begin()
+                settrace(cov_trace)
+                try:
+                    response = request_handler(event, context)
+                finally:
+                    settrace(None)
             result, content_type = marshal_response(response)
         except FaultException as e:
             error_result = make_error(e.msg, e.exception_type, e.trace, invoke_id)
         except Exception:
             error_result = build_fault_result(exc_info(), None, invoke_id)
 
+        if coverage is not None:
+            cov_flush()
         try:
             if error_result is None:
                 flush()
@@ -631,7 +758,7 @@ def main():
         sys.path.insert(0, task_root)
     setup_logging()
     api = RuntimeAPI(os.environ.get("AWS_LAMBDA_RUNTIME_API") or "127.0.0.1:9001")
-    run(os.environ.get("_HANDLER", ""), api)
+    run(os.environ.get("_HANDLER", ""), api, _open_coverage(task_root))
 
 
 if __name__ == "__main__":
