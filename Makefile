@@ -40,7 +40,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELLO_C := build/functions/hello-c/bootstrap
 
 .PHONY: all test asan lint bench demo deps clean fuzz fuzz-smoke
-all: $(BUILD)/coldsec $(BUILD)/coldsec-lab $(HELLO_C)
+all: $(BUILD)/coldsec $(BUILD)/coldsec-lab $(BUILD)/coldsec-fuzz $(HELLO_C)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -51,6 +51,22 @@ $(BUILD)/coldsec-lab: $(LAB_OBJS)
 
 $(BUILD)/coldsec: $(COLDSEC_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# coldsec-fuzz: libFuzzer's engine with the handler behind it (`coldsec
+# fuzz` runs it). clang, because libFuzzer is clang's. Its own code is
+# compiled without coverage instrumentation (only the link has
+# -fsanitize=fuzzer): the features libFuzzer sees are the handler's lines
+# (the extra counters), not which paths of coldsec's parsers an answer took.
+FUZZ_DRIVER_SRCS := fuzz/coldsec_fuzz.c src/fuzzmut.c src/fuzzoracle.c src/secrets.c src/logtail.c src/jsonutil.c \
+  src/labproc.c src/lambda_client.c src/sigv4.c src/monotime.c src/canary.c src/scenario.c src/suite.c \
+  src/yamldoc.c src/tmpl.c src/event.c src/utf8.c src/memfit.c src/fileio.c
+FUZZ_DRIVER_OBJS := $(FUZZ_DRIVER_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -MMD -MP $(SANFLAGS) $(PKG_CFLAGS) -Isrc -c $< -o $@
+$(BUILD)/coldsec-fuzz: $(FUZZ_DRIVER_OBJS)
+	clang -fsanitize=fuzzer $(SANFLAGS) -o $@ $^ $(LDLIBS)
+-include $(wildcard $(BUILD)/fuzzobj/*/*.d)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -63,7 +79,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 # see) stop a target like a crash, also when `make test` replays a corpus.
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined $(PKG_CFLAGS) -Isrc -Iharness
-FUZZ_BINS := build/fuzz/fuzz_lab_config build/fuzz/fuzz_sigv4_verify build/fuzz/fuzz_sigv4_sign build/fuzz/fuzz_awsconf_ini build/fuzz/fuzz_logtail build/fuzz/fuzz_journal build/fuzz/fuzz_event build/fuzz/fuzz_yamldoc build/fuzz/fuzz_tmpl build/fuzz/fuzz_scenario build/fuzz/fuzz_lab_invoke build/fuzz/fuzz_lab_runtime build/fuzz/fuzz_lab_url build/fuzz/fuzz_report
+FUZZ_BINS := build/fuzz/fuzz_lab_config build/fuzz/fuzz_sigv4_verify build/fuzz/fuzz_sigv4_sign build/fuzz/fuzz_awsconf_ini build/fuzz/fuzz_logtail build/fuzz/fuzz_journal build/fuzz/fuzz_event build/fuzz/fuzz_yamldoc build/fuzz/fuzz_tmpl build/fuzz/fuzz_scenario build/fuzz/fuzz_lab_invoke build/fuzz/fuzz_lab_runtime build/fuzz/fuzz_lab_url build/fuzz/fuzz_report build/fuzz/fuzz_fuzzmut
 FUZZ_SECONDS ?= 60
 
 build/fuzz/fuzz_lab_config: tests/fuzz/fuzz_lab_config.c harness/lab_config.c src/yamldoc.c src/utf8.c
@@ -79,7 +95,8 @@ build/fuzz/fuzz_scenario: tests/fuzz/fuzz_scenario.c src/scenario.c src/suite.c 
 build/fuzz/fuzz_lab_invoke: tests/fuzz/fuzz_lab_invoke.c harness/lab_request.c src/utf8.c
 build/fuzz/fuzz_lab_runtime: tests/fuzz/fuzz_lab_runtime.c harness/lab_request.c src/utf8.c
 build/fuzz/fuzz_lab_url: tests/fuzz/fuzz_lab_url.c harness/lab_request.c src/utf8.c
-build/fuzz/fuzz_report: tests/fuzz/fuzz_report.c src/report.c src/junit.c src/sarif.c src/htmlreport.c src/jsonutil.c src/scenario.c src/suite.c src/yamldoc.c src/tmpl.c src/event.c src/utf8.c
+build/fuzz/fuzz_report: tests/fuzz/fuzz_report.c src/report.c src/fileio.c src/junit.c src/sarif.c src/htmlreport.c src/jsonutil.c src/scenario.c src/suite.c src/yamldoc.c src/tmpl.c src/event.c src/utf8.c
+build/fuzz/fuzz_fuzzmut: tests/fuzz/fuzz_fuzzmut.c src/fuzzmut.c src/jsonutil.c src/utf8.c
 build/fuzz/%:
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)

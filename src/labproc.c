@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,8 +41,8 @@ static void reap(labproc *l)
     }
 }
 
-int labproc_start(const char *lab_bin, const char *config, const char *log_file, labproc **out, char *err,
-                  size_t errlen)
+int labproc_start(const char *lab_bin, const char *config, const char *const *extra_args, const char *log_file,
+                  labproc **out, char *err, size_t errlen)
 {
     int pipefd[2] = {-1, -1};
     labproc *l = calloc(1, sizeof(*l));
@@ -64,11 +65,19 @@ int labproc_start(const char *lab_bin, const char *config, const char *log_file,
         return -1;
     }
     if (l->pid == 0) {
+        const char *argv[LABPROC_MAX_ARGS + 6] = {lab_bin, "--config", config, "--listen", "127.0.0.1:0"};
+        size_t argc = 5;
         int logfd = open(log_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        /* A parent that dies without stopping us (a fuzzer's crash path ends
+         * in _exit) must not leave a lab and its environments behind. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        for (size_t i = 0; extra_args && extra_args[i] && i < LABPROC_MAX_ARGS; i++)
+            argv[argc++] = extra_args[i];
+        argv[argc] = NULL;
         dup2(pipefd[1], STDOUT_FILENO);
         if (logfd >= 0)
             dup2(logfd, STDERR_FILENO);
-        execl(lab_bin, lab_bin, "--config", config, "--listen", "127.0.0.1:0", (char *)NULL);
+        execv(lab_bin, (char *const *)argv);
         fprintf(stderr, "coldsec: cannot run %s: %s\n", lab_bin, strerror(errno));
         _exit(127);
     }

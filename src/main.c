@@ -29,6 +29,7 @@
 #include "canary.h"
 #include "fanout.h"
 #include "forcer.h"
+#include "fuzzcmd.h"
 #include "journal.h"
 #include "lambda_client.h"
 #include "logtail.h"
@@ -1058,12 +1059,19 @@ static int cmd_run(int argc, char **argv)
     return run_command(argc, argv, &g_stop);
 }
 
+static int cmd_fuzz(int argc, char **argv)
+{
+    install_signals();
+    return fuzzcmd_command(argc, argv, &g_stop);
+}
+
 static const char MAIN_HELP[] =
     "usage: coldsec COMMAND [options]    (coldsec COMMAND --help for each)\n"
     "coldsec tests the cold start and the warm life of Lambda functions.\n\n"
     "Commands:\n"
     "  run [SUITE]           run a suite of scenarios (default ./scenarios.yaml) and report findings\n"
     "  report REPORT.json... write the report formats again from report.json files (merging shards)\n"
+    "  fuzz --target NAME    coverage-guided fuzzing of a lab function's handler in its warm environment\n"
     "  invoke FUNCTION       invoke once; print the payload (and --log the log tail)\n"
     "  cold-start FUNCTION   retire every warm environment (config change, journaled, restored)\n"
     "  restore JOURNAL       finish a restore a killed run left undone\n"
@@ -1082,7 +1090,7 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {{"invoke", cmd_invoke}, {"cold-start", cmd_cold_start}, {"restore", cmd_restore},
                 {"fanout", cmd_fanout}, {"describe", cmd_describe}, {"run", cmd_run},
-                {"report", reportcmd_command}};
+                {"report", reportcmd_command}, {"fuzz", cmd_fuzz}};
     int rc;
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "htmlreport.h"
 #include "jsonutil.h"
 #include "junit.h"
@@ -252,7 +253,7 @@ static void add_target(report *r, const suite_target *t, const char *arn)
     cJSON_AddItemToArray(r->targets, o);
 }
 
-static void hex32(const char *text, char out[33])
+void report_hash(const char *text, char out[33])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)text, strlen(text), md);
@@ -270,7 +271,7 @@ static void fingerprint(const char *identity, const cJSON *f, int duplicate, cha
         snprintf(text, sizeof(text), "%s\n%s\n%s\n#%d", identity, sc ? sc : "", as ? as : "", duplicate);
     else
         snprintf(text, sizeof(text), "%s\n%s\n%s", identity, sc ? sc : "", as ? as : "");
-    hex32(text, out);
+    report_hash(text, out);
 }
 
 static void identity_of(const suite_target *t, const char *arn, char *out, size_t len)
@@ -348,32 +349,22 @@ void report_add_error(report *r, const suite_target *t, engine_status st, const 
 
 static cJSON *read_json(const char *path, char *err, size_t errlen)
 {
-    FILE *fp = fopen(path, "rb");
-    char *buf = NULL;
-    long len;
-    cJSON *doc = NULL;
+    size_t len = 0;
+    char *buf = fileio_read(path, MAX_REPORT_BYTES, &len);
+    cJSON *doc;
 
-    if (!fp) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    if (!buf) {
+        if (errno == EFBIG)
+            snprintf(err, errlen, "%s: larger than %ld MiB: not a coldsec report", path, MAX_REPORT_BYTES >> 20);
+        else
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    if (len > MAX_REPORT_BYTES) {
-        snprintf(err, errlen, "%s: larger than %ld MiB: not a coldsec report", path, MAX_REPORT_BYTES >> 20);
-        goto cleanup;
-    }
-    buf = malloc((size_t)len + 1);
-    if (!buf || fread(buf, 1, (size_t)len, fp) != (size_t)len) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, buf ? strerror(errno) : "out of memory");
-        goto cleanup;
-    }
-    doc = jsonutil_parse_whole(buf, (size_t)len);
+    doc = jsonutil_parse_whole(buf, len);
+    free(buf);
     if (!doc) {
         snprintf(err, errlen, "%s: not JSON (a report.json of coldsec is)", path);
-        goto cleanup;
+        return NULL;
     }
     if (!cJSON_IsObject(doc) || get_num(doc, "coldsec_report") != REPORT_FORMAT ||
         !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "results")) ||
@@ -383,11 +374,8 @@ static cJSON *read_json(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: not a coldsec report of format %d (coldsec_report, results, findings, targets, "
                               "scenarios)", path, REPORT_FORMAT);
         cJSON_Delete(doc);
-        doc = NULL;
+        return NULL;
     }
-cleanup:
-    free(buf);
-    fclose(fp);
     return doc;
 }
 
@@ -603,7 +591,7 @@ static void dedupe_fingerprints(cJSON *findings)
         if (k > 1) {
             char text[64], out[33];
             snprintf(text, sizeof(text), "%s#%d", fp, k);
-            hex32(text, out);
+            report_hash(text, out);
             set_str(f, "fingerprint", out);
         }
     }

@@ -73,6 +73,9 @@ int report_write(report *r, unsigned formats, char *err, size_t errlen);
 /* The summary table, the findings and the files written, for people;
  * color: ANSI colours for severities and statuses. */
 void report_print(report *r, FILE *out, bool color);
+/* out = the first 32 hex digits of SHA-256(text): the shape of every
+ * finding fingerprint (and what coldsec fuzz's findings use too). */
+void report_hash(const char *text, char out[33]);
 /* Colour for fd: a terminal, and NO_COLOR (https://no-color.org) unset or empty. */
 bool report_color_allowed(int fd);
 int report_exit_status(report *r);

@@ -26,11 +26,6 @@
 #include "shard.h"
 #include "suite.h"
 
-/* The lab's documented credentials (README, "coldsec-lab"): not a secret,
- * they only open the local lab. */
-#define LAB_ACCESS_KEY_ID "AKIDCOLDSECLAB"
-#define LAB_SECRET_ACCESS_KEY "coldsec-lab-secret"
-#define LAB_REGION "us-east-1"
 /* What replay commands say for a lab target: the lab started by hand. */
 #define LAB_REPLAY_ENDPOINT "http://127.0.0.1:9000"
 
@@ -120,11 +115,11 @@ static const char *lab_getenv(void *ctx, const char *name)
 {
     const lab_env *e = ctx;
     if (strcmp(name, "AWS_ACCESS_KEY_ID") == 0)
-        return LAB_ACCESS_KEY_ID;
+        return LABPROC_ACCESS_KEY_ID;
     if (strcmp(name, "AWS_SECRET_ACCESS_KEY") == 0)
-        return LAB_SECRET_ACCESS_KEY;
+        return LABPROC_SECRET_ACCESS_KEY;
     if (strcmp(name, "AWS_REGION") == 0)
-        return LAB_REGION;
+        return LABPROC_REGION;
     if (strcmp(name, "AWS_ENDPOINT_URL_LAMBDA") == 0)
         return e->endpoint;
     /* No shared files: a user's ~/.aws must not leak into lab runs. */
@@ -161,7 +156,7 @@ static int open_client(shared *sh, const suite_target *t, awsconf **conf, lambda
     if (!*client)
         return -1;
     if (t->lab)
-        snprintf(replay, replaylen, "--endpoint %s --region %s", LAB_REPLAY_ENDPOINT, LAB_REGION);
+        snprintf(replay, replaylen, "--endpoint %s --region %s", LAB_REPLAY_ENDPOINT, LABPROC_REGION);
     else
         snprintf(replay, replaylen, "--region %s%s%s%s%s", lo.region, t->profile ? " --profile " : "",
                  t->profile ? t->profile : "", t->endpoint ? " --endpoint " : "", t->endpoint ? t->endpoint : "");
@@ -543,7 +538,7 @@ int run_command(int argc, char **argv, const volatile sig_atomic_t *stop)
         else
             default_lab_bin(lab_bin, sizeof(lab_bin));
         snprintf(log_file, sizeof(log_file), "%s/lab.log", run_dir);
-        if (labproc_start(lab_bin, s->lab_config, log_file, &lab, err, sizeof(err)) != 0) {
+        if (labproc_start(lab_bin, s->lab_config, NULL, log_file, &lab, err, sizeof(err)) != 0) {
             fprintf(stderr, "coldsec: %s\n", err);
             /* Said in the report too, for the CI stage that only reads files. */
             for (size_t i = 0; i < s->ntargets; i++)
