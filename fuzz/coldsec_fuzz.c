@@ -677,6 +677,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (f->cov)
         memcpy(extra, f->cov + COV_HEADER, COV_COUNTERS);
+    else
+        extra[0] = 1;   /* --no-coverage: one feature every input has, or libFuzzer stops ("no interesting inputs") */
     memset(&fa, 0, sizeof(fa));
     fa.status = a.resp.status;
     fa.function_error = a.resp.function_error;

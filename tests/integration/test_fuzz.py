@@ -15,7 +15,7 @@ import tempfile
 import unittest
 
 from driverfixture import coldsec_binary
-from labfixture import REPO
+from labfixture import REPO, build_dir
 
 LAB_CONFIG = os.path.join(REPO, "harness", "fuzz-functions.yaml")
 EVENT = os.path.join(REPO, "harness", "functions", "fuzz-baseline.json")
@@ -98,6 +98,8 @@ class Oracles(unittest.TestCase):
 
 
 class Coverage(unittest.TestCase):
+    @unittest.skipIf("asan" in build_dir(), "400,000 inputs through an ASan lab take far longer than the budget: "
+                                            "make test runs this")
     def test_nested_bug_found_with_coverage_feedback(self):
         """The crash behind four nested conditions (fuzz-nested-python): each
         satisfied condition runs new handler lines, which coverage feedback
