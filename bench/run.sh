@@ -25,6 +25,10 @@
 # scenarios.yaml`, coldsec starting its own lab) BENCH_SUITE_ROUNDS times
 # (default 3), wall time against issue 4's aim of 60 s; BENCH_SUITE=0 skips
 # it, BENCH_SUITE=only runs nothing else.
+# Then bench/fuzz_bench.py: `coldsec fuzz` inputs/s on hello-python with
+# coverage, and time-to-bug on the nested-conditions samples with and without
+# coverage and against Jazzer.js (BENCH_FUZZ_SECONDS per run, default 150;
+# BENCH_FUZZ_SEEDS, default 1,2); BENCH_FUZZ=0 skips it, =only runs only it.
 # Raw results (one JSON object per measurement) are kept in
 # BUILD/bench/results.jsonl, the fan-out's in BUILD/bench/fanout.json.
 # Only 127.0.0.1 is ever contacted.
@@ -43,6 +47,7 @@ PY=/usr/bin/python3.11
 [ -x "$PY" ] || PY=/usr/bin/python3
 FANOUT=${BENCH_FANOUT:-1}
 SUITE=${BENCH_SUITE:-1}
+FUZZB=${BENCH_FUZZ:-1}
 for f in "$LOAD" "$BARE" "$RTSTART" "$LAB" "$HELLO_C" "$BUILD/coldsec" "$BUILD/bench/rusage_run"; do
   [ -x "$f" ] || { echo "bench: $f is missing (run: make bench)" >&2; exit 1; }
 done
@@ -147,8 +152,18 @@ suite() {
   /usr/bin/python3 bench/suite_time.py --build "$BUILD" --rounds "${BENCH_SUITE_ROUNDS:-3}" \
     --json-out "$BUILD/bench/suite.json"
 }
+fuzzb() {
+  echo "bench: coldsec fuzz (bench/fuzz_bench.py); load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  echo
+  /usr/bin/python3 bench/fuzz_bench.py --build "$BUILD" --seconds "${BENCH_FUZZ_SECONDS:-150}" \
+    --seeds "${BENCH_FUZZ_SEEDS:-1,2}" --json-out "$BUILD/bench/fuzz.json"
+}
 if [ "$SUITE" = only ]; then
   suite
+  exit 0
+fi
+if [ "$FUZZB" = only ]; then
+  fuzzb
   exit 0
 fi
 if [ "$FANOUT" = only ]; then
@@ -196,3 +211,4 @@ done
 /usr/bin/python3 bench/summarise.py "$results"
 [ "$FANOUT" = 0 ] || fanout
 [ "$SUITE" = 0 ] || suite
+[ "$FUZZB" = 0 ] || fuzzb
