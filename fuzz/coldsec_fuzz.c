@@ -455,12 +455,15 @@ static void set_up_secrets(fz *f)
 static void set_up_probe(fz *f, const char *path)
 {
     answer a, b;
+    cJSON *doc;
     char out[4200];
     f->probe = fileio_read(path, (size_t)16 << 20, &f->probe_len);
     if (!f->probe)
         die("probe: %s: cannot read the baseline event", path);
-    if (!jsonutil_parse_whole(f->probe, f->probe_len))
+    doc = jsonutil_parse_whole(f->probe, f->probe_len);
+    if (!doc)
         die("probe: %s: not JSON", path);
+    cJSON_Delete(doc);
     snprintf(out, sizeof(out), "%s/probe.json", f->out);
     fileio_write(out, f->probe, f->probe_len);
     if (invoke(f, f->probe, f->probe_len, &a) != 0)

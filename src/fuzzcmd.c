@@ -227,7 +227,10 @@ static int resolve_target(const fuzz_opts *o, const char *dir, char *lab_config,
     if (o->lab_config && o->event) {
         snprintf(lab_config, lclen, "%s", o->lab_config);
         event = fileio_read(o->event, (size_t)16 << 20, &len);
-        if (!event || !jsonutil_parse_whole(event, len)) {
+        cJSON *doc = event ? jsonutil_parse_whole(event, len) : NULL;
+        bool ok = doc != NULL;
+        cJSON_Delete(doc);
+        if (!ok) {
             snprintf(err, errlen, "--event %s: %s", o->event, event ? "not one JSON value" : strerror(errno));
             goto cleanup;
         }
