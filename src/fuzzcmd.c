@@ -176,23 +176,6 @@ static int parse(int argc, char **argv, fuzz_opts *o)
     return 0;
 }
 
-/* PROGRAM beside this coldsec (build/coldsec → build/PROGRAM). */
-static void beside_me(const char *program, char *out, size_t len)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    char *slash;
-    snprintf(out, len, "%s", program);
-    if (n <= 0)
-        return;
-    self[n] = '\0';
-    slash = strrchr(self, '/');
-    if (slash) {
-        slash[1] = '\0';
-        snprintf(out, len, "%s%s", self, program);
-    }
-}
-
 /* A baseline event of a suite holds {{user.id}} and friends: the fuzzer's
  * seed and probe is one rendering of it. */
 static int render_baseline(void *ctx, const tmpl_token *t, const char **value, size_t *vlen, size_t *pad_bytes,
@@ -627,11 +610,11 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
     if (o.lab_bin)
         snprintf(lab_bin, sizeof(lab_bin), "%s", o.lab_bin);
     else
-        beside_me("coldsec-lab", lab_bin, sizeof(lab_bin));
+        fileio_beside_self("coldsec-lab", lab_bin, sizeof(lab_bin));
     if (o.fuzz_bin)
         snprintf(fuzz_bin, sizeof(fuzz_bin), "%s", o.fuzz_bin);
     else
-        beside_me("coldsec-fuzz", fuzz_bin, sizeof(fuzz_bin));
+        fileio_beside_self("coldsec-fuzz", fuzz_bin, sizeof(fuzz_bin));
     snprintf(event, sizeof(event), "%s/event.json", dir);
     snprintf(growth, sizeof(growth), "%ld", o.growth_mb);
     env[ne++] = "COLDSEC_FUZZ_FUNCTION", env[ne++] = o.target;

@@ -18,6 +18,7 @@
 
 #include "awsconf.h"
 #include "engine.h"
+#include "fileio.h"
 #include "monotime.h"
 #include "labproc.h"
 #include "lambda_client.h"
@@ -399,23 +400,6 @@ static int parse(int argc, char **argv, run_opts *o)
     return 0;
 }
 
-/* coldsec-lab beside this program (build/coldsec → build/coldsec-lab). */
-static void default_lab_bin(char *out, size_t len)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    char *slash;
-    snprintf(out, len, "coldsec-lab");
-    if (n <= 0)
-        return;
-    self[n] = '\0';
-    slash = strrchr(self, '/');
-    if (!slash)
-        return;
-    slash[1] = '\0';
-    snprintf(out, len, "%scoldsec-lab", self);
-}
-
 /* Which shard each target belongs to: targets that change the same
  * function are one group (shard.h). */
 static int *assign_shards(const run_opts *o, const suite *s)
@@ -536,7 +520,7 @@ int run_command(int argc, char **argv, const volatile sig_atomic_t *stop)
         if (o.lab_bin)
             snprintf(lab_bin, sizeof(lab_bin), "%s", o.lab_bin);
         else
-            default_lab_bin(lab_bin, sizeof(lab_bin));
+            fileio_beside_self("coldsec-lab", lab_bin, sizeof(lab_bin));
         snprintf(log_file, sizeof(log_file), "%s/lab.log", run_dir);
         if (labproc_start(lab_bin, s->lab_config, NULL, log_file, &lab, err, sizeof(err)) != 0) {
             fprintf(stderr, "coldsec: %s\n", err);
