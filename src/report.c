@@ -28,6 +28,7 @@ struct report {
     char *dir;
     severity fail_on;
     int worst_status;          /* see report_exit_status */
+    bool decided;              /* finish() ran since the last change: exit status, write and print share it */
     const suite *s;            /* NULL for a loaded report */
 };
 
@@ -163,6 +164,7 @@ report *report_new(const suite *s, const char *run_id, const char *dir)
 void report_set_fail_on(report *r, severity fail_on)
 {
     r->fail_on = fail_on;
+    r->decided = false;
     set_str(r->root, "fail_on", severity_name(fail_on));
 }
 
@@ -326,6 +328,7 @@ void report_add(report *r, const suite_target *t, const char *arn, const char *s
         if (strcmp(t->runs[i].sc->id, scenario_id) == 0)
             add_scenario(r, t->runs[i].sc);
     cJSON_AddItemToArray(r->results, o);
+    r->decided = false;
     while (res->findings && (f = cJSON_DetachItemFromArray(res->findings, 0)) != NULL) {
         char fp[33];
         fingerprint(identity, f, 1, fp);
@@ -517,6 +520,7 @@ int report_set_baseline(report *r, const char *path, char *err, size_t errlen)
     cJSON_DeleteItemFromObjectCaseSensitive(r->root, "baseline");
     cJSON_AddItemToObject(r->root, "baseline", info);
     cJSON_Delete(doc);
+    r->decided = false;
     return 0;
 }
 
@@ -640,6 +644,9 @@ static void finish(report *r)
            untested = 0;
     char when[32];
 
+    if (r->decided)
+        return;
+    r->decided = true;
     sort_by_order(r->results);
     sort_by_order(r->findings);
     order_parts(r);

@@ -66,7 +66,7 @@ void report_add(report *r, const suite_target *t, const char *arn, const char *s
 /* A target that failed before any scenario ran (configuration unreadable). */
 void report_add_error(report *r, const suite_target *t, engine_status st, const char *detail);
 
-/* Decides gate, baseline states, order and summary (idempotent), then
+/* Decides gate, baseline states, order and summary (once per change), then
  * writes DIR/report.json and the other formats asked for (0600, atomic
  * rename each). Every format is attempted; -1 with the first error. */
 int report_write(report *r, unsigned formats, char *err, size_t errlen);
