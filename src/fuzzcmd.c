@@ -401,14 +401,6 @@ static cJSON *finding_of(const cJSON *file, const char *target)
     return f;
 }
 
-static void now_iso(char *out, size_t len)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* report.json of this fuzz run, from the finding files it wrote, then every
  * format through the report module. Returns the report's exit status, or -1. */
 static int write_report(const fuzz_opts *o, const char *dir, const char *run_id, const char *lab_config,
@@ -457,7 +449,7 @@ static int write_report(const fuzz_opts *o, const char *dir, const char *run_id,
     if (text)
         fileio_write(path, text, strlen(text));
     free(text);
-    now_iso(when, sizeof(when));
+    report_now_iso(when, sizeof(when));
     cJSON_AddNumberToObject(doc, "coldsec_report", REPORT_FORMAT);
     tool = cJSON_AddObjectToObject(doc, "tool");
     cJSON_AddStringToObject(tool, "name", "coldsec");
@@ -662,7 +654,7 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
         args[na++] = o.pass[i];
     args[na++] = corpus;
     args[na] = NULL;
-    now_iso(started, sizeof(started));
+    report_now_iso(started, sizeof(started));
     fprintf(stderr, "coldsec fuzz: %s for %ld s (lab config %s); findings go to %s/\n", o.target, o.seconds,
             lab_config, dir);
     t0 = monotime_ms();

@@ -37,7 +37,7 @@ struct report {
 
 static const char *const status_names[] = {"done", "refused", "untestable", "interrupted", "not-restored"};
 
-static void now_iso(char *out, size_t len)
+void report_now_iso(char *out, size_t len)
 {
     time_t t = time(NULL);
     struct tm tm;
@@ -140,7 +140,7 @@ report *report_new(const suite *s, const char *run_id, const char *dir)
         report_free(r);
         return NULL;
     }
-    now_iso(when, sizeof(when));
+    report_now_iso(when, sizeof(when));
     cJSON_AddNumberToObject(r->root, "coldsec_report", REPORT_FORMAT);
     tool = cJSON_AddObjectToObject(r->root, "tool");
     cJSON_AddStringToObject(tool, "name", "coldsec");
@@ -653,7 +653,7 @@ static void finish(report *r)
     if (r->s) {
         /* A finding's fingerprint was made per target; collisions only show in the whole list. */
         dedupe_fingerprints(r->findings);
-        now_iso(when, sizeof(when));
+        report_now_iso(when, sizeof(when));
         set_str(r->root, "finished", when);
     }
     r->worst_status = 0;

@@ -73,6 +73,8 @@ int report_write(report *r, unsigned formats, char *err, size_t errlen);
 /* The summary table, the findings and the files written, for people;
  * color: ANSI colours for severities and statuses. */
 void report_print(report *r, FILE *out, bool color);
+/* The time now as report.json writes it: "2026-11-23T21:08:03Z" (UTC). */
+void report_now_iso(char *out, size_t len);
 /* out = the first 32 hex digits of SHA-256(text): the shape of every
  * finding fingerprint (and what coldsec fuzz's findings use too). */
 void report_hash(const char *text, char out[33]);
