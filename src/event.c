@@ -397,6 +397,31 @@ static int list_value(lister *l, const cJSON *v, int depth)
     return field_add(l);
 }
 
+/* EVENT_OBJECTS: the objects themselves, the root ("") first. */
+static int list_objects(lister *l, const cJSON *v, int depth)
+{
+    size_t saved = l->path_len;
+    unsigned long idx = 0;
+
+    if (depth > EVENT_MAX_DEPTH)
+        return -1;
+    if (cJSON_IsObject(v) && field_add(l) != 0)
+        return -1;
+    if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
+        return 0;
+    for (const cJSON *c = v->child; c; c = c->next, idx++) {
+        char tok[24];
+        if (cJSON_IsObject(v) && !c->string)
+            continue;
+        snprintf(tok, sizeof(tok), "%lu", idx);
+        if (path_push(l, cJSON_IsObject(v) ? c->string : tok) != 0 || list_objects(l, c, depth + 1) != 0)
+            return -1;
+        l->path_len = saved;
+        l->path[saved] = '\0';
+    }
+    return 0;
+}
+
 int event_fields_list(const cJSON *ev, int which, event_fields *out)
 {
     lister l = {.which = which, .out = out};
@@ -406,14 +431,14 @@ int event_fields_list(const cJSON *ev, int which, event_fields *out)
         return -1;
     out->paths = NULL;
     out->count = 0;
-    if (!ev || (which != EVENT_STRINGS && which != EVENT_LEAVES))
+    if (!ev || (which != EVENT_STRINGS && which != EVENT_LEAVES && which != EVENT_OBJECTS))
         goto cleanup;
     l.path = malloc(64);
     if (!l.path)
         goto cleanup;
     l.path_cap = 64;
     l.path[0] = '\0';
-    if (list_value(&l, ev, 0) != 0)
+    if ((which == EVENT_OBJECTS ? list_objects(&l, ev, 0) : list_value(&l, ev, 0)) != 0)
         goto cleanup;
     rc = 0;
 cleanup:
@@ -432,6 +457,101 @@ void event_fields_free(event_fields *f)
     free(f->paths);
     f->paths = NULL;
     f->count = 0;
+}
+
+/* A string whose text is a JSON object or array ("body" of an HTTP or
+ * SQS event, an SNS "Message"): the parsed container, or NULL. */
+static cJSON *embedded_json(const cJSON *v)
+{
+    const char *p;
+    cJSON *doc;
+
+    if (!cJSON_IsString(v) || !v->valuestring)
+        return NULL;
+    for (p = v->valuestring; *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'; p++)
+        ;
+    if (*p != '{' && *p != '[')
+        return NULL;
+    doc = cJSON_Parse(p);
+    if (doc && !cJSON_IsObject(doc) && !cJSON_IsArray(doc)) {
+        cJSON_Delete(doc);
+        doc = NULL;
+    }
+    return doc;
+}
+
+int event_embedded_open(const cJSON *ev, cJSON **out, event_fields *embedded)
+{
+    cJSON *copy = NULL;
+    size_t cap = 0;
+    int rc = -1;
+
+    if (!out || !embedded)
+        return -1;
+    *out = NULL;
+    embedded->paths = NULL;
+    embedded->count = 0;
+    if (!ev || !(copy = cJSON_Duplicate(ev, 1)))
+        goto cleanup;
+    /* A pass per level of nesting (a JSON body holding a JSON string
+     * again, as SNS-to-SQS does): what a pass opens, the next one lists. */
+    for (int pass = 0; pass < EVENT_MAX_EMBEDDED_LEVELS; pass++) {
+        event_fields strings = {NULL, 0};
+        size_t opened = 0;
+        if (event_fields_list(copy, EVENT_STRINGS, &strings) != 0)
+            goto cleanup;
+        for (size_t i = 0; i < strings.count; i++) {
+            cJSON *doc = embedded_json(event_get(copy, strings.paths[i]));
+            if (!doc)
+                continue;
+            if (embedded->count == cap) {
+                size_t nc = cap ? cap * 2 : 4;
+                char **p = realloc(embedded->paths, nc * sizeof(*p));
+                if (!p) {
+                    cJSON_Delete(doc);
+                    event_fields_free(&strings);
+                    goto cleanup;
+                }
+                embedded->paths = p;
+                cap = nc;
+            }
+            if (event_replace(copy, strings.paths[i], doc) != 0) {
+                event_fields_free(&strings);
+                goto cleanup;
+            }
+            embedded->paths[embedded->count++] = strings.paths[i];
+            strings.paths[i] = NULL;
+            opened++;
+        }
+        event_fields_free(&strings);
+        if (!opened)
+            break;
+    }
+    *out = copy;
+    copy = NULL;
+    rc = 0;
+cleanup:
+    cJSON_Delete(copy);
+    if (rc != 0)
+        event_fields_free(embedded);
+    return rc;
+}
+
+int event_embedded_close(cJSON *ev, const event_fields *embedded)
+{
+    /* Later paths were opened inside earlier ones: close them first. */
+    for (size_t i = embedded->count; i-- > 0;) {
+        cJSON *v = event_get(ev, embedded->paths[i]), *s;
+        char *text;
+        if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
+            continue;   /* replaced or deleted by the variant: it is what it is */
+        text = cJSON_PrintUnformatted(v);
+        s = text ? cJSON_CreateString(text) : NULL;
+        cJSON_free(text);
+        if (!s || event_replace(ev, embedded->paths[i], s) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------

@@ -50,7 +50,8 @@ typedef struct event_fields {
     size_t count;
 } event_fields;
 
-enum { EVENT_STRINGS = 1, EVENT_LEAVES = 2 };
+enum { EVENT_STRINGS = 1, EVENT_LEAVES = 2, EVENT_OBJECTS = 4 };
+#define EVENT_MAX_EMBEDDED_LEVELS 4   /* JSON strings inside JSON strings event_embedded_open opens */
 
 /*
  * Lists the leaves of ev in document order (depth first, object members
@@ -66,6 +67,27 @@ enum { EVENT_STRINGS = 1, EVENT_LEAVES = 2 };
  */
 int event_fields_list(const cJSON *ev, int which, event_fields *out)
     __attribute__((warn_unused_result));
+
+/*
+ * EVENT_OBJECTS lists the objects instead (the root "" first, then every
+ * object member and array item that is an object, in document order): the
+ * places a merge can reach.
+ */
+
+/*
+ * Events often carry JSON inside a string: an HTTP trigger's "body", an SQS
+ * record's "body", an SNS "Message". A handler parses it and acts on its
+ * fields, so they are fields of the event too. event_embedded_open gives a
+ * copy of ev (*out, caller frees) in which every string whose text is a JSON
+ * object or array is that container, up to EVENT_MAX_EMBEDDED_LEVELS deep,
+ * and lists their pointers in *embedded (caller frees with
+ * event_fields_free); event_embedded_close turns those containers of ev
+ * back into strings (compact JSON), inner ones first, leaving a path that
+ * no longer holds a container as it is. Both return 0 or -1 (no memory, ev
+ * too deep); on -1 *out is NULL and *embedded empty.
+ */
+int event_embedded_open(const cJSON *ev, cJSON **out, event_fields *embedded) __attribute__((warn_unused_result));
+int event_embedded_close(cJSON *ev, const event_fields *embedded) __attribute__((warn_unused_result));
 
 /* Frees f's paths and array and empties it; NULL and empty are fine. */
 void event_fields_free(event_fields *f);

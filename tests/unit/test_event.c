@@ -4,7 +4,8 @@
  * members (the last one counts), the merge that keeps "__proto__" as a
  * member, each envelope's documented keys checked on the parsed output,
  * bodies verbatim (invalid JSON, control bytes, NUL, base64 round trip),
- * the wrap's refusals, and the texts read out of responses. Payloads are
+ * the wrap's refusals, the texts read out of responses, objects listed as
+ * merge places, and JSON-string bodies opened and closed again. Payloads are
  * copied into buffers of their exact length so ASan catches reads past len.
  */
 #include <setjmp.h>
@@ -165,6 +166,78 @@ static void test_fields_caps(void **state)
     cJSON_Delete(ok);
     cJSON_Delete(deep);
     cJSON_Delete(many);
+}
+
+/* The places a merge can reach: the root first, then objects in document
+ * order, inside arrays too; never a string or number. */
+static void test_objects_list(void **state)
+{
+    cJSON *ev = parse("{\"a\":1,\"prefs\":{\"theme\":\"x\",\"n\":{}},\"items\":[{\"sku\":\"s\"},2,[{}]],\"s~/\":{}}");
+    event_fields f;
+    static const char *const want[] = {"", "/prefs", "/prefs/n", "/items/0", "/items/2/0", "/s~0~1"};
+    (void)state;
+    assert_int_equal(event_fields_list(ev, EVENT_OBJECTS, &f), 0);
+    assert_int_equal(f.count, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < f.count; i++) {
+        assert_string_equal(f.paths[i], want[i]);
+        assert_true(cJSON_IsObject(event_get(ev, f.paths[i])));
+    }
+    event_fields_free(&f);
+    cJSON_Delete(ev);
+}
+
+/* An API Gateway or SQS event's JSON-string body is opened so that its
+ * fields can be varied, nested bodies too (SNS in SQS), and closed again
+ * to a string; what a variant replaced stays as it is. */
+static void test_embedded_bodies(void **state)
+{
+    cJSON *ev = parse("{\"headers\":{\"x\":\"{not json\"},\"body\":\"{\\\"sku\\\":\\\"S1\\\",\\\"q\\\":2}\","
+                      "\"Records\":[{\"body\":\" {\\\"Message\\\":\\\"[\\\\\\\"m\\\\\\\"]\\\"}\"}],"
+                      "\"n\":\"12\",\"arr\":\"[]\"}");
+    cJSON *open = NULL, *copy;
+    event_fields emb, strings;
+    char *s;
+    (void)state;
+    assert_int_equal(event_embedded_open(ev, &open, &emb), 0);
+    assert_int_equal(emb.count, 4);
+    assert_string_equal(emb.paths[0], "/body");
+    assert_string_equal(emb.paths[1], "/Records/0/body");
+    assert_string_equal(emb.paths[2], "/arr");
+    assert_string_equal(emb.paths[3], "/Records/0/body/Message");
+    /* the original is untouched; the copy has fields inside the bodies */
+    assert_true(cJSON_IsString(event_get(ev, "/body")));
+    assert_string_equal(event_get(open, "/body/sku")->valuestring, "S1");
+    assert_string_equal(event_get(open, "/Records/0/body/Message/0")->valuestring, "m");
+    assert_string_equal(event_get(open, "/headers/x")->valuestring, "{not json");
+    assert_string_equal(event_get(open, "/n")->valuestring, "12");
+    assert_int_equal(event_fields_list(open, EVENT_STRINGS, &strings), 0);
+    assert_int_equal(strings.count, 4);  /* headers/x, body/sku, Message/0, n */
+    event_fields_free(&strings);
+
+    copy = cJSON_Duplicate(open, 1);
+    assert_int_equal(event_replace(copy, "/body/sku", cJSON_CreateString("CSC\"x")), 0);
+    assert_int_equal(event_replace(copy, "/arr", cJSON_CreateString("replaced")), 0);
+    assert_int_equal(event_embedded_close(copy, &emb), 0);
+    s = print(copy);
+    assert_string_equal(s, "{\"headers\":{\"x\":\"{not json\"},\"body\":\"{\\\"sku\\\":\\\"CSC\\\\\\\"x\\\",\\\"q\\\":2}\","
+                           "\"Records\":[{\"body\":\"{\\\"Message\\\":\\\"[\\\\\\\"m\\\\\\\"]\\\"}\"}],"
+                           "\"n\":\"12\",\"arr\":\"replaced\"}");
+    cJSON_free(s);
+    cJSON_Delete(copy);
+    cJSON_Delete(open);
+    event_fields_free(&emb);
+
+    /* nothing to open: an equal copy and an empty list */
+    cJSON_Delete(ev);
+    ev = parse("{\"a\":\"b\"}");
+    assert_int_equal(event_embedded_open(ev, &open, &emb), 0);
+    assert_int_equal(emb.count, 0);
+    assert_true(cJSON_Compare(ev, open, 1));
+    cJSON_Delete(open);
+    event_fields_free(&emb);
+    assert_int_equal(event_embedded_open(NULL, &open, &emb), -1);
+    assert_null(open);
+    cJSON_Delete(ev);
 }
 
 /* ---------------------------------------------------------------------------
@@ -917,6 +990,8 @@ int main(void)
         cmocka_unit_test(test_fields_escaping),
         cmocka_unit_test(test_fields_duplicates_last_wins),
         cmocka_unit_test(test_fields_caps),
+        cmocka_unit_test(test_objects_list),
+        cmocka_unit_test(test_embedded_bodies),
         cmocka_unit_test(test_get_pointers),
         cmocka_unit_test(test_replace),
         cmocka_unit_test(test_replace_duplicate_takes_last),
