@@ -43,6 +43,9 @@
 #define MAX_EXAMPLES 3                    /* invocations shown per finding */
 #define MAX_INVOCATIONS 200000
 #define ENGINE_MASK_SHAPES "secret-shapes"   /* the catalog whose patterns mask evidence */
+#define MAX_MERGE_PLACES 16               /* objects of the baseline a merge entry is tried at */
+#define SPLIT_AT 15                       /* {{split:}}: "CSC" + 12 hex, then the other 12 */
+#define ECHO_WINDOW ((size_t)48)          /* bytes before a sighting searched for a merge's own member */
 
 typedef struct variant {
     char *field;               /* JSON Pointer into the baseline, or NULL */
@@ -68,15 +71,18 @@ typedef struct inv {
 
 typedef struct canary_ref {
     char value[CANARY_LEN + 1];
-    long owner;                /* invocation index, or -1 for a per-run canary */
-    int canary;                /* index into scenario.canaries */
+    long owner;                /* invocation index, or -1 for a per-run or identity canary */
+    int canary;                /* index into scenario.canaries, or -1 for an identity canary */
+    int user;                  /* identity canary: whose {{user.id}} holds it; else -1 */
 } canary_ref;
 
 typedef struct run {
     const engine_opts *o;
     const scenario *sc;
     const long *params;
-    char user_id[SCENARIO_MAX_USERS][64];
+    char user_id[SCENARIO_MAX_USERS][64]; /* NAME-CANARY: the identity is a canary of its own */
+    cJSON *base;               /* the baseline with JSON-string bodies opened (event_embedded_open) */
+    event_fields embedded;     /* which strings of base were opened, closed again by render */
     char run_canary[SCENARIO_MAX_CANARIES][CANARY_LEN + 1];
     variant *variants[SCENARIO_MAX_STEPS];
     size_t nvariants[SCENARIO_MAX_STEPS];
@@ -89,6 +95,9 @@ typedef struct run {
     int cold_starts;
     volatile sig_atomic_t halt;
     const pcre2_code *stop_re; /* the current step's stop_on */
+    long flat_after;           /* the current step's stop_when_flat, 0 if none */
+    int hwm;                   /* highest Max Memory Used of the current step, and answers since it rose */
+    long since_rise;
     size_t cur_step;
     char *scratch;             /* the payload prepare() handed out last */
     FILE *jsonl;
@@ -171,6 +180,7 @@ typedef struct render_ctx {
     run *r;
     inv *iv;
     char num[32];
+    char split[CANARY_LEN + 8];
 } render_ctx;
 
 static int resolve_token(void *ctx, const tmpl_token *t, const char **value, size_t *vlen, size_t *pad, char *why,
@@ -179,6 +189,7 @@ static int resolve_token(void *ctx, const tmpl_token *t, const char **value, siz
     render_ctx *x = ctx;
     const scenario *sc = x->r->sc;
     char name[80];
+    const char *whole;
     size_t n = t->arglen < sizeof(name) - 1 ? t->arglen : sizeof(name) - 1;
     int k;
 
@@ -187,6 +198,7 @@ static int resolve_token(void *ctx, const tmpl_token *t, const char **value, siz
     name[t->arg ? n : 0] = '\0';
     switch (t->kind) {
     case TMPL_CANARY:
+    case TMPL_CANARY_SPLIT:
         k = scenario_canary_index(sc, name);
         if (k < 0) {
             snprintf(why, whylen, "no canary '%s'", name);
@@ -202,6 +214,14 @@ static int resolve_token(void *ctx, const tmpl_token *t, const char **value, siz
             *value = x->iv->canary[k];
         }
         *vlen = CANARY_LEN;
+        if (t->kind == TMPL_CANARY_SPLIT) {
+            /* Two quoted halves that Python and JavaScript both join with
+             * '+': only code that ran the payload holds the whole canary. */
+            whole = *value;
+            snprintf(x->split, sizeof(x->split), "%.*s'+'%s", SPLIT_AT, whole, whole + SPLIT_AT);
+            *value = x->split;
+            *vlen = strlen(x->split);
+        }
         return 0;
     case TMPL_USER_ID:
         *value = x->r->user_id[x->iv->user];
@@ -276,8 +296,11 @@ static char *render(run *r, inv *iv, size_t *len, char *err, size_t errlen)
     const scenario_step *st = &r->sc->steps[iv->step];
     const variant *v = &r->variants[iv->step][iv->variant];
     event_envelope envelope = st->envelope >= 0 ? (event_envelope)st->envelope : t->envelope;
-    render_ctx x = {r, iv, ""};
-    cJSON *ev = cJSON_Duplicate(t->baseline, 1), *val = NULL;
+    render_ctx x = {r, iv, "", ""};
+    cJSON *ev = cJSON_Duplicate(r->base, 1), *val = NULL;
+    /* Users after the step's first send the varied field omitted or empty
+     * instead (vary.others): what the first one sent must not reach them. */
+    bool other = st->others != OTHERS_SAME && st->nusers > 0 && iv->user != st->users[0];
     const cJSON *set = st->set;
     char *body = NULL, *out = NULL;
     const char *body_text = NULL;
@@ -293,13 +316,32 @@ static char *render(run *r, inv *iv, size_t *len, char *err, size_t errlen)
             body_text = str(v->entry, "body");
             body_b64 = cJSON_IsTrue(obj(v->entry, "base64"));
         }
-        if (merge && event_merge_top(ev, merge) != 0) {
-            snprintf(err, errlen, "could not merge catalog entry %s", str(v->entry, "id"));
-            goto fail;
+        if (merge) {
+            /* At the object the variant names: a handler merges whatever
+             * part of the event it trusts (event.prefs, a parsed body). */
+            if (event_merge_top(event_get(ev, v->field ? v->field : ""), merge) != 0) {
+                snprintf(err, errlen, "could not merge catalog entry %s at '%s'", str(v->entry, "id"),
+                         v->field ? v->field : "");
+                goto fail;
+            }
+            set = NULL;
         }
     }
-    if (v->field) {
-        if (v->entry && cJSON_IsTrue(obj(v->entry, "delete"))) {
+    if (v->field && !(v->entry && obj(v->entry, "merge"))) {
+        if (other && st->others == OTHERS_OMIT) {
+            if (event_delete(ev, v->field) != 0) {
+                snprintf(err, errlen, "could not omit %s", v->field);
+                goto fail;
+            }
+        } else if (other) {
+            val = cJSON_CreateString("");
+            if (!val)
+                goto oom;
+            if (event_replace(ev, v->field, val) != 0) {
+                snprintf(err, errlen, "could not empty %s", v->field);
+                goto fail;
+            }
+        } else if (v->entry && cJSON_IsTrue(obj(v->entry, "delete"))) {
             if (event_delete(ev, v->field) != 0) {
                 snprintf(err, errlen, "could not delete %s", v->field);
                 goto fail;
@@ -329,6 +371,8 @@ static char *render(run *r, inv *iv, size_t *len, char *err, size_t errlen)
     }
     if (expand_tree(&x, ev, err, errlen) != 0)
         goto fail;
+    if (event_embedded_close(ev, &r->embedded) != 0)
+        goto oom;
     body = body_text ? strdup(body_text) : cJSON_PrintUnformatted(ev);
     if (!body)
         goto oom;
@@ -368,7 +412,7 @@ static bool has_tokens(const cJSON *v)
 static int select_fields(run *r, scenario_fields which, event_fields *out)
 {
     event_fields all = {NULL, 0};
-    const cJSON *base = r->o->t->baseline;
+    const cJSON *base = r->base;
     size_t keep = 0, longest = 0;
     long best = -1;
 
@@ -411,6 +455,15 @@ static long step_count(run *r, const scenario_step *st)
         long n = (long)ceil(mb * 1048576.0 * 1.25 / fill) + 2;
         return n > 100000 ? 100000 : n;
     }
+    if (st->until_oom) {
+        /* Twice the memory in requests: a function that keeps what it is
+         * sent runs out well before, one that keeps nothing never does. */
+        double mb = cJSON_IsNumber(obj(r->o->config, "MemorySize")) ? obj(r->o->config, "MemorySize")->valuedouble
+                                                                     : 128.0;
+        double fill = (double)scenario_num_value(&st->fill_bytes, r->params);
+        long n = (long)ceil(mb * 1048576.0 * 2.0 / fill) + 10;
+        return n > 100000 ? 100000 : n;
+    }
     return scenario_num_value(&st->count, r->params);
 }
 
@@ -435,13 +488,17 @@ static int add_variant(variant **vs, size_t *n, size_t *cap, const char *field, 
 static int plan_variants(run *r, size_t si)
 {
     const scenario_step *st = &r->sc->steps[si];
-    event_fields fields;
+    event_fields fields, objects = {NULL, 0};
     variant *vs = NULL;
     size_t n = 0, cap = 0;
     int rc = -1;
 
     if (select_fields(r, st->fields, &fields) != 0)
         return -1;
+    if (st->cat && event_fields_list(r->base, EVENT_OBJECTS, &objects) != 0) {
+        event_fields_free(&fields);
+        return -1;
+    }
     if (st->set) {
         for (size_t i = 0; i < fields.count; i++)
             if (add_variant(&vs, &n, &cap, fields.paths[i], NULL) != 0)
@@ -457,8 +514,9 @@ static int plan_variants(run *r, size_t si)
                     add_variant(&vs, &n, &cap, NULL, e) != 0)
                     goto cleanup;
             } else if (obj(e, "merge")) {
-                if (add_variant(&vs, &n, &cap, NULL, e) != 0)
-                    goto cleanup;
+                for (size_t i = 0; i < objects.count && i < MAX_MERGE_PLACES; i++)
+                    if (add_variant(&vs, &n, &cap, objects.paths[i][0] ? objects.paths[i] : NULL, e) != 0)
+                        goto cleanup;
             } else {
                 for (size_t i = 0; i < fields.count; i++)
                     if (add_variant(&vs, &n, &cap, fields.paths[i], e) != 0)
@@ -471,6 +529,7 @@ static int plan_variants(run *r, size_t si)
     rc = 0;
 cleanup:
     event_fields_free(&fields);
+    event_fields_free(&objects);
     r->variants[si] = vs;
     r->nvariants[si] = n;
     return rc;
@@ -698,6 +757,14 @@ static void on_one_done(void *ctx, fanout_item *it)
     if (r->stop_re && (re_matches(r->stop_re, iv->payload, iv->payload_len) ||
                        re_matches(r->stop_re, iv->log, iv->log_len)))
         r->halt = 1;
+    if (r->flat_after > 0 && iv->has_report) {
+        if (iv->max_mem > r->hwm) {
+            r->hwm = iv->max_mem;
+            r->since_rise = 0;
+        } else if (++r->since_rise >= r->flat_after) {
+            r->halt = 1;   /* the high-water mark flattened: nothing is kept */
+        }
+    }
     write_jsonl(r, iv);
 }
 
@@ -723,6 +790,9 @@ static int run_invoke(run *r, size_t si)
     r->cur_step = si;
     r->halt = 0;
     r->stop_re = st->stop_re;
+    r->flat_after = scenario_num_value(&st->flat_after, r->params);
+    r->hwm = 0;
+    r->since_rise = 0;
     fo.function = r->o->t->function;
     fo.max_in_flight = (int)scenario_num_value(&st->parallel, r->params);
     fo.log_tail = true;
@@ -922,7 +992,7 @@ static cJSON *inv_json(run *r, inv *iv, const char *focus, cJSON *reproduce)
 static cJSON *finding_new(run *r, const scenario_assert *a, severity sev, const char *summary, cJSON **evidence)
 {
     cJSON *f = cJSON_CreateObject(), *refs;
-    cJSON_AddStringToObject(f, "class", r->sc->cls);
+    cJSON_AddStringToObject(f, "class", a->cls ? a->cls : r->sc->cls);
     cJSON_AddStringToObject(f, "scenario", r->sc->id);
     cJSON_AddStringToObject(f, "assertion", a->id);
     cJSON_AddStringToObject(f, "target", r->o->t->name);
@@ -981,7 +1051,7 @@ static int cmp_ref(const void *a, const void *b)
 
 static int index_canaries(run *r)
 {
-    size_t n = 0, cap = r->sc->ncanaries;
+    size_t n = 0, cap = r->sc->ncanaries + r->sc->nusers;
     for (size_t i = 0; i < r->ninvs; i++)
         for (size_t k = 0; k < r->sc->ncanaries; k++)
             cap += r->invs[i].canary[k][0] != '\0';
@@ -992,14 +1062,23 @@ static int index_canaries(run *r)
         if (r->sc->canaries[k].per_run) {
             memcpy(r->refs[n].value, r->run_canary[k], CANARY_LEN + 1);
             r->refs[n].owner = -1;
+            r->refs[n].user = -1;
             r->refs[n++].canary = (int)k;
         }
+    }
+    for (size_t u = 0; u < r->sc->nusers; u++) {
+        const char *c = strchr(r->user_id[u], '-');
+        memcpy(r->refs[n].value, c + 1, CANARY_LEN + 1);
+        r->refs[n].owner = -1;
+        r->refs[n].user = (int)u;
+        r->refs[n++].canary = -1;
     }
     for (size_t i = 0; i < r->ninvs; i++)
         for (size_t k = 0; k < r->sc->ncanaries; k++)
             if (r->invs[i].canary[k][0]) {
                 memcpy(r->refs[n].value, r->invs[i].canary[k], CANARY_LEN + 1);
                 r->refs[n].owner = (long)i;
+                r->refs[n].user = -1;
                 r->refs[n++].canary = (int)k;
             }
     r->nrefs = n;
@@ -1009,34 +1088,48 @@ static int index_canaries(run *r)
 
 static bool is_hex(char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* The next "CSC" + n hex digits in text at or after *pos, in either case (a
+ * handler may upper- or lower-case what it keeps), as the canonical form
+ * ("CSC" + lower-case hex) in key; false when none. When exact, the digits
+ * must not be followed by one more (a {{split:}} half, not a whole canary). */
+static bool next_shape(const char *text, size_t len, size_t *pos, size_t n, bool exact, char *key)
+{
+    while (*pos + 3 + n <= len) {
+        size_t at = *pos, i;
+        *pos = at + 1;
+        if (lower(text[at]) != 'c' || lower(text[at + 1]) != 's' || lower(text[at + 2]) != 'c')
+            continue;
+        for (i = 0; i < n && is_hex(text[at + 3 + i]); i++)
+            ;
+        if (i < n || (exact && at + 3 + n < len && is_hex(text[at + 3 + n])))
+            continue;
+        memcpy(key, "CSC", 3);
+        for (i = 0; i < n; i++)
+            key[3 + i] = lower(text[at + 3 + i]);
+        key[3 + n] = '\0';
+        *pos = at + 3 + n;
+        return true;
+    }
+    return false;
 }
 
 /* Next canary of this run in text at or after *pos; NULL when none. */
 static const canary_ref *next_canary(const run *r, const char *text, size_t len, size_t *pos)
 {
-    while (*pos + CANARY_LEN <= len) {
-        const char *p = memmem(text + *pos, len - *pos, "CSC", 3);
-        canary_ref key;
-        const canary_ref *hit;
-        size_t at, i;
-        if (!p)
-            break;
-        at = (size_t)(p - text);
-        *pos = at + 3;
-        if (at + CANARY_LEN > len)
-            break;
-        for (i = 3; i < CANARY_LEN && is_hex(text[at + i]); i++)
-            ;
-        if (i < CANARY_LEN)
-            continue;
-        memcpy(key.value, text + at, CANARY_LEN);
-        key.value[CANARY_LEN] = '\0';
-        hit = bsearch(&key, r->refs, r->nrefs, sizeof(*r->refs), cmp_ref);
-        if (hit) {
-            *pos = at + CANARY_LEN;
+    canary_ref key;
+
+    while (next_shape(text, len, pos, CANARY_LEN - 3, false, key.value)) {
+        const canary_ref *hit = bsearch(&key, r->refs, r->nrefs, sizeof(*r->refs), cmp_ref);
+        if (hit)
             return hit;
-        }
     }
     return NULL;
 }
@@ -1057,11 +1150,34 @@ static bool wants_canary(const scenario_assert *a, int k)
 /* ---------- assertions ---------- */
 
 typedef struct sighting {
-    long owner;        /* who planted it */
+    long owner;        /* the invocation that sent it */
     size_t seen;       /* where it came back */
     const char *where;
-    int canary;
+    char value[CANARY_LEN + 1];  /* what was seen: a canary, or a {{split:}} canary's first half */
 } sighting;
+
+typedef struct sightings {
+    sighting *s;
+    size_t n, cap, responses;  /* responses: answers with at least one */
+} sightings;
+
+static int sighting_add(sightings *l, long owner, size_t seen, const char *where, const char *value)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        sighting *p = realloc(l->s, nc * sizeof(*p));
+        if (!p)
+            return -1;
+        l->s = p;
+        l->cap = nc;
+    }
+    l->s[l->n].owner = owner;
+    l->s[l->n].seen = seen;
+    l->s[l->n].where = where;
+    snprintf(l->s[l->n].value, sizeof(l->s[l->n].value), "%s", value);
+    l->n++;
+    return 0;
+}
 
 static size_t uf_find(size_t *p, size_t x)
 {
@@ -1121,64 +1237,103 @@ static void eval_canary_always(run *r, const scenario_assert *a, const bool *had
                          inv_json(r, &r->invs[first], NULL, reproduce_list(r, ev)));
 }
 
-static void eval_canary_seen(run *r, const scenario_assert *a)
+/* The invocation that sent user u's identity to where invocation j saw it:
+ * u's last one of the planted steps that began before j ended; -1 if none. */
+static long identity_source(const run *r, const scenario_assert *a, int u, size_t j)
 {
-    sighting *s = NULL;
-    size_t ns = 0, cap = 0, *parent = NULL, envs = 0, seen_responses = 0;
-    cJSON *ev, *examples, *reproduce;
-    char summary[1024];
-    bool *had = calloc(r->ninvs ? r->ninvs : 1, sizeof(*had));
-
-    if (!had)
-        return;
-
-    for (size_t j = 0; j < r->ninvs; j++) {
-        inv *iv = &r->invs[j];
-        texts tx;
-        bool any = false;
-        if (!in_steps(a->seen_in, iv->step))
+    long best = -1;
+    for (size_t i = 0; i < r->ninvs; i++) {
+        const inv *o = &r->invs[i];
+        if (o->user != u || !in_steps(a->planted_in, o->step) || o->state != FANOUT_OK ||
+            o->start_ms > r->invs[j].end_ms)
             continue;
-        texts_of(iv, a->where, &tx);
-        for (size_t t = 0; t < tx.n; t++) {
-            size_t pos = 0;
-            const canary_ref *c;
-            while ((c = next_canary(r, tx.t[t].data, tx.t[t].len, &pos)) != NULL) {
-                const inv *owner;
-                if (c->owner < 0 || !wants_canary(a, c->canary))
-                    continue;
-                owner = &r->invs[c->owner];
-                if (!in_steps(a->planted_in, owner->step))
-                    continue;
-                if (a->who == WHO_OTHER_USER && owner->user == iv->user)
-                    continue;
-                if (a->who == WHO_OTHER_INVOCATION && (size_t)c->owner == j)
-                    continue;
-                if (ns == cap) {
-                    size_t nc = cap ? cap * 2 : 16;
-                    sighting *p = realloc(s, nc * sizeof(*p));
-                    if (!p)
-                        break;
-                    s = p;
-                    cap = nc;
-                }
-                s[ns].owner = c->owner;
-                s[ns].seen = j;
-                s[ns].where = tx.t[t].label;
-                s[ns++].canary = c->canary;
-                any = true;
-            }
+        if (best < 0 || o->start_ms >= r->invs[best].start_ms)
+            best = (long)i;
+    }
+    return best;
+}
+
+/* Is this sighting the request's own text come back rather than its effect:
+ * a merge's member seen inside the "__proto__" / "prototype" it was sent in? */
+static bool merge_echo(const char *text, size_t at)
+{
+    size_t from = at > ECHO_WINDOW ? at - ECHO_WINDOW : 0;
+    return memmem(text + from, at - from, "__proto__", 9) || memmem(text + from, at - from, "prototype", 9);
+}
+
+/* The owner of a {{split:}} canary whose first half is key; -1 if none. */
+static long half_owner(const run *r, const scenario_assert *a, const char *key)
+{
+    for (size_t i = 0; i < r->ninvs; i++)
+        for (size_t k = 0; k < a->ncanaries; k++) {
+            const char *c = r->invs[i].canary[a->canaries[k]];
+            if (c[0] && memcmp(c, key, SPLIT_AT) == 0)
+                return (long)i;
         }
-        event_texts_free(tx.t, tx.n);
-        seen_responses += any;
-        had[j] = any;
+    return -1;
+}
+
+static bool others_ok(const scenario_assert *a, const inv *owner, long owner_idx, const inv *iv, size_t j)
+{
+    if (a->who == WHO_OTHER_USER && owner->user == iv->user)
+        return false;
+    if (a->who == WHO_OTHER_INVOCATION && (size_t)owner_idx == j)
+        return false;
+    return true;
+}
+
+/* One text of invocation j: canaries (and the users' identities when the
+ * assertion asks) into hits, echoes of the requests' own text into echoes. */
+static void scan_text(run *r, const scenario_assert *a, size_t j, const event_text *t, sightings *hits,
+                      sightings *echoes)
+{
+    const inv *iv = &r->invs[j];
+    size_t pos = 0;
+    const canary_ref *c;
+    char key[CANARY_LEN + 1];
+
+    while ((c = next_canary(r, t->data, t->len, &pos)) != NULL) {
+        long owner;
+        if (c->user >= 0) {
+            if (!a->identity || c->user == iv->user)
+                continue;
+            owner = identity_source(r, a, c->user, j);
+            if (owner < 0)
+                continue;
+        } else {
+            if (c->owner < 0 || !wants_canary(a, c->canary) || !in_steps(a->planted_in, r->invs[c->owner].step))
+                continue;
+            owner = c->owner;
+        }
+        if (!others_ok(a, &r->invs[owner], owner, iv, j))
+            continue;
+        if (c->user < 0 && merge_echo(t->data, pos - CANARY_LEN)) {
+            if (a->echo_class)
+                sighting_add(echoes, owner, j, t->label, c->value);
+            continue;
+        }
+        sighting_add(hits, owner, j, t->label, c->user >= 0 ? r->user_id[c->user] : c->value);
     }
-    if (a->always)
-        eval_canary_always(r, a, had);
-    free(had);
-    if (ns == 0 || a->always) {
-        free(s);
+    if (!a->echo_class)
         return;
+    pos = 0;
+    while (next_shape(t->data, t->len, &pos, SPLIT_AT - 3, true, key)) {
+        long owner = half_owner(r, a, key);
+        if (owner < 0 || !in_steps(a->planted_in, r->invs[owner].step) || !others_ok(a, &r->invs[owner], owner, iv, j))
+            continue;
+        sighting_add(echoes, owner, j, t->label, key);
     }
+}
+
+/* The finding for a list of sightings; echo: of the request's own text, at
+ * the assertion's echo class and severity. */
+static void report_sightings(run *r, const scenario_assert *a, const sightings *l, bool echo)
+{
+    const sighting *s = l->s;
+    size_t ns = l->n, *parent = NULL, envs = 0, distinct = 0;
+    cJSON *f, *ev, *examples, *reproduce;
+    char summary[1024];
+
     /* Canaries that come back together came from one environment: the
      * connected groups are a lower bound on how many were affected. */
     parent = calloc(r->ninvs, sizeof(*parent));
@@ -1198,29 +1353,40 @@ static void eval_canary_seen(run *r, const scenario_assert *a)
         }
         free(used);
     }
-    {
-        size_t distinct = 0;
-        for (size_t i = 0; i < ns; i++) {
-            size_t k;
-            for (k = 0; k < i; k++)
-                if (s[k].owner == s[i].owner && s[k].canary == s[i].canary)
-                    break;
-            distinct += k == i;
-        }
+    for (size_t i = 0; i < ns; i++) {
+        size_t k;
+        for (k = 0; k < i; k++)
+            if (strcmp(s[k].value, s[i].value) == 0)
+                break;
+        distinct += k == i;
+    }
+    if (echo)
         snprintf(summary, sizeof(summary),
-                 "%zu canar%s planted by %s in step '%s' came back %zu time%s in %zu answer%s to %s (at least %zu "
+                 "text of %zu request%s that %s sent in step '%s' came back as it was sent %zu time%s in %zu "
+                 "answer%s to %s: the function stored it and showed it to them (it did not run it)",
+                 distinct, distinct == 1 ? "" : "s", r->sc->users[r->invs[s[0].owner].user],
+                 r->sc->steps[r->invs[s[0].owner].step].id, ns, ns == 1 ? "" : "s", l->responses,
+                 l->responses == 1 ? "" : "s", a->who == WHO_OTHER_USER ? "other users" : "later requests");
+    else
+        snprintf(summary, sizeof(summary),
+                 "%zu canar%s sent by %s in step '%s' came back %zu time%s in %zu answer%s to %s (at least %zu "
                  "environment%s affected)",
                  distinct, distinct == 1 ? "y" : "ies", r->sc->users[r->invs[s[0].owner].user],
-                 r->sc->steps[r->invs[s[0].owner].step].id, ns, ns == 1 ? "" : "s", seen_responses,
-                 seen_responses == 1 ? "" : "s",
-                 a->who == WHO_OTHER_USER ? "other users" : "later requests", envs, envs == 1 ? "" : "s");
-        finding_new(r, a, a->sev, summary, &ev);
-        cJSON_AddNumberToObject(ev, "sightings", (double)ns);
-        cJSON_AddNumberToObject(ev, "distinct_canaries", (double)distinct);
-        cJSON_AddNumberToObject(ev, "answers_affected", (double)seen_responses);
-        cJSON_AddNumberToObject(ev, "environments_at_least", (double)envs);
+                 r->sc->steps[r->invs[s[0].owner].step].id, ns, ns == 1 ? "" : "s", l->responses,
+                 l->responses == 1 ? "" : "s", a->who == WHO_OTHER_USER ? "other users" : "later requests", envs,
+                 envs == 1 ? "" : "s");
+    f = finding_new(r, a, echo ? a->echo_sev : a->sev, summary, &ev);
+    if (echo) {
+        cJSON_ReplaceItemInObject(f, "class", cJSON_CreateString(a->echo_class));
+        cJSON_ReplaceItemInObject(f, "title", cJSON_CreateString("Text one user sent was stored and shown to "
+                                                                 "another user"));
+        cJSON_AddBoolToObject(ev, "stored_not_executed", true);
     }
-    if (a->cleared_by >= 0 && r->ran[a->cleared_by]) {
+    cJSON_AddNumberToObject(ev, "sightings", (double)ns);
+    cJSON_AddNumberToObject(ev, "distinct_canaries", (double)distinct);
+    cJSON_AddNumberToObject(ev, "answers_affected", (double)l->responses);
+    cJSON_AddNumberToObject(ev, "environments_at_least", (double)envs);
+    if (!echo && a->cleared_by >= 0 && r->ran[a->cleared_by]) {
         bool still = seen_in_step(r, a, a->cleared_by);
         cJSON_AddBoolToObject(ev, "cleared_by_cold_start", !still);
     }
@@ -1229,24 +1395,55 @@ static void eval_canary_seen(run *r, const scenario_assert *a)
     for (size_t i = 0, shown = 0; i < ns && shown < MAX_EXAMPLES; i++) {
         size_t k;
         cJSON *ex;
-        const char *value = r->invs[s[i].owner].canary[s[i].canary];
         for (k = 0; k < i; k++)
             if (s[k].owner == s[i].owner)
                 break;
         if (k < i)
             continue;
         ex = cJSON_CreateObject();
-        cJSON_AddStringToObject(ex, "canary", value);
+        cJSON_AddStringToObject(ex, "canary", s[i].value);
         cJSON_AddStringToObject(ex, "seen_in", s[i].where);
         /* Only the first example is replayed: one planting and one sighting
          * in the order they were sent is the whole proof. */
-        cJSON_AddItemToObject(ex, "planted", inv_json(r, &r->invs[s[i].owner], value, shown == 0 ? reproduce : NULL));
-        cJSON_AddItemToObject(ex, "seen", inv_json(r, &r->invs[s[i].seen], value, shown == 0 ? reproduce : NULL));
+        cJSON_AddItemToObject(ex, "planted", inv_json(r, &r->invs[s[i].owner], s[i].value, shown == 0 ? reproduce : NULL));
+        cJSON_AddItemToObject(ex, "seen", inv_json(r, &r->invs[s[i].seen], s[i].value, shown == 0 ? reproduce : NULL));
         cJSON_AddItemToArray(examples, ex);
         shown++;
     }
     free(parent);
-    free(s);
+}
+
+static void eval_canary_seen(run *r, const scenario_assert *a)
+{
+    sightings hits = {NULL, 0, 0, 0}, echoes = {NULL, 0, 0, 0};
+    bool *had = calloc(r->ninvs ? r->ninvs : 1, sizeof(*had));
+
+    if (!had)
+        return;
+    for (size_t j = 0; j < r->ninvs; j++) {
+        texts tx;
+        size_t before = hits.n, echoes_before = echoes.n;
+        if (!in_steps(a->seen_in, r->invs[j].step))
+            continue;
+        texts_of(&r->invs[j], a->where, &tx);
+        for (size_t t = 0; t < tx.n; t++)
+            scan_text(r, a, j, &tx.t[t], &hits, &echoes);
+        event_texts_free(tx.t, tx.n);
+        had[j] = hits.n > before;
+        hits.responses += had[j];
+        echoes.responses += echoes.n > echoes_before;
+    }
+    if (a->always)
+        eval_canary_always(r, a, had);
+    else if (hits.n)
+        report_sightings(r, a, &hits, false);
+    /* Stored text is a finding of its own class only where nothing ran:
+     * the executed marker is the stronger proof and says it all. */
+    if (!a->always && echoes.n && !hits.n)
+        report_sightings(r, a, &echoes, true);
+    free(had);
+    free(hits.s);
+    free(echoes.s);
 }
 
 static void eval_pattern_seen(run *r, const scenario_assert *a)
@@ -1463,15 +1660,40 @@ static void eval_secret_seen(run *r, const scenario_assert *a)
     secrets_free(sec);
 }
 
+/* Did this answer say the environment ran out of memory (Lambda's error
+ * type, a killed runtime, the runtime's own words)? */
+static bool out_of_memory(const inv *iv)
+{
+    static const char *const words[] = {"Runtime.OutOfMemory", "Runtime.ExitError", "heap out of memory",
+                                        "MemoryError"};
+    if (!iv->fn_error || !iv->payload)
+        return false;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strstr(iv->payload, words[i]))
+            return true;
+    return false;
+}
+
+/*
+ * Retention is proven, not guessed: Max Memory Used is a high-water mark and
+ * a lazy collector (V8) raises it on a function that keeps nothing. The proof
+ * is the environment running out of memory after a series of warm
+ * invocations whose high-water mark rose by a quarter of the memory size or
+ * more, each request far below it. A rising series that never ran out within
+ * the step's budget is reported low, as what it is: a trend.
+ */
 static void eval_memory_growth(run *r, const scenario_assert *a)
 {
     double *x = calloc(r->ninvs + 1, sizeof(double)), *y = calloc(r->ninvs + 1, sizeof(double));
-    size_t n = 0, crashes = 0;
-    long last_seq = 0;
+    size_t n = 0, oom_after = 0;
+    long last = -1, oom = -1, lone_oom = -1;
     memfit fit;
+    bool fitted = false;
     double mem = cJSON_IsNumber(obj(r->o->config, "MemorySize")) ? obj(r->o->config, "MemorySize")->valuedouble : 128;
     long min_points = scenario_num_value(&a->min_points, r->params);
     long within = scenario_num_value(&a->oom_within, r->params);
+    cJSON *ev, *series, *reproduce, *examples;
+    char summary[512];
 
     if (!x || !y)
         goto cleanup;
@@ -1481,9 +1703,17 @@ static void eval_memory_growth(run *r, const scenario_assert *a)
         const inv *iv = &r->invs[j];
         if (!in_steps(a->seen_in, iv->step))
             continue;
-        if (iv->fn_error && iv->payload && (strstr(iv->payload, "Runtime.ExitError") ||
-                                            strstr(iv->payload, "out of memory") || strstr(iv->payload, "OutOfMemory")))
-            crashes++;
+        if (out_of_memory(iv)) {
+            if (n >= (size_t)min_points && y[n - 1] - y[0] >= mem / 4) {
+                oom = (long)j;
+                oom_after = n;
+                break;
+            }
+            if (lone_oom < 0)
+                lone_oom = (long)j;
+            n = 0;   /* the next answer comes from a new environment */
+            continue;
+        }
         if (!iv->has_report || iv->state != FANOUT_OK)
             continue;
         if (iv->cold && n >= (size_t)min_points)
@@ -1492,50 +1722,67 @@ static void eval_memory_growth(run *r, const scenario_assert *a)
             n = 0;
         x[n] = (double)n;
         y[n] = iv->max_mem;
-        last_seq = (long)iv->seq;
+        last = (long)j;
         n++;
     }
-    if (n < (size_t)min_points && crashes == 0) {
+    if (oom < 0 && lone_oom >= 0) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "memory_growth: invocation %zu ran out of memory without a rising series before "
+                 "it: one request's cost, not memory kept between requests", r->invs[lone_oom].seq);
+        add_note(r, msg);
+    }
+    if (oom < 0 && n < (size_t)min_points) {
         char msg[256];
         snprintf(msg, sizeof(msg), "memory_growth: only %zu REPORT lines of one environment (need %ld)", n,
                  min_points);
         add_note(r, msg);
         goto cleanup;
     }
-    if (crashes || (memfit_linear(x, y, n, &fit) == 0 && fit.slope > 0 && fit.r2 >= a->min_r2)) {
-        double steps = crashes ? 0 : memfit_steps_to(&fit, x[n - 1], mem);
-        if (crashes || steps <= (double)within) {
-            cJSON *ev, *series, *reproduce, *examples;
-            char summary[512];
-            if (crashes)
-                snprintf(summary, sizeof(summary), "the environment ran out of memory during the series (%zu crash%s)",
-                         crashes, crashes == 1 ? "" : "es");
-            else
-                snprintf(summary, sizeof(summary),
-                         "Max Memory Used grew %.3f MB per invocation (r²=%.3f over %zu invocations, %d→%d MB); "
-                         "the %.0f MB limit is reached in about %.0f more invocations",
-                         fit.slope, fit.r2, n, (int)y[0], (int)y[n - 1], mem, steps);
-            finding_new(r, a, a->sev, summary, &ev);
-            cJSON_AddNumberToObject(ev, "memory_size_mb", mem);
-            if (!crashes) {
-                cJSON_AddNumberToObject(ev, "slope_mb_per_invocation", round(fit.slope * 10000) / 10000);
-                cJSON_AddNumberToObject(ev, "intercept_mb", round(fit.intercept * 100) / 100);
-                cJSON_AddNumberToObject(ev, "r2", round(fit.r2 * 10000) / 10000);
-                cJSON_AddNumberToObject(ev, "invocations_to_oom", steps);
-            }
-            cJSON_AddNumberToObject(ev, "crashes", (double)crashes);
-            series = cJSON_AddArrayToObject(ev, "max_memory_used_mb");
-            for (size_t i = 0; i < n; i++)
-                cJSON_AddItemToArray(series, cJSON_CreateNumber(y[i]));
-            reproduce = reproduce_list(r, ev);
-            examples = cJSON_AddArrayToObject(ev, "examples");
-            cJSON_AddItemToArray(reproduce, cJSON_CreateString("repeat the invoke below and compare Max Memory Used "
-                                                               "in the REPORT lines"));
-            for (size_t j = 0; j < r->ninvs; j++)
-                if ((long)r->invs[j].seq == last_seq)
-                    cJSON_AddItemToArray(examples, inv_json(r, &r->invs[j], NULL, reproduce));
+    if (oom < 0) {
+        double steps;
+        if (memfit_linear(x, y, n, &fit) != 0 || fit.slope <= 0 || fit.r2 < a->min_r2)
+            goto cleanup;
+        steps = memfit_steps_to(&fit, x[n - 1], mem);
+        if (steps > (double)within)
+            goto cleanup;
+        fitted = true;
+        snprintf(summary, sizeof(summary),
+                 "Max Memory Used rose %.3f MB per invocation (r²=%.3f over %zu invocations, %d→%d MB) but the "
+                 "environment did not run out of memory within the series: a trend (a lazy collector raises a "
+                 "high-water mark too), not a proof; at this rate %.0f MB is reached in about %.0f more",
+                 fit.slope, fit.r2, n, (int)y[0], (int)y[n - 1], mem, steps);
+        finding_new(r, a, SEVERITY_LOW, summary, &ev);
+    } else {
+        snprintf(summary, sizeof(summary),
+                 "the environment ran out of memory after %zu warm invocations (Max Memory Used %d→%d of %.0f MB, "
+                 "each request far smaller): it keeps what requests send, and any caller can crash it for the next",
+                 oom_after, (int)y[0], (int)y[n - 1], mem);
+        finding_new(r, a, a->sev, summary, &ev);
+        cJSON_AddNumberToObject(ev, "invocations_to_oom", (double)oom_after);
+        {
+            /* Lambda's errorType says how it ran out (OutOfMemory, ExitError) */
+            cJSON *err = cJSON_Parse(r->invs[oom].payload);
+            const char *type = str(err, "errorType");
+            cJSON_AddStringToObject(ev, "out_of_memory", type ? type : r->invs[oom].fn_error);
+            cJSON_Delete(err);
         }
     }
+    cJSON_AddBoolToObject(ev, "proven", !fitted);
+    cJSON_AddNumberToObject(ev, "memory_size_mb", mem);
+    if (fitted) {
+        cJSON_AddNumberToObject(ev, "slope_mb_per_invocation", round(fit.slope * 10000) / 10000);
+        cJSON_AddNumberToObject(ev, "intercept_mb", round(fit.intercept * 100) / 100);
+        cJSON_AddNumberToObject(ev, "r2", round(fit.r2 * 10000) / 10000);
+        cJSON_AddNumberToObject(ev, "invocations_to_oom", round(memfit_steps_to(&fit, x[n - 1], mem)));
+    }
+    series = cJSON_AddArrayToObject(ev, "max_memory_used_mb");
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(series, cJSON_CreateNumber(y[i]));
+    reproduce = reproduce_list(r, ev);
+    examples = cJSON_AddArrayToObject(ev, "examples");
+    cJSON_AddItemToArray(reproduce, cJSON_CreateString("repeat the invoke below and compare Max Memory Used "
+                                                       "in the REPORT lines"));
+    cJSON_AddItemToArray(examples, inv_json(r, &r->invs[oom >= 0 ? oom : last], NULL, reproduce));
 cleanup:
     free(x);
     free(y);
@@ -1720,12 +1967,17 @@ static int setup(run *r)
                 return -1;
         }
     }
+    /* A user's identity is a fresh canary too: a cache keyed by what every
+     * user sends alike (a tenant, a path) hands the first caller's id, or
+     * a field rendered from it, to the next one. */
     for (size_t u = 0; u < r->sc->nusers; u++) {
-        plan_rng rng;
-        plan_rng_seed(&rng, fnv1a(fnv1a(r->o->s->seed, r->o->t->name), r->sc->users[u]));
-        snprintf(r->user_id[u], sizeof(r->user_id[u]), "%s-%08llx", r->sc->users[u],
-                 (unsigned long long)(plan_rng_next(&rng) & 0xffffffffULL));
+        char c[CANARY_LEN + 1];
+        if (canary_new(c, sizeof(c)) != 0)
+            return -1;
+        snprintf(r->user_id[u], sizeof(r->user_id[u]), "%s-%s", r->sc->users[u], c);
     }
+    if (event_embedded_open(r->o->t->baseline, &r->base, &r->embedded) != 0)
+        return -1;
     for (size_t k = 0; k < r->sc->ncanaries; k++)
         if (r->sc->canaries[k].per_run && canary_new(r->run_canary[k], sizeof(r->run_canary[k])) != 0)
             return -1;
@@ -1933,6 +2185,8 @@ cleanup:
     }
     free(r.invs);
     free(r.refs);
+    cJSON_Delete(r.base);
+    event_fields_free(&r.embedded);
     free(r.scratch);
     secrets_free(r.mask);
     return out->status == ENGINE_DONE ? 0 : -1;

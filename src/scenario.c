@@ -188,9 +188,10 @@ static int check_token(void *ctx, const tmpl_token *t, char *why, size_t whylen)
         memcpy(name, t->arg, n);
         name[n] = '\0';
     }
-    if (k->deferred && (t->kind == TMPL_CANARY || (t->kind == TMPL_PAD && name[0] == '$')))
+    if (k->deferred && (t->kind == TMPL_CANARY || t->kind == TMPL_CANARY_SPLIT ||
+                        (t->kind == TMPL_PAD && name[0] == '$')))
         return 0;
-    if (t->kind == TMPL_CANARY) {
+    if (t->kind == TMPL_CANARY || t->kind == TMPL_CANARY_SPLIT) {
         if (!k->sc) {
             snprintf(why, whylen, "{{canary.%s}}: canaries belong to scenarios, not to baseline events", name);
             return -1;
@@ -417,10 +418,26 @@ static int user_list(load_ctx *c, const yamldoc_node *n, scenario_step *st)
 
 static int parse_vary(load_ctx *c, const yamldoc_node *n, scenario_step *st)
 {
-    static const char *const keys[] = {"field", "set", "catalog", NULL};
+    static const char *const keys[] = {"field", "set", "catalog", "others", NULL};
     const yamldoc_node *f = yamldoc_get(n, "field"), *set = yamldoc_get(n, "set"), *cat = yamldoc_get(n, "catalog");
+    const yamldoc_node *others = yamldoc_get(n, "others");
     if (yamldoc_check_keys(c->doc, n, keys, "vary", c->err, c->errlen) != 0)
         return -1;
+    if (others) {
+        if (expect_word(c, others, "others") != 0)
+            return -1;
+        if (strcmp(others->text, "same") == 0)
+            st->others = OTHERS_SAME;
+        else if (strcmp(others->text, "omit") == 0)
+            st->others = OTHERS_OMIT;
+        else if (strcmp(others->text, "empty") == 0)
+            st->others = OTHERS_EMPTY;
+        else
+            return yamldoc_fail(c->doc, others, c->err, c->errlen, "others: expected same, omit or empty, not '%s'",
+                                others->text);
+        if (!f)
+            return yamldoc_fail(c->doc, others, c->err, c->errlen, "vary: 'others' needs a 'field'");
+    }
     if (f) {
         if (expect_word(c, f, "field") != 0)
             return -1;
@@ -457,7 +474,7 @@ static int parse_vary(load_ctx *c, const yamldoc_node *n, scenario_step *st)
 static int parse_invoke(load_ctx *c, const yamldoc_node *n, scenario_step *st)
 {
     static const char *const keys[] = {"id",      "users",   "count",    "parallel", "vary",
-                                       "shuffle", "stop_on", "envelope", NULL};
+                                       "shuffle", "stop_on", "envelope", "stop_when_flat", NULL};
     const yamldoc_node *v;
 
     if (yamldoc_check_keys(c->doc, n, keys, "invoke", c->err, c->errlen) != 0 || req_string(c, n, "id", &st->id))
@@ -469,14 +486,16 @@ static int parse_invoke(load_ctx *c, const yamldoc_node *n, scenario_step *st)
     if (need(c, n, "count", &v) != 0)
         return -1;
     if (v->kind == YAMLDOC_MAP) {
-        static const char *const ck[] = {"until_full", NULL};
-        const yamldoc_node *u = yamldoc_get(v, "until_full");
+        static const char *const ck[] = {"until_full", "until_oom", NULL};
+        const yamldoc_node *u = yamldoc_get(v, "until_full"), *o = yamldoc_get(v, "until_oom");
         if (yamldoc_check_keys(c->doc, v, ck, "count", c->err, c->errlen) != 0)
             return -1;
-        if (!u)
-            return yamldoc_fail(c->doc, v, c->err, c->errlen, "count: a number, $PARAM or {until_full: BYTES}");
-        st->until_full = true;
-        if (get_num(c, u, "until_full", 1024, 6L * 1024 * 1024, &st->fill_bytes) != 0)
+        if (!!u == !!o)
+            return yamldoc_fail(c->doc, v, c->err, c->errlen,
+                                "count: a number, $PARAM, {until_full: BYTES} or {until_oom: BYTES}");
+        st->until_full = u != NULL;
+        st->until_oom = o != NULL;
+        if (get_num(c, u ? u : o, u ? "until_full" : "until_oom", 1024, 6L * 1024 * 1024, &st->fill_bytes) != 0)
             return -1;
     } else if (get_num(c, v, "count", 1, 100000, &st->count) != 0) {
         return -1;
@@ -484,6 +503,9 @@ static int parse_invoke(load_ctx *c, const yamldoc_node *n, scenario_step *st)
     st->parallel.value = 1;
     st->parallel.param = -1;
     if ((v = yamldoc_get(n, "parallel")) && get_num(c, v, "parallel", 1, 1000, &st->parallel) != 0)
+        return -1;
+    st->flat_after.param = -1;
+    if ((v = yamldoc_get(n, "stop_when_flat")) && get_num(c, v, "stop_when_flat", 1, 100000, &st->flat_after) != 0)
         return -1;
     if ((v = yamldoc_get(n, "shuffle")) && yamldoc_bool(c->doc, v, "shuffle", &st->shuffle, c->err, c->errlen))
         return -1;
@@ -608,7 +630,7 @@ static int canary_list(load_ctx *c, const yamldoc_node *n, scenario_assert *a)
 static const char *const assert_keys[] = {"id", "title", "severity", "canary", "canaries", "planted_in", "seen_in",
                                           "where", "who", "cleared_by", "pattern", "function_variables",
                                           "shapes", "oom_within", "min_points", "min_r2", "expect", "check",
-                                          "runtimes", NULL};
+                                          "runtimes", "identity", "echo_class", "echo_severity", "class", NULL};
 
 static int parse_assert(load_ctx *c, const yamldoc_node *n, scenario_assert *a)
 {
@@ -691,6 +713,21 @@ static int parse_assert(load_ctx *c, const yamldoc_node *n, scenario_assert *a)
         if (expect_word(c, v, "runtimes") != 0 ||
             catalog_get(c, v, v->text, &a->runtimes) != 0 || bind_catalog(c, v, a->runtimes, "deprecated") != 0)
             return -1;
+    }
+    if ((v = yamldoc_get(b, "identity")) &&
+        yamldoc_bool(c->doc, v, "identity", &a->identity, c->err, c->errlen) != 0)
+        return -1;
+    a->echo_sev = a->sev;
+    if (opt_string(c, b, "echo_class", &a->echo_class) != 0 || opt_string(c, b, "class", &a->cls) != 0)
+        return -1;
+    if ((v = yamldoc_get(b, "echo_severity"))) {
+        if (yamldoc_string(c->doc, v, "echo_severity", &s, c->err, c->errlen) != 0)
+            return -1;
+        k = (size_t)severity_parse(s, &a->echo_sev);
+        free(s);
+        s = NULL;
+        if (k != 0)
+            return yamldoc_fail(c->doc, v, c->err, c->errlen, "echo_severity: info, low, medium, high or critical");
     }
     if ((v = yamldoc_get(b, "function_variables")) &&
         yamldoc_bool(c->doc, v, "function_variables", &a->function_variables, c->err, c->errlen) != 0)
@@ -898,6 +935,8 @@ static void scenario_free(scenario *sc)
         free(sc->asserts[i].pattern);
         pcre2_code_free(sc->asserts[i].re);
         free(sc->asserts[i].expect);
+        free(sc->asserts[i].echo_class);
+        free(sc->asserts[i].cls);
     }
     free(sc->asserts);
     free(sc);

@@ -63,6 +63,12 @@ typedef enum {
     FIELDS_LONGEST      /* the longest string leaf without a template */
 } scenario_fields;
 
+/* What the users after a step's first send in the varied field: the same
+ * variant, or the baseline without the field, or with it empty (""): state
+ * merged from one caller's request shows in the answer of one who did not
+ * send that field. */
+typedef enum { OTHERS_SAME = 0, OTHERS_OMIT, OTHERS_EMPTY } scenario_others;
+
 typedef enum { STEP_COLD_START, STEP_INVOKE, STEP_SLEEP } scenario_step_kind;
 
 typedef struct catalog catalog;
@@ -81,13 +87,16 @@ typedef struct scenario_step {
     size_t nusers;
     scenario_num count;         /* invocations per variant and user */
     bool until_full;            /* count = what fills EphemeralStorage with fill_bytes per request */
+    bool until_oom;             /* count = what would fill MemorySize twice with fill_bytes per request */
     scenario_num fill_bytes;
     scenario_num parallel;
     bool shuffle;               /* seeded shuffle of the invocation order */
     scenario_fields fields;
     cJSON *set;                 /* template value for each varied field; NULL: none */
-    const catalog *cat;         /* entries: set / merge / delete / body, per varied field */
+    const catalog *cat;         /* entries: set / merge / delete / body, per varied field (merge: per object) */
+    scenario_others others;
     char *stop_on;              /* pcre2: stop the step once an answer or log matches */
+    scenario_num flat_after;    /* stop once Max Memory Used has not risen for this many answers; 0: never */
     pcre2_code *stop_re;        /* stop_on compiled once, at load (matching is thread-safe) */
     int envelope;               /* an event_envelope overriding the target's, or -1 */
 } scenario_step;
@@ -124,6 +133,12 @@ typedef struct scenario_assert {
     size_t ncanaries;
     int cleared_by;             /* step index, or -1 */
     bool always;                /* canary_seen: the finding is an answer WITHOUT the canary */
+    bool identity;              /* canary_seen: each user's {{user.id}} is that user's canary too */
+    char *cls;                  /* the class of its findings when not the scenario's, or NULL */
+    char *echo_class;           /* canary_seen: the class of a finding where a request's own text came
+                                   back (a {{split:}} canary's half, a merge's member) instead of its
+                                   effect; NULL: such sightings are not findings */
+    severity echo_sev;
     char *pattern;              /* pattern_seen */
     pcre2_code *re;             /* pattern compiled once, at load */
     bool function_variables;    /* secret_seen */

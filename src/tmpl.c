@@ -49,6 +49,10 @@ static int classify(const char *in, size_t len, tmpl_token *t)
         t->kind = TMPL_CANARY;
         t->arg = in + 7;
         t->arglen = len - 7;
+    } else if (starts(in, len, "split:canary.") && ident_ok(in, len, 13)) {
+        t->kind = TMPL_CANARY_SPLIT;
+        t->arg = in + 13;
+        t->arglen = len - 13;
     } else if (starts(in, len, "pad:$") && ident_ok(in, len, 5)) {
         t->kind = TMPL_PAD;
         t->arg = in + 4;
@@ -101,8 +105,8 @@ static void describe_bad(const char *text, size_t len, size_t at, char *why, siz
         shown[k++] = (text[at + i] >= 0x20 && text[at + i] < 0x7f) ? text[at + i] : '?';
     shown[k] = '\0';
     snprintf(why, whylen,
-             "bad template \"%s\" (expected {{canary.ID}}, {{user.id}}, {{user.name}}, {{seq}}, {{pad:N}}, "
-             "{{pad:$PARAM}}, {{open}} or {{close}})",
+             "bad template \"%s\" (expected {{canary.ID}}, {{split:canary.ID}}, {{user.id}}, {{user.name}}, "
+             "{{seq}}, {{pad:N}}, {{pad:$PARAM}}, {{open}} or {{close}})",
              shown);
 }
 

@@ -4,6 +4,10 @@
  * each invocation.
  *
  *   {{canary.ID}}     a fresh random canary the scenario declares
+ *   {{split:canary.ID}} the same canary cut in two quoted halves joined by
+ *                     '+' (CSC1234'+'5678): code that runs the payload
+ *                     assembles the canary, a text that only stores or
+ *                     echoes it never holds it whole
  *   {{user.id}}       the sending user's identity (seeded, repeatable)
  *   {{user.name}}     the user's name in the scenario ("alice")
  *   {{seq}}           the invocation's number within the scenario
@@ -26,11 +30,11 @@
 #define TMPL_MAX_PAD ((size_t)6 * 1024 * 1024)   /* Lambda's payload limit */
 #define TMPL_MAX_OUTPUT ((size_t)8 * 1024 * 1024)
 
-typedef enum { TMPL_CANARY, TMPL_USER_ID, TMPL_USER_NAME, TMPL_SEQ, TMPL_PAD, TMPL_OPEN, TMPL_CLOSE } tmpl_kind;
+typedef enum { TMPL_CANARY, TMPL_CANARY_SPLIT, TMPL_USER_ID, TMPL_USER_NAME, TMPL_SEQ, TMPL_PAD, TMPL_OPEN, TMPL_CLOSE } tmpl_kind;
 
 typedef struct tmpl_token {
     tmpl_kind kind;
-    const char *arg;   /* CANARY: the ID; PAD: the number or "$PARAM"; else NULL */
+    const char *arg;   /* CANARY, CANARY_SPLIT: the ID; PAD: the number or "$PARAM"; else NULL */
     size_t arglen;
     size_t offset;     /* of "{{" in the text */
 } tmpl_token;

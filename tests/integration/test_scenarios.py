@@ -129,24 +129,38 @@ class DefaultSuite(unittest.TestCase):
             ex = ev["examples"][0]
             self.assertEqual(ex["planted"]["user"], "attacker")
             self.assertNotEqual(ex["seen"]["user"], "attacker")
-            self.assertIn(ex["canary"], ex["planted"]["request"])
-            self.assertIn(ex["canary"], ex["seen"]["response"])
+            # Computed marker: the attacker's request holds it only in two
+            # quoted halves; the whole canary exists where the payload ran.
+            # (A prototype-pollution merge carries data, not code: literal.)
+            canary = ex["canary"]
+            if "pollution" in ex["planted"]["payload_entry"]:
+                self.assertIn(canary, ex["planted"]["request"])
+            else:
+                self.assertIn(canary[:15] + "'+'" + canary[15:], ex["planted"]["request"])
+                self.assertNotIn(canary, ex["planted"]["request"])
+            self.assertIn(canary, ex["seen"]["response"])
             self.assertNotIn(ex["canary"], ex["seen"]["request"])
 
     def test_memory_growth_numbers(self):
         for lang in ("python", "node"):
             (f,) = self.findings(f"memory-growth-{lang}-vulnerable", "memory-growth")
             ev = f["evidence"]
-            self.assertGreater(ev["slope_mb_per_invocation"], 0.05)
-            self.assertGreaterEqual(ev["r2"], 0.8)
-            self.assertLess(ev["invocations_to_oom"], 10000)
+            # Proven by running out of memory, within twice the memory size
+            # in 1 MB requests, after a rise of at least a quarter of it.
+            self.assertEqual(f["severity"], "medium")
+            self.assertTrue(ev["proven"], ev)
+            self.assertLess(ev["invocations_to_oom"], 2 * ev["memory_size_mb"] + 10)
+            self.assertRegex(ev["out_of_memory"], "Runtime\\.(OutOfMemory|ExitError)")
             series = ev["max_memory_used_mb"]
-            self.assertGreater(series[-1], series[0])
+            self.assertGreaterEqual(series[-1] - series[0], ev["memory_size_mb"] / 4)
 
     def test_tmp_residue_both_proofs(self):
         for lang in ("python", "node"):
-            found = {f["assertion"] for f in self.findings(f"tmp-residue-{lang}-vulnerable", "tmp-residue")}
-            self.assertEqual(found, {"reappeared", "disk-full"})
+            found = {(f["assertion"], f["class"]) for f in self.findings(f"tmp-residue-{lang}-vulnerable")
+                     if f["scenario"] == "tmp-residue"}
+            # Content that reappears is a leak between callers, wherever it
+            # was kept; ENOSPC is what proves /tmp.
+            self.assertEqual(found, {("reappeared", "cross-user-leak"), ("disk-full", "tmp-residue")})
 
     def test_secret_exposure_sources(self):
         for lang in ("python", "node"):
@@ -210,11 +224,17 @@ class Plans(unittest.TestCase):
         return open(os.path.join(run_dir, "cross-user-leak-python-hardened", "cross-user-leak", "plan.json")).read()
 
     def test_same_seed_same_plan_other_seed_other_plan(self):
-        a, b = self.plan(), self.plan()
+        a, b = json.loads(self.plan()), json.loads(self.plan())
+        # Identities are fresh canaries every run (a finding is a proof);
+        # the seed fixes everything else.
+        self.assertEqual(a["users"].keys(), b["users"].keys())
+        for u in a["users"]:
+            self.assertRegex(a["users"][u], f"^{u}-CSC[0-9a-f]{{24}}$")
+            self.assertNotEqual(a["users"][u], b["users"][u])
+        del a["users"], b["users"]
         self.assertEqual(a, b)
         c = json.loads(self.plan("--seed", "99"))
-        self.assertNotEqual(json.loads(a)["users"], c["users"])
-        self.assertNotEqual([i["user"] for s in json.loads(a)["steps"] for i in s.get("invocations", [])],
+        self.assertNotEqual([i["user"] for s in a["steps"] for i in s.get("invocations", [])],
                             [i["user"] for s in c["steps"] for i in s.get("invocations", [])])
 
 

@@ -322,13 +322,13 @@ static void test_suite_overrides_parameters(void **state)
     copy_scenarios(&d, scn, sizeof(scn));
     write_file(d.path, "suite.yaml",
                "seed: 99\nlab: {config: f.yaml}\ntargets:\n  - {function: f, baseline: {a: 1}, scenarios: "
-               "[memory-growth], parameters: {memory-growth: {invocations: 7}}}\n");
+               "[memory-growth], parameters: {memory-growth: {flat_after: 7}}}\n");
     snprintf(path, sizeof(path), "%s/suite.yaml", d.path);
     assert_int_equal(suite_load(path, scn, &s, err, sizeof(err)), 0);
     assert_int_equal(s->seed, 99);
     run = &s->targets[0].runs[0];
-    assert_int_equal(run->params[scenario_param_index(run->sc, "invocations")], 7);
-    assert_int_equal(run->params[scenario_param_index(run->sc, "document_bytes")], 262144);
+    assert_int_equal(run->params[scenario_param_index(run->sc, "flat_after")], 7);
+    assert_int_equal(run->params[scenario_param_index(run->sc, "document_bytes")], 1048576);
     suite_free(s);
     remove_dir(&d);
 }
