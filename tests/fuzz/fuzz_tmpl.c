@@ -101,6 +101,10 @@ static bool ref_classify(const char *text, size_t start, size_t n, ref_tok *t)
         t->kind = TMPL_CANARY;
         t->arg = start + 7;
         t->arglen = n - 7;
+    } else if (has_prefix(s, n, "split:canary.") && all_ident(s + 13, n - 13)) {
+        t->kind = TMPL_CANARY_SPLIT;
+        t->arg = start + 13;
+        t->arglen = n - 13;
     } else if (has_prefix(s, n, "pad:$") && all_ident(s + 5, n - 5)) {
         t->kind = TMPL_PAD;   /* the argument keeps its '$' */
         t->arg = start + 4;
@@ -173,7 +177,7 @@ static void record(cb_ctx *c, const tmpl_token *t)
         abort();
     if (t->arg != NULL && (t->arg < c->text || t->arg + t->arglen > c->text + c->len))
         abort();
-    if ((t->arg == NULL) != (t->kind != TMPL_CANARY && t->kind != TMPL_PAD))
+    if ((t->arg == NULL) != (t->kind != TMPL_CANARY && t->kind != TMPL_CANARY_SPLIT && t->kind != TMPL_PAD))
         abort();
     if (c->n == MAX_TOKENS) {
         c->overflow = true;
@@ -235,6 +239,7 @@ static int resolve_cb(void *ctx, const tmpl_token *t, const char **value, size_t
     }
     switch (t->kind) {
     case TMPL_CANARY:
+    case TMPL_CANARY_SPLIT:
         *value = "CAN";
         break;
     case TMPL_USER_ID:
@@ -276,7 +281,8 @@ static size_t ref_length(const char *text, size_t len, const ref_tok *toks, size
                 return SIZE_MAX;
             total += pad;
         } else {
-            total += toks[i].kind == TMPL_CANARY ? 3 : toks[i].kind == TMPL_USER_ID ? 5
+            bool canary = toks[i].kind == TMPL_CANARY || toks[i].kind == TMPL_CANARY_SPLIT;
+            total += canary ? 3 : toks[i].kind == TMPL_USER_ID ? 5
                    : toks[i].kind == TMPL_USER_NAME ? 0 : 2;
         }
     }
@@ -301,7 +307,8 @@ static char *ref_expand(const char *text, size_t len, const ref_tok *toks, size_
         switch (toks[i].kind) {
         case TMPL_OPEN: v = "{{"; break;
         case TMPL_CLOSE: v = "}}"; break;
-        case TMPL_CANARY: v = "CAN"; break;
+        case TMPL_CANARY:
+        case TMPL_CANARY_SPLIT: v = "CAN"; break;
         case TMPL_USER_ID: v = "uid-7"; break;
         case TMPL_USER_NAME: v = ""; break;
         case TMPL_SEQ: v = "42"; break;
@@ -333,7 +340,7 @@ static bool same_walk(const cb_ctx *c, const ref_tok *toks, size_t n, bool skip_
         s = &c->toks[k++];
         if (s->kind != toks[i].kind || s->offset != toks[i].offset)
             return false;
-        if ((toks[i].kind == TMPL_CANARY || toks[i].kind == TMPL_PAD) &&
+        if ((toks[i].kind == TMPL_CANARY || toks[i].kind == TMPL_CANARY_SPLIT || toks[i].kind == TMPL_PAD) &&
             (s->arg != toks[i].arg || s->arglen != toks[i].arglen))
             return false;
     }
