@@ -593,7 +593,7 @@ static const lab_runtime_api_ops rt_ops = {
 /* ---------- spawning (main loop) ---------- */
 
 typedef struct spawn_plan {
-    char *argv[4];
+    char *argv[8];
     char *envp[MAX_ENV_VARS];
     size_t envc;
     char strings[ENV_STRINGS_MAX];
@@ -713,11 +713,24 @@ static int plan_build(lab_pool *p, lab_env *e, int port, const char *rt_host, sp
         snprintf(buf, sizeof(buf), "%s/bootstrap.py", rt_dir);
         sp->argv[1] = plan_str(sp, buf);
         break;
-    case LAB_RUNTIME_NODE:
+    case LAB_RUNTIME_NODE: {
+        /* Lambda's Node bootstrap (/var/runtime/bootstrap in the public
+         * nodejs base images) gives V8 a tenth of the memory size as new
+         * space (half of it per semi-space) and the rest as old space, so
+         * V8 collects under pressure before the environment is killed.
+         * Without these flags V8's default limit (GBs) never feels 128 MB
+         * and a handler that keeps nothing looks like it grows. */
+        int new_space = fn->memory_mb / 10;
         sp->argv[0] = plan_str(sp, p->node);
+        sp->argv[1] = plan_str(sp, "--expose-gc");
+        snprintf(buf, sizeof(buf), "--max-semi-space-size=%d", new_space / 2);
+        sp->argv[2] = plan_str(sp, buf);
+        snprintf(buf, sizeof(buf), "--max-old-space-size=%d", fn->memory_mb - new_space);
+        sp->argv[3] = plan_str(sp, buf);
         snprintf(buf, sizeof(buf), "%s/bootstrap.js", rt_dir);
-        sp->argv[1] = plan_str(sp, buf);
+        sp->argv[4] = plan_str(sp, buf);
         break;
+    }
     default:
         snprintf(buf, sizeof(buf), "%s/bootstrap", task_root);
         sp->argv[0] = plan_str(sp, buf);

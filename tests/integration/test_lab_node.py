@@ -117,5 +117,51 @@ class LabNodeTest(unittest.TestCase):
         self.assertNotEqual(lf.assert_ok(self, nxt)["env_id"], p0["env_id"])
 
 
+class LabNodeMemoryTest(unittest.TestCase):
+    """Lambda's memory semantics for Node (issue 13): V8 is started with the
+    heap limits Lambda's bootstrap derives from the memory size, so garbage
+    is collected under pressure and only what a handler keeps kills it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = Lab([
+            fn("heap-128", runtime="nodejs20.x", code=lf.PROBE_NODE, handler="index.handler", memory_mb=128),
+            fn("heap-512", runtime="nodejs20.x", code=lf.PROBE_NODE, handler="index.handler", memory_mb=512),
+            fn("garbage-128", runtime="nodejs20.x", code=lf.PROBE_NODE, handler="index.handler", memory_mb=128),
+            fn("retain-128", runtime="nodejs20.x", code=lf.PROBE_NODE, handler="index.handler", memory_mb=128),
+        ]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.stop()
+
+    def test_heap_flags_follow_the_memory_size(self):
+        for name, mb in (("heap-128", 128), ("heap-512", 512)):
+            p = lf.assert_ok(self, self.lab.invoke(name, {"action": "heap"}))
+            new_space = mb // 10
+            self.assertEqual(p["exec_argv"], ["--expose-gc", f"--max-semi-space-size={new_space // 2}",
+                                              f"--max-old-space-size={mb - new_space}"], name)
+            # V8's limit is old space plus three semi-spaces: about the
+            # memory size (146 MB at 128), where V8's default is gigabytes
+            self.assertLess(p["heap_size_limit"], mb * 1024 * 1024 * 5 // 4, name)
+
+    def test_garbage_only_stays_alive_and_retention_runs_out_of_memory(self):
+        lab = self.lab
+        first = lf.assert_ok(self, lab.invoke("garbage-128", {"action": "garbage", "mb": 8}))
+        # 200 x 8 MB: 12.5 times the memory size, all of it dropped
+        for i in range(199):
+            inv = lab.invoke("garbage-128", {"action": "garbage", "mb": 8})
+            p = lf.assert_ok(self, inv)
+            self.assertEqual(p["env_id"], first["env_id"], f"invocation {i + 2} ran in a new environment")
+        errors = []
+        for _ in range(40):
+            inv = lab.invoke("retain-128", {"action": "retain", "mb": 8})
+            if inv.function_error:
+                errors.append(inv.payload)
+                break
+        self.assertEqual(len(errors), 1, "keeping 8 MB per call never ran out of 128 MB")
+        self.assertIn(errors[0]["errorType"], ("Runtime.OutOfMemory", "Runtime.ExitError"), errors[0])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -4,14 +4,26 @@
 // Every answer carries env_id (drawn at load: one per environment), count
 // (module state) and request_id (context.awsRequestId). Actions, named by
 // event.action: info (default), env {names}, context, tmp_write {name, data},
-// tmp_read {name}, raise {message}, exit {code}.
+// tmp_read {name}, raise {message}, exit {code}, heap (V8's limit and
+// node's flags), garbage {mb} (allocates mb MB and drops it), retain {mb}
+// (allocates mb MB and keeps it in module state).
 'use strict';
 
 const crypto = require('crypto');
 const fs = require('fs');
+const v8 = require('v8');
 
 const ENV_ID = crypto.randomBytes(16).toString('hex');
 let count = 0;
+const retained = [];
+
+// Flat, distinct one-MB strings on V8's heap (padEnd would build ropes that
+// share their filler, Buffers live outside the heap).
+function megabytes(mb) {
+  const out = [];
+  for (let i = 0; i < mb; i++) out.push(crypto.randomBytes(1 << 19).toString('hex'));
+  return out;
+}
 
 console.log(`PROBE-NODE-INIT env=${ENV_ID}`);
 
@@ -52,6 +64,13 @@ function act(event, context) {
         if (e.code === 'ENOENT') return { data: null };
         throw e;
       }
+    case 'heap':
+      return { heap_size_limit: v8.getHeapStatistics().heap_size_limit, exec_argv: process.execArgv };
+    case 'garbage':
+      return { allocated_mb: megabytes(event.mb).length };
+    case 'retain':
+      retained.push(...megabytes(event.mb));
+      return { retained_mb: retained.length };
     case 'raise':
       throw new ProbeError(event.message || 'probe failure');
     case 'exit':
