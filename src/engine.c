@@ -1147,6 +1147,77 @@ static bool wants_canary(const scenario_assert *a, int k)
     return false;
 }
 
+/* ---------- execution environments, as timing tells ---------- */
+
+static int by_start(const void *a, const void *b)
+{
+    const inv *x = *(const inv *const *)a, *y = *(const inv *const *)b;
+    if (x->start_ms != y->start_ms)
+        return x->start_ms < y->start_ms ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The environment an invocation ran in, as far as timing tells: one with
+ * Init Duration opened a new environment; a warm one went to the
+ * environment that became free last before it started (or, when client
+ * timing overlaps, the one that frees first); a forced cold start retires
+ * them all. AWS exposes no environment id: this draws the picture in
+ * report.html, no assertion rests on it. */
+typedef struct env_slot {
+    int id;
+    double free_at;
+} env_slot;
+
+static int assign_env(env_slot *envs, size_t *nenvs, int *next_id, const inv *iv)
+{
+    size_t best = SIZE_MAX;
+    if (iv->cold || *nenvs == 0) {
+        envs[*nenvs].id = ++*next_id;
+        envs[*nenvs].free_at = iv->end_ms;
+        return envs[(*nenvs)++].id;
+    }
+    for (size_t e = 0; e < *nenvs; e++)
+        if (envs[e].free_at <= iv->start_ms && (best == SIZE_MAX || envs[e].free_at > envs[best].free_at))
+            best = e;
+    if (best == SIZE_MAX)
+        for (size_t e = 0; e < *nenvs; e++)
+            if (best == SIZE_MAX || envs[e].free_at < envs[best].free_at)
+                best = e;
+    envs[best].free_at = iv->end_ms;
+    return envs[best].id;
+}
+
+/* env_of[i]: the inferred environment of invocation i (1, 2, ...), 0 for
+ * one without a REPORT line. order (r->ninvs slots) gets the invocations
+ * that ran, by start; returns how many. -1 when memory runs out. */
+static long infer_envs(const run *r, int *env_of, const inv **order)
+{
+    env_slot *envs = malloc((r->ninvs ? r->ninvs : 1) * sizeof(*envs));
+    size_t n = 0, nenvs = 0, si_next = 0;
+    int next_id = 0;
+
+    if (!envs)
+        return -1;
+    for (size_t i = 0; i < r->ninvs; i++) {
+        env_of[i] = 0;
+        if (r->invs[i].state == FANOUT_OK || r->invs[i].state == FANOUT_FAILED ||
+            (r->invs[i].state == FANOUT_CANCELLED && r->invs[i].end_ms > 0))
+            order[n++] = &r->invs[i];
+    }
+    qsort((void *)order, n, sizeof(const inv *), by_start);
+    for (size_t k = 0; k < n; k++) {
+        const inv *iv = order[k];
+        /* A forced cold start that ended before this began retired every environment. */
+        for (; si_next < r->sc->nsteps && r->step_end[si_next] > 0 && r->step_end[si_next] <= iv->start_ms; si_next++)
+            if (r->sc->steps[si_next].kind == STEP_COLD_START)
+                nenvs = 0;
+        if (iv->has_report)
+            env_of[iv - r->invs] = assign_env(envs, &nenvs, &next_id, iv);
+    }
+    free(envs);
+    return (long)n;
+}
+
 /* ---------- assertions ---------- */
 
 typedef struct sighting {
@@ -1325,6 +1396,36 @@ static void scan_text(run *r, const scenario_assert *a, size_t j, const event_te
     }
 }
 
+/* How many environments the planted steps reached and how many of them
+ * answered a request of the seen steps again, as timing tells (inferred:
+ * no verdict rests on it, but a pass where they were not revisited says
+ * less). 0 and 0 when memory runs out. */
+static void env_reach(const run *r, const scenario_assert *a, size_t *reached, size_t *revisited)
+{
+    int *env_of = malloc((r->ninvs ? r->ninvs : 1) * sizeof(*env_of));
+    const inv **order = malloc((r->ninvs ? r->ninvs : 1) * sizeof(*order));
+    unsigned char *seen = calloc(r->ninvs + 1, 1);   /* per env id: 1 planted, 2 answered a seen step */
+
+    *reached = *revisited = 0;
+    if (env_of && order && seen && infer_envs(r, env_of, order) >= 0) {
+        for (size_t i = 0; i < r->ninvs; i++) {
+            if (!env_of[i])
+                continue;
+            if (in_steps(a->planted_in, r->invs[i].step))
+                seen[env_of[i]] |= 1;
+            if (in_steps(a->seen_in, r->invs[i].step) && r->invs[i].state == FANOUT_OK)
+                seen[env_of[i]] |= 2;
+        }
+        for (size_t e = 1; e <= r->ninvs; e++) {
+            *reached += (seen[e] & 1) != 0;
+            *revisited += seen[e] == 3;
+        }
+    }
+    free(env_of);
+    free((void *)order);
+    free(seen);
+}
+
 /* The finding for a list of sightings; echo: of the request's own text, at
  * the assertion's echo class and severity. */
 static void report_sightings(run *r, const scenario_assert *a, const sightings *l, bool echo)
@@ -1386,6 +1487,12 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
     cJSON_AddNumberToObject(ev, "distinct_canaries", (double)distinct);
     cJSON_AddNumberToObject(ev, "answers_affected", (double)l->responses);
     cJSON_AddNumberToObject(ev, "environments_at_least", (double)envs);
+    if ((a->planted_in & a->seen_in) == 0) {
+        size_t reached, revisited;
+        env_reach(r, a, &reached, &revisited);
+        cJSON_AddNumberToObject(ev, "environments_reached_inferred", (double)reached);
+        cJSON_AddNumberToObject(ev, "environments_revisited_inferred", (double)revisited);
+    }
     if (!echo && a->cleared_by >= 0 && r->ran[a->cleared_by]) {
         bool still = seen_in_step(r, a, a->cleared_by);
         cJSON_AddBoolToObject(ev, "cleared_by_cold_start", !still);
@@ -1441,6 +1548,15 @@ static void eval_canary_seen(run *r, const scenario_assert *a)
      * the executed marker is the stronger proof and says it all. */
     if (!a->always && echoes.n && !hits.n)
         report_sightings(r, a, &echoes, true);
+    if (!hits.n && (a->planted_in & a->seen_in) == 0) {
+        size_t reached, revisited;
+        char msg[300];
+        env_reach(r, a, &reached, &revisited);
+        snprintf(msg, sizeof(msg), "%s: the planting steps reached %zu environment%s and the later requests came "
+                 "back to %zu of them (inferred from Init Duration and timing)", a->id, reached,
+                 reached == 1 ? "" : "s", revisited);
+        add_note(r, msg);
+    }
     free(had);
     free(hits.s);
     free(echoes.s);
@@ -1990,62 +2106,23 @@ static int setup(run *r)
 
 /* ---------- timeline ---------- */
 
-static int by_start(const void *a, const void *b)
-{
-    const inv *x = *(const inv *const *)a, *y = *(const inv *const *)b;
-    if (x->start_ms != y->start_ms)
-        return x->start_ms < y->start_ms ? -1 : 1;
-    return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/* The environment an invocation ran in, as far as timing tells: one with
- * Init Duration opened a new environment; a warm one went to the
- * environment that became free last before it started (or, when client
- * timing overlaps, the one that frees first); a forced cold start retires
- * them all. AWS exposes no environment id: this draws the picture in
- * report.html, no assertion rests on it. */
-typedef struct env_slot {
-    int id;
-    double free_at;
-} env_slot;
-
-static int assign_env(env_slot *envs, size_t *nenvs, int *next_id, const inv *iv)
-{
-    size_t best = SIZE_MAX;
-    if (iv->cold || *nenvs == 0) {
-        envs[*nenvs].id = ++*next_id;
-        envs[*nenvs].free_at = iv->end_ms;
-        return envs[(*nenvs)++].id;
-    }
-    for (size_t e = 0; e < *nenvs; e++)
-        if (envs[e].free_at <= iv->start_ms && (best == SIZE_MAX || envs[e].free_at > envs[best].free_at))
-            best = e;
-    if (best == SIZE_MAX)
-        for (size_t e = 0; e < *nenvs; e++)
-            if (best == SIZE_MAX || envs[e].free_at < envs[best].free_at)
-                best = e;
-    envs[best].free_at = iv->end_ms;
-    return envs[best].id;
-}
-
 /* {steps: [...], invocations: [...]} for report.json; NULL when nothing ran. */
 static cJSON *build_timeline(const run *r)
 {
     static const char *const kinds[] = {"cold_start", "invoke", "sleep"};
     cJSON *tl = NULL, *steps, *list;
     const inv **order = NULL;
-    env_slot *envs = NULL;
-    size_t n = 0, nenvs = 0, si_next = 0;
-    int next_id = 0;
+    int *env_of = NULL;
+    long n;
 
     if (!r->sc->invokes || r->ninvs == 0)
         return NULL;
     order = malloc(r->ninvs * sizeof(const inv *));
-    envs = malloc(r->ninvs * sizeof(*envs));
+    env_of = malloc(r->ninvs * sizeof(*env_of));
     tl = cJSON_CreateObject();
     steps = cJSON_AddArrayToObject(tl, "steps");
     list = cJSON_AddArrayToObject(tl, "invocations");
-    if (!order || !envs || !steps || !list)
+    if (!order || !env_of || !steps || !list || (n = infer_envs(r, env_of, order)) < 0)
         goto fail;
     for (size_t si = 0; si < r->sc->nsteps; si++) {
         cJSON *st;
@@ -2060,30 +2137,21 @@ static cJSON *build_timeline(const run *r)
         cJSON_AddNumberToObject(st, "start_ms", ms1(r->step_start[si]));
         cJSON_AddNumberToObject(st, "end_ms", ms1(r->step_end[si]));
     }
-    for (size_t i = 0; i < r->ninvs; i++)
-        if (r->invs[i].state == FANOUT_OK || r->invs[i].state == FANOUT_FAILED ||
-            (r->invs[i].state == FANOUT_CANCELLED && r->invs[i].end_ms > 0))
-            order[n++] = &r->invs[i];
-    qsort((void *)order, n, sizeof(const inv *), by_start);
-    for (size_t k = 0; k < n; k++) {
+    for (long k = 0; k < n; k++) {
         const inv *iv = order[k];
         cJSON *o = inv_record(r, iv);
         if (!o)
             goto fail;
         cJSON_AddItemToArray(list, o);
-        /* A forced cold start that ended before this began retired every environment. */
-        for (; si_next < r->sc->nsteps && r->step_end[si_next] > 0 && r->step_end[si_next] <= iv->start_ms; si_next++)
-            if (r->sc->steps[si_next].kind == STEP_COLD_START)
-                nenvs = 0;
         if (iv->has_report)
-            cJSON_AddNumberToObject(o, "env", assign_env(envs, &nenvs, &next_id, iv));
+            cJSON_AddNumberToObject(o, "env", env_of[iv - r->invs]);
     }
     free(order);
-    free(envs);
+    free(env_of);
     return tl;
 fail:
     free(order);
-    free(envs);
+    free(env_of);
     cJSON_Delete(tl);
     return NULL;
 }

@@ -125,6 +125,9 @@ class DefaultSuite(unittest.TestCase):
             ev = f["evidence"]
             self.assertEqual(f["severity"], "critical")
             self.assertGreaterEqual(ev["environments_at_least"], 1)
+            # every environment the payloads reached answered a benign request again
+            self.assertGreaterEqual(ev["environments_reached_inferred"], 1)
+            self.assertEqual(ev["environments_revisited_inferred"], ev["environments_reached_inferred"])
             self.assertTrue(ev["cleared_by_cold_start"], ev)
             ex = ev["examples"][0]
             self.assertEqual(ex["planted"]["user"], "attacker")
