@@ -505,22 +505,29 @@ static int plan_variants(run *r, size_t si)
                 goto cleanup;
     } else if (st->cat) {
         const cJSON *e;
-        cJSON_ArrayForEach(e, st->cat->entries) {
-            if (obj(e, "body")) {
-                /* Lambda rejects a raw Invoke payload that is not JSON:
-                 * only an HTTP trigger's handler ever sees such a body. */
-                if (((st->envelope >= 0 ? st->envelope : (int)r->o->t->envelope) != EVENT_ENVELOPE_RAW ||
-                     r->o->t->url) &&
-                    add_variant(&vs, &n, &cap, NULL, e) != 0)
-                    goto cleanup;
-            } else if (obj(e, "merge")) {
-                for (size_t i = 0; i < objects.count && i < MAX_MERGE_PLACES; i++)
-                    if (add_variant(&vs, &n, &cap, objects.paths[i][0] ? objects.paths[i] : NULL, e) != 0)
+        /* Merges first: a merge leaves every string at the baseline, so a
+         * function that keeps the last text it was sent would show later
+         * callers only the baseline's had a merge come last. */
+        for (int pass = 0; pass < 2; pass++) {
+            cJSON_ArrayForEach(e, st->cat->entries) {
+                if ((obj(e, "merge") != NULL) != (pass == 0))
+                    continue;
+                if (obj(e, "body")) {
+                    /* Lambda rejects a raw Invoke payload that is not JSON:
+                     * only an HTTP trigger's handler ever sees such a body. */
+                    if (((st->envelope >= 0 ? st->envelope : (int)r->o->t->envelope) != EVENT_ENVELOPE_RAW ||
+                         r->o->t->url) &&
+                        add_variant(&vs, &n, &cap, NULL, e) != 0)
                         goto cleanup;
-            } else {
-                for (size_t i = 0; i < fields.count; i++)
-                    if (add_variant(&vs, &n, &cap, fields.paths[i], e) != 0)
-                        goto cleanup;
+                } else if (obj(e, "merge")) {
+                    for (size_t i = 0; i < objects.count && i < MAX_MERGE_PLACES; i++)
+                        if (add_variant(&vs, &n, &cap, objects.paths[i][0] ? objects.paths[i] : NULL, e) != 0)
+                            goto cleanup;
+                } else {
+                    for (size_t i = 0; i < fields.count; i++)
+                        if (add_variant(&vs, &n, &cap, fields.paths[i], e) != 0)
+                            goto cleanup;
+                }
             }
         }
     } else if (add_variant(&vs, &n, &cap, NULL, NULL) != 0) {
@@ -1224,7 +1231,7 @@ typedef struct sighting {
     long owner;        /* the invocation that sent it */
     size_t seen;       /* where it came back */
     const char *where;
-    char value[CANARY_LEN + 1];  /* what was seen: a canary, or a {{split:}} canary's first half */
+    char value[64];  /* what was seen: a canary, a user's whole identity, or a {{split:}} canary's first half */
 } sighting;
 
 typedef struct sightings {
@@ -1436,15 +1443,23 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
     char summary[1024];
 
     /* Canaries that come back together came from one environment: the
-     * connected groups are a lower bound on how many were affected. */
+     * connected groups are a lower bound on how many were affected. A
+     * user's identity is one value sent in all of that user's requests, so
+     * its sightings are one group whatever request they are traced to. */
     parent = calloc(r->ninvs, sizeof(*parent));
     if (parent) {
         bool *used = calloc(r->ninvs, sizeof(*used));
         for (size_t i = 0; i < r->ninvs; i++)
             parent[i] = i;
-        for (size_t i = 1; i < ns; i++)
+        for (size_t i = 1; i < ns; i++) {
             if (s[i].seen == s[i - 1].seen)
                 parent[uf_find(parent, (size_t)s[i].owner)] = uf_find(parent, (size_t)s[i - 1].owner);
+            for (size_t k = 0; k < i; k++)
+                if (strcmp(s[k].value, s[i].value) == 0) {
+                    parent[uf_find(parent, (size_t)s[i].owner)] = uf_find(parent, (size_t)s[k].owner);
+                    break;
+                }
+        }
         for (size_t i = 0; used && i < ns; i++) {
             size_t root = uf_find(parent, (size_t)s[i].owner);
             if (!used[root]) {
@@ -1464,7 +1479,7 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
     if (echo)
         snprintf(summary, sizeof(summary),
                  "text of %zu request%s that %s sent in step '%s' came back as it was sent %zu time%s in %zu "
-                 "answer%s to %s: the function stored it and showed it to them (it did not run it)",
+                 "answer%s to %s: the function stored it and showed it to them (nothing shows it ran)",
                  distinct, distinct == 1 ? "" : "s", r->sc->users[r->invs[s[0].owner].user],
                  r->sc->steps[r->invs[s[0].owner].step].id, ns, ns == 1 ? "" : "s", l->responses,
                  l->responses == 1 ? "" : "s", a->who == WHO_OTHER_USER ? "other users" : "later requests");
@@ -1867,7 +1882,9 @@ static void eval_memory_growth(run *r, const scenario_assert *a)
                  "environment did not run out of memory within the series: a trend (a lazy collector raises a "
                  "high-water mark too), not a proof; at this rate %.0f MB is reached in about %.0f more",
                  fit.slope, fit.r2, n, (int)y[0], (int)y[n - 1], mem, steps);
-        finding_new(r, a, SEVERITY_LOW, summary, &ev);
+        cJSON_ReplaceItemInObject(finding_new(r, a, SEVERITY_LOW, summary, &ev), "title",
+                                  cJSON_CreateString("Memory use rose with every warm invocation (a trend: the "
+                                                     "environment did not run out of memory)"));
     } else {
         snprintf(summary, sizeof(summary),
                  "the environment ran out of memory after %zu warm invocations (Max Memory Used %d→%d of %.0f MB, "
