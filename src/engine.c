@@ -1133,6 +1133,7 @@ static const canary_ref *next_canary(const run *r, const char *text, size_t len,
 {
     canary_ref key;
 
+    memset(&key, 0, sizeof(key));
     while (next_shape(text, len, pos, CANARY_LEN - 3, false, key.value)) {
         const canary_ref *hit = bsearch(&key, r->refs, r->nrefs, sizeof(*r->refs), cmp_ref);
         if (hit)
@@ -1410,7 +1411,7 @@ static void scan_text(run *r, const scenario_assert *a, size_t j, const event_te
 static void env_reach(const run *r, const scenario_assert *a, size_t *reached, size_t *revisited)
 {
     int *env_of = malloc((r->ninvs ? r->ninvs : 1) * sizeof(*env_of));
-    const inv **order = malloc((r->ninvs ? r->ninvs : 1) * sizeof(*order));
+    const inv **order = malloc((r->ninvs ? r->ninvs : 1) * sizeof(const inv *));
     unsigned char *seen = calloc(r->ninvs + 1, 1);   /* per env id: 1 planted, 2 answered a seen step */
 
     *reached = *revisited = 0;
