@@ -39,7 +39,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # The sample `provided` function is a user's program: never sanitized.
 HELLO_C := build/functions/hello-c/bootstrap
 
-.PHONY: all test asan lint bench demo deps clean fuzz fuzz-smoke
+.PHONY: all test asan lint bench demo deps clean fuzz fuzz-smoke eval
 all: $(BUILD)/coldsec $(BUILD)/coldsec-lab $(BUILD)/coldsec-fuzz $(HELLO_C)
 
 $(BUILD)/obj/%.o: %.c
@@ -162,6 +162,12 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
+
+# The corpus (eval/) and the samples through all five code scenarios:
+# seed 1 at --jobs 1 and seeds 1, 2, 3 at --jobs 4, scored (EVAL_ARGS=--quick: one run).
+eval: deps
+	@$(MAKE) --no-print-directory all
+	@python3 scripts/eval.py $(EVAL_ARGS)
 
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; mkdir -p build/fuzz/found-$$n; \
