@@ -256,10 +256,16 @@ def main(argv):
                "--seed", str(seed), "--jobs", str(j), "--out", out, "--quiet", "--format", "json"]
         print(f"eval: {label}: {len(functions)} functions x {len(CODE_SCENARIOS)} scenarios",
               file=sys.stderr, flush=True)
+        # the lab's state folders (log streams) go to a TMPDIR of the run's
+        # own, removed after: an evaluation leaves nothing in /tmp
+        tmp = os.path.join(out, "tmp")
+        os.makedirs(tmp)
         t0 = time.monotonic()
-        rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, check=False).returncode
+        rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, check=False,
+                            env=dict(os.environ, TMPDIR=tmp)).returncode
+        shutil.rmtree(tmp, ignore_errors=True)
         timings.append((label, time.monotonic() - t0))
-        runs = os.listdir(out) if os.path.isdir(out) else []
+        runs = os.listdir(out)
         if rc not in (0, 1) or len(runs) != 1:
             # a partial run still wrote its report: score what it has, untested marked
             print(f"eval: {label}: coldsec run exited {rc} ({' '.join(cmd)})", file=sys.stderr)

@@ -101,6 +101,19 @@ static int expect_word(load_ctx *c, const yamldoc_node *n, const char *what)
     return is_word(n) ? 0 : yamldoc_fail(c->doc, n, c->err, c->errlen, "%s: holds a NUL character", what);
 }
 
+/* The index in words (NULL-terminated, at most three) of n's text, or -1
+ * after an error that lists them. */
+static int one_of(load_ctx *c, const yamldoc_node *n, const char *what, const char *const words[])
+{
+    if (expect_word(c, n, what) != 0)
+        return -1;
+    for (int i = 0; words[i]; i++)
+        if (strcmp(n->text, words[i]) == 0)
+            return i;
+    return yamldoc_fail(c->doc, n, c->err, c->errlen, "%s: expected %s, %s or %s, not '%s'", what, words[0],
+                        words[1], words[2], n->text);
+}
+
 /* ---- small getters on top of yamldoc ---- */
 
 static int need(load_ctx *c, const yamldoc_node *map, const char *key, const yamldoc_node **out)
@@ -424,32 +437,22 @@ static int parse_vary(load_ctx *c, const yamldoc_node *n, scenario_step *st)
     if (yamldoc_check_keys(c->doc, n, keys, "vary", c->err, c->errlen) != 0)
         return -1;
     if (others) {
-        if (expect_word(c, others, "others") != 0)
+        static const char *const words[] = {"same", "omit", "empty", NULL};
+        static const scenario_others values[] = {OTHERS_SAME, OTHERS_OMIT, OTHERS_EMPTY};
+        int i = one_of(c, others, "others", words);
+        if (i < 0)
             return -1;
-        if (strcmp(others->text, "same") == 0)
-            st->others = OTHERS_SAME;
-        else if (strcmp(others->text, "omit") == 0)
-            st->others = OTHERS_OMIT;
-        else if (strcmp(others->text, "empty") == 0)
-            st->others = OTHERS_EMPTY;
-        else
-            return yamldoc_fail(c->doc, others, c->err, c->errlen, "others: expected same, omit or empty, not '%s'",
-                                others->text);
+        st->others = values[i];
         if (!f)
             return yamldoc_fail(c->doc, others, c->err, c->errlen, "vary: 'others' needs a 'field'");
     }
     if (f) {
-        if (expect_word(c, f, "field") != 0)
+        static const char *const words[] = {"strings", "leaves", "longest", NULL};
+        static const scenario_fields values[] = {FIELDS_STRINGS, FIELDS_LEAVES, FIELDS_LONGEST};
+        int i = one_of(c, f, "field", words);
+        if (i < 0)
             return -1;
-        if (strcmp(f->text, "strings") == 0)
-            st->fields = FIELDS_STRINGS;
-        else if (strcmp(f->text, "leaves") == 0)
-            st->fields = FIELDS_LEAVES;
-        else if (strcmp(f->text, "longest") == 0)
-            st->fields = FIELDS_LONGEST;
-        else
-            return yamldoc_fail(c->doc, f, c->err, c->errlen,
-                                "field: expected strings, leaves or longest, not '%s'", f->text);
+        st->fields = values[i];
     }
     if (!!set == !!cat)
         return yamldoc_fail(c->doc, n, c->err, c->errlen, "vary needs exactly one of 'set' or 'catalog'");
