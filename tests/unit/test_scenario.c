@@ -238,6 +238,12 @@ static void test_scenario_errors_name_the_place(void **state)
                           "  - canary_seen: {id: x, title: t, canary: own, planted_in: [a], seen_in: [a], sevrity: low}\n",
                           "12:80: unknown key 'sevrity' in canary_seen (did you mean 'severity'?)");
     expect_scenario_error("steps:\n  - reboot: {}\nassertions: []\n", "10:5: unknown step 'reboot'");
+    expect_scenario_error("steps:\n  - invoke: {id: a, users: [alice], count: 1, vary: {field: strings, others: "
+                          "drop, set: x}}\nassertions: []\n",
+                          "10:78: others: expected same, omit or empty, not 'drop'");
+    expect_scenario_error("steps:\n  - invoke: {id: a, users: [alice], count: 1, vary: {field: all, set: x}}\n"
+                          "assertions: []\n",
+                          "10:61: field: expected strings, leaves or longest, not 'all'");
     /* Found by fuzz_scenario: names hiding text behind a NUL, and more
      * canaries than an assertion holds. */
     expect_scenario_error("steps:\n  - invoke: {id: a, users: [alice], count: 1}\nassertions:\n"
