@@ -45,6 +45,7 @@ static const char RUN_HELP[] =
     "  --target NAME       only these targets (repeatable)\n"
     "  --scenario ID       only these scenarios (repeatable)\n"
     "  --seed N            the plan's seed (default: the suite's); the same seed gives the same plan\n"
+    "                      (all but the users' ids, fresh canaries every run)\n"
     "  --fail-on SEV       info, low, medium, high or critical (default: the suite's, else medium)\n"
     "  --out DIR           where run folders go (default reports)\n"
     "  --format LIST       json, junit, sarif, html, comma-separated (default all); report.json always\n"

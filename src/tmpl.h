@@ -8,7 +8,8 @@
  *                     '+' (CSC1234'+'5678): code that runs the payload
  *                     assembles the canary, a text that only stores or
  *                     echoes it never holds it whole
- *   {{user.id}}       the sending user's identity (seeded, repeatable)
+ *   {{user.id}}       the sending user's identity: NAME-CANARY, fresh every run,
+ *                     so that it is a canary of its own
  *   {{user.name}}     the user's name in the scenario ("alice")
  *   {{seq}}           the invocation's number within the scenario
  *   {{pad:N}}         N filler bytes; {{pad:$PARAM}} takes N from a parameter
