@@ -1435,8 +1435,9 @@ static void env_reach(const run *r, const scenario_assert *a, size_t *reached, s
 }
 
 /* The finding for a list of sightings; echo: of the request's own text, at
- * the assertion's echo class and severity. */
-static void report_sightings(run *r, const scenario_assert *a, const sightings *l, bool echo)
+ * the assertion's echo class and severity. reach: env_reach's two counts,
+ * or NULL where the assertion plants and looks in the same steps. */
+static void report_sightings(run *r, const scenario_assert *a, const sightings *l, bool echo, const size_t *reach)
 {
     const sighting *s = l->s;
     size_t ns = l->n, *parent = NULL, envs = 0, distinct = 0;
@@ -1503,11 +1504,9 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
     cJSON_AddNumberToObject(ev, "distinct_canaries", (double)distinct);
     cJSON_AddNumberToObject(ev, "answers_affected", (double)l->responses);
     cJSON_AddNumberToObject(ev, "environments_at_least", (double)envs);
-    if ((a->planted_in & a->seen_in) == 0) {
-        size_t reached, revisited;
-        env_reach(r, a, &reached, &revisited);
-        cJSON_AddNumberToObject(ev, "environments_reached_inferred", (double)reached);
-        cJSON_AddNumberToObject(ev, "environments_revisited_inferred", (double)revisited);
+    if (reach) {
+        cJSON_AddNumberToObject(ev, "environments_reached_inferred", (double)reach[0]);
+        cJSON_AddNumberToObject(ev, "environments_revisited_inferred", (double)reach[1]);
     }
     if (!echo && a->cleared_by >= 0 && r->ran[a->cleared_by]) {
         bool still = seen_in_step(r, a, a->cleared_by);
@@ -1540,6 +1539,8 @@ static void eval_canary_seen(run *r, const scenario_assert *a)
 {
     sightings hits = {NULL, 0, 0, 0}, echoes = {NULL, 0, 0, 0};
     bool *had = calloc(r->ninvs ? r->ninvs : 1, sizeof(*had));
+    size_t reach[2] = {0, 0};
+    const size_t *apart = NULL;  /* planted and seen in other steps: their reach, once */
 
     if (!had)
         return;
@@ -1556,21 +1557,23 @@ static void eval_canary_seen(run *r, const scenario_assert *a)
         hits.responses += had[j];
         echoes.responses += echoes.n > echoes_before;
     }
+    if ((a->planted_in & a->seen_in) == 0) {
+        env_reach(r, a, &reach[0], &reach[1]);
+        apart = reach;
+    }
     if (a->always)
         eval_canary_always(r, a, had);
     else if (hits.n)
-        report_sightings(r, a, &hits, false);
+        report_sightings(r, a, &hits, false, apart);
     /* Stored text is a finding of its own class only where nothing ran:
      * the executed marker is the stronger proof and says it all. */
     if (!a->always && echoes.n && !hits.n)
-        report_sightings(r, a, &echoes, true);
-    if (!hits.n && (a->planted_in & a->seen_in) == 0) {
-        size_t reached, revisited;
+        report_sightings(r, a, &echoes, true, apart);
+    if (!hits.n && apart) {
         char msg[300];
-        env_reach(r, a, &reached, &revisited);
         snprintf(msg, sizeof(msg), "%s: the planting steps reached %zu environment%s and the later requests came "
-                 "back to %zu of them (inferred from Init Duration and timing)", a->id, reached,
-                 reached == 1 ? "" : "s", revisited);
+                 "back to %zu of them (inferred from Init Duration and timing)", a->id, reach[0],
+                 reach[0] == 1 ? "" : "s", reach[1]);
         add_note(r, msg);
     }
     free(had);
