@@ -267,15 +267,15 @@ def main(argv):
         timings.append((label, time.monotonic() - t0))
         runs = os.listdir(out)
         if rc not in (0, 1) or len(runs) != 1:
-            # a partial run still wrote its report: score what it has, untested marked
             print(f"eval: {label}: coldsec run exited {rc} ({' '.join(cmd)})", file=sys.stderr)
-            if len(runs) != 1:
-                return 3
+        if len(runs) != 1:
+            return 3
+        # a partial run still wrote its report: it is scored, what it missed marked untested
         with open(os.path.join(out, runs[0], "report.json"), encoding="utf-8") as f:
             reports.append((label, json.load(f)))
     result = score(functions, reports)
     command = "make eval" if not argv else "scripts/eval.py " + " ".join(argv)
-    text = render(result, functions, command.strip(), timings)
+    text = render(result, functions, command, timings)
     with open(os.path.join(a.out, "eval.md"), "w", encoding="utf-8") as f:
         f.write(text)
     with open(os.path.join(a.out, "eval.json"), "w", encoding="utf-8") as f:
