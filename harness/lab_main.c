@@ -5,6 +5,12 @@
  * main() only parses the command line, prepares signals, wires the pool
  * (environments) to the API (HTTP), prints the readiness line and runs the
  * pool's loop until SIGINT/SIGTERM.
+ *
+ * Nothing is left behind: the lab is its environments' child subreaper (an
+ * orphan of a sandbox comes back to it, not to init), reaps every child
+ * before it exits, and removes its state folder ($TMPDIR/coldsec-lab-*,
+ * the default log streams and the unsandboxed environments' TMPDIRs
+ * included) on every way out but SIGKILL. Only --log-dir is kept.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +28,8 @@
 #include "lab_config.h"
 #include "lab_pool.h"
 #include "lab_sandbox.h"
+#include "proctree.h"
+#include "scratch.h"
 
 /* Process exit codes. */
 enum {
@@ -41,7 +49,8 @@ static const char usage[] =
     "\n"
     "  --config FILE     functions and credentials (see harness/functions.yaml)\n"
     "  --listen ADDR     loopback address and port (default 127.0.0.1:9000)\n"
-    "  --log-dir DIR     where log streams are kept (default: a new folder in $TMPDIR)\n"
+    "  --log-dir DIR     keep the log streams in DIR (default: in the lab's state folder\n"
+    "                    in $TMPDIR, removed with it when the lab stops)\n"
     "  --sandbox MODE    bwrap: bubblewrap + namespaces (required); none: plain\n"
     "                    processes; auto (default): bwrap when it works here\n"
     "  --runtimes DIR    runtime bootstraps (default: harness/runtimes beside the binary)\n"
@@ -174,6 +183,11 @@ int main(int argc, char **argv)
     ensure_std_fds();
     if (parse_args(argc, argv, &o) != 0)
         return LAB_EXIT_USAGE;
+    /* bwrap's pid-namespace init outlives the bwrap we kill for an instant;
+     * without this it is re-parented to init, which need not reap it. */
+    if (proctree_become_reaper() != 0)
+        fprintf(stderr, "coldsec-lab: WARNING: PR_SET_CHILD_SUBREAPER: %s: orphans of environments go to init\n",
+                strerror(errno));
 
     /* Signals are read from signalfds, so they are blocked before any thread
      * exists; SIGCHLD must not fire for every freeze (SIGSTOP) we send. */
@@ -225,7 +239,8 @@ int main(int argc, char **argv)
         snprintf(log_dir, sizeof(log_dir), "%s", o.log_dir);
     } else {
         snprintf(log_dir, sizeof(log_dir), "%s/logs", state_dir);
-        fprintf(stderr, "coldsec-lab: log streams in %s\n", log_dir);
+        fprintf(stderr, "coldsec-lab: log streams in %s (removed when the lab stops; --log-dir DIR keeps them)\n",
+                log_dir);
     }
     if (mkdir(log_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "coldsec-lab: --log-dir %s: %s\n", log_dir, strerror(errno));
@@ -274,9 +289,10 @@ cleanup:
     lab_config_free(&cfg);
     if (stop_fd >= 0)
         close(stop_fd);
-    if (state_dir && !o.log_dir)
-        fprintf(stderr, "coldsec-lab: stopped; log streams kept in %s/logs\n", state_dir);
-    else if (state_dir)
-        rmdir(state_dir);
+    /* The pool waited for its environments; what they orphaned is ours now
+     * (and may still write into the state folder): killed and reaped first. */
+    proctree_reap_all(0, 0);
+    if (state_dir && scratch_remove(state_dir) != 0)
+        fprintf(stderr, "coldsec-lab: state folder %s: not removed: %s\n", state_dir, strerror(errno));
     return rc;
 }

@@ -1565,9 +1565,9 @@ static void reap(lab_pool *p)
             if (e->state != ENV_DEAD)
                 env_kill(e, NULL);
             pthread_cond_broadcast(&e->cv);
-        } else {
-            fprintf(stderr, "coldsec-lab: reaped unknown child %d\n", (int)pid);
         }
+        /* Not an environment: an orphan of one (the lab is their child
+         * subreaper, see lab_main.c), reaped and forgotten. */
         pthread_mutex_unlock(&p->mu);
     }
 }
@@ -1655,6 +1655,21 @@ static bool any_env(lab_pool *p)
     return any;
 }
 
+/* SIGKILL (again) to every environment not reaped yet; how many there are. */
+static int kill_unreaped(lab_pool *p)
+{
+    int n = 0;
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->fn_count; i++)
+        for (lab_env *e = p->fns[i].envs; e; e = e->next)
+            if (e->pid > 0 && !e->reaped) {
+                lab_sandbox_signal(e->pid, SIGKILL);
+                n++;
+            }
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
 int lab_pool_run(lab_pool *p, int stop_fd)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &stop_fd};
@@ -1697,12 +1712,16 @@ int lab_pool_run(lab_pool *p, int stop_fd)
         }
     }
 
-    /* Shutdown: no new work, every environment killed and reaped. */
+    /* Shutdown: no new work, every environment killed and reaped. A killed
+     * environment is waited for as long as it takes (SIGKILL cannot be
+     * refused, and one not waited for is a zombie of init's); only the
+     * teardown of reaped ones waiting on an invocation thread gives up,
+     * after 2 s, to lab_pool_free. */
     pthread_mutex_lock(&p->mu);
     p->stopping = true;
     pthread_cond_broadcast(&p->ev_cv);
     pthread_mutex_unlock(&p->mu);
-    for (int tries = 0; tries < 100 && any_env(p); tries++) {
+    for (int tries = 0; any_env(p) && (tries < 100 || kill_unreaped(p) > 0); tries++) {
         housekeeping(p, true);
         reap(p);
         if (any_env(p))
