@@ -378,7 +378,7 @@ class Lab:
 
     def __init__(self, functions, credentials=None, region=REGION, account_id=ACCOUNT,
                  update_delay_ms=None, sandbox=None, config_text=None, ready_timeout=20,
-                 extra_args=(), lab_env=None):
+                 extra_args=(), lab_env=None, log_dir=True):
         self.marker = "coldsec-test-" + uuid.uuid4().hex
         self.functions = {}
         for f in functions:
@@ -394,6 +394,7 @@ class Lab:
         self.ready_timeout = ready_timeout
         self.extra_args = list(extra_args)
         self.lab_env = dict(lab_env or {})
+        self.keep_logs = log_dir  # False: no --log-dir (the streams live in the lab's state folder)
         self.proc = None
         self.port = None
         self.url = None
@@ -427,8 +428,9 @@ class Lab:
         with open(self.config_path, "w") as f:
             f.write(text)
         self.stderr_path = os.path.join(self.tmp, "stderr.log")
-        args = [binary, "--config", self.config_path, "--listen", "127.0.0.1:0",
-                "--log-dir", self.log_dir]
+        args = [binary, "--config", self.config_path, "--listen", "127.0.0.1:0"]
+        if self.keep_logs:
+            args += ["--log-dir", self.log_dir]
         if self.sandbox:
             args += ["--sandbox", self.sandbox]
         args += self.extra_args
@@ -510,10 +512,13 @@ class Lab:
         if getattr(self, "tmp", None) and not os.environ.get("COLDSEC_KEEP_LAB_DIRS"):
             shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def stop(self, sig=signal.SIGTERM, timeout=20):
+    def stop(self, sig=signal.SIGTERM, timeout=20, settle=5):
         """Stops the lab with sig and checks that it went cleanly: exit status
         0 (no signal, no KILL needed), nothing more on stdout, and no process
-        left: neither one it had below it nor one carrying its marker.
+        left: neither one it had below it nor one carrying its marker, within
+        settle seconds of its exit. settle=0 checks the instant it has exited:
+        the lab reaps its whole tree before it exits, so anything of it still
+        in /proc then (a zombie too) was handed to init instead.
         Returns how long the stop took."""
         if self.proc is None or self.returncode is not None:
             return 0.0
@@ -542,7 +547,7 @@ class Lab:
         if len(self.stdout_lines) != 1:
             problems.append(f"stdout held {len(self.stdout_lines)} lines, not exactly the "
                             f"readiness line: {self.stdout_lines[:5]!r}")
-        clean = wait_for(lambda: not (still_running(before) or processes_with(self.marker)), 5)
+        clean = wait_for(lambda: not (still_running(before) or processes_with(self.marker)), settle)
         if not clean:
             problems.append(f"left processes behind: tree {still_running(before)}, "
                             f"marked {processes_with(self.marker)}")
