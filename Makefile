@@ -59,7 +59,7 @@ $(BUILD)/coldsec: $(COLDSEC_OBJS)
 # (the extra counters), not which paths of coldsec's parsers an answer took.
 FUZZ_DRIVER_SRCS := fuzz/coldsec_fuzz.c src/fuzzmut.c src/fuzzoracle.c src/secrets.c src/logtail.c src/jsonutil.c \
   src/labproc.c src/lambda_client.c src/sigv4.c src/monotime.c src/canary.c src/scenario.c src/suite.c \
-  src/yamldoc.c src/tmpl.c src/event.c src/utf8.c src/memfit.c src/fileio.c
+  src/yamldoc.c src/tmpl.c src/event.c src/utf8.c src/memfit.c src/fileio.c src/scratch.c
 FUZZ_DRIVER_OBJS := $(FUZZ_DRIVER_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 $(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)

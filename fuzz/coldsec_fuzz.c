@@ -53,6 +53,7 @@
 #include "memfit.h"
 #include "monotime.h"
 #include "scenario.h"
+#include "scratch.h"
 #include "secrets.h"
 #include "tmpl.h"
 #include "utf8.h"
@@ -314,32 +315,33 @@ static void write_stats(fz *f, bool force)
     fileio_write(path, text, strlen(text));
 }
 
-static void fatal(fz *f)
+/* Says how the run went, stops the lab (which removes its own folders) and
+ * removes ours: on a normal end (libFuzzer's -max_total_time, -runs),
+ * exit() on an error, and before the abort() of a finding, whose crash
+ * handler ends in _Exit. libFuzzer's SIGINT ends in _Exit too: then the
+ * lab, a PR_SET_PDEATHSIG child, stops by itself, and `coldsec fuzz`
+ * removes the private TMPDIR all this lives in. */
+static void clean_up(fz *f)
 {
     write_stats(f, true);
+    labproc_stop(f->lab);
+    f->lab = NULL;
+    if (f->tmp[0] && scratch_remove(f->tmp) != 0)
+        fprintf(stderr, "coldsec-fuzz: %s: not removed: %s\n", f->tmp, strerror(errno));
+    f->tmp[0] = '\0';
+}
+
+static void fatal(fz *f)
+{
+    clean_up(f);
     fflush(stderr);
     abort();
 }
 
-/* A run that ends normally (libFuzzer's -max_total_time, -runs) says how
- * it went and stops its lab; a finding ends in abort(), and the lab, a
- * PR_SET_PDEATHSIG child, goes with us. */
 static void at_exit(void)
 {
-    fz *f = run_state;
-    char path[4200];
-    if (!f)
-        return;
-    write_stats(f, true);
-    labproc_stop(f->lab);
-    f->lab = NULL;
-    snprintf(path, sizeof(path), "%s/coverage/%s.cov", f->tmp, f->function);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/coverage", f->tmp);
-    rmdir(path);
-    snprintf(path, sizeof(path), "%s/lab.log", f->tmp);
-    unlink(path);
-    rmdir(f->tmp);
+    if (run_state)
+        clean_up(run_state);
 }
 
 /* ---------- set-up ---------- */
@@ -506,8 +508,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     f->keys = calloc(MAX_EXCEPTION_KEYS, sizeof(*f->keys));
     /* Workers of -jobs each start their own lab: name what they make by pid. */
     snprintf(f->tmp, sizeof(f->tmp), "%s/coldsec-fuzz-%d-XXXXXX", env_or("TMPDIR", "/tmp"), (int)getpid());
-    if (!f->keys || !mkdtemp(f->tmp))
+    if (!f->keys || !mkdtemp(f->tmp)) {
+        f->tmp[0] = '\0';
         die("cannot make a private folder: %s", strerror(errno));
+    }
+    atexit(at_exit); /* from here on, every exit removes it */
     snprintf(cov_dir, sizeof(cov_dir), "%s/coverage", f->tmp);
     snprintf(log_file, sizeof(log_file), "%s/lab.log", f->tmp);
     if (strcmp(env_or("COLDSEC_FUZZ_COVERAGE", "1"), "1") == 0) {
@@ -561,7 +566,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             f->function, labproc_endpoint(f->lab), f->cov ? "on" : "off", f->probe_on ? "on" : "off",
             fuzzmut_count(f->mut));
     f->t0 = monotime_ms();
-    atexit(at_exit);
     return 0;
 }
 

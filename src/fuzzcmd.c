@@ -19,8 +19,10 @@
 #include "fileio.h"
 #include "jsonutil.h"
 #include "monotime.h"
+#include "proctree.h"
 #include "report.h"
 #include "rundir.h"
+#include "scratch.h"
 #include "suite.h"
 #include "tmpl.h"
 
@@ -28,6 +30,10 @@
 #define DIR_LEN 4096                  /* a folder given or made from what was given */
 #define FILE_LEN (DIR_LEN + 512)       /* a file in such a folder */
 #define ERR_LEN (FILE_LEN + 1024)
+/* After the fuzzer: its labs already got SIGTERM from their parent's death
+ * and stop within a second or two; -fork workers get it from us at once. */
+#define FUZZ_REAP_TERM_MS 0
+#define FUZZ_REAP_KILL_MS 15000
 
 static const char FUZZ_HELP[] =
     "usage: coldsec fuzz --target NAME [--time 60s] [--corpus DIR] [--jobs N] [--seed N]\n"
@@ -562,7 +568,7 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
     char dir[DIR_LEN], corpus[DIR_LEN + 64], lab_config[DIR_LEN], lab_bin[PATH_MAX + 16], fuzz_bin[PATH_MAX + 16];
     char err[ERR_LEN], run_path[DIR_LEN + 64], started[32], event[FILE_LEN];
     char a_time[64], a_timeout[64], a_jobs[64], a_seed[64], a_artifact[FILE_LEN], a_dict[64];
-    char growth[32], dicts[FILE_LEN];
+    char growth[32], dicts[FILE_LEN], tmp[DIR_LEN], why[DIR_LEN + 256];
     const char *run_id, *args[MAX_PASS + 16], *env[32];
     size_t na = 0, ne = 0;
     double t0;
@@ -627,6 +633,15 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
             snprintf(dicts + strlen(dicts), sizeof(dicts) - strlen(dicts), "%s%s", dicts[0] ? ":" : "",
                      o.pass[i] + 6);
     env[ne++] = "COLDSEC_FUZZ_DICTS", env[ne++] = dicts;
+    /* Everything the fuzzer, libFuzzer's -fork workers and their labs make
+     * in TMPDIR goes into one folder of ours, removed below however the
+     * fuzzer ended: a finding's abort() and libFuzzer's SIGINT end in
+     * _Exit, which cleans nothing up. */
+    if (scratch_make("coldsec-fuzz", tmp, sizeof(tmp), why, sizeof(why)) != 0) {
+        fprintf(stderr, "coldsec fuzz: %s\n", why);
+        return 3;
+    }
+    env[ne++] = "TMPDIR", env[ne++] = tmp;
     env[ne] = NULL;
     snprintf(a_time, sizeof(a_time), "-max_total_time=%ld", o.seconds);
     snprintf(a_timeout, sizeof(a_timeout), "-timeout=%d", 120);
@@ -658,7 +673,15 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
     fprintf(stderr, "coldsec fuzz: %s for %ld s (lab config %s); findings go to %s/\n", o.target, o.seconds,
             lab_config, dir);
     t0 = monotime_ms();
+    /* The labs outlive a fuzzer that died (they stop on its death signal):
+     * as their subreaper we wait for them, and kill what is left after
+     * FUZZ_REAP_KILL_MS, before the folder they write into goes. */
+    if (proctree_become_reaper() != 0)
+        fprintf(stderr, "coldsec fuzz: PR_SET_CHILD_SUBREAPER: %s\n", strerror(errno));
     frc = run_fuzzer(fuzz_bin, (char *const *)args, env, stop);
+    proctree_reap_all(FUZZ_REAP_TERM_MS, FUZZ_REAP_KILL_MS);
+    if (scratch_remove(tmp) != 0)
+        fprintf(stderr, "coldsec fuzz: %s: not removed: %s\n", tmp, strerror(errno));
     if (frc < 0) {
         fprintf(stderr, "coldsec fuzz: cannot run %s: %s\n", fuzz_bin, strerror(errno));
         return 3;

@@ -15,17 +15,23 @@
 #include <unistd.h>
 
 #include "monotime.h"
+#include "scratch.h"
 
 #define READY_PREFIX "coldsec-lab listening on "
 #define READY_TIMEOUT_MS 30000
 #define STOP_GRACE_MS 5000
 
+#define MAX_ENV 4096
+
 struct labproc {
     pid_t pid;
     int out_fd;
     char endpoint[256];
+    char tmp[4096]; /* the lab's TMPDIR, ours to remove */
 };
 
+/* The lab removes its own state folder when it stops; its private TMPDIR
+ * also covers a lab that had to be killed. */
 static void reap(labproc *l)
 {
     double t0 = monotime_ms();
@@ -35,10 +41,33 @@ static void reap(labproc *l)
         if (monotime_ms() - t0 > STOP_GRACE_MS) {
             kill(l->pid, SIGKILL);
             waitpid(l->pid, &status, 0);
-            return;
+            break;
         }
         monotime_sleep_ms(20);
     }
+    if (l->tmp[0] && scratch_remove(l->tmp) != 0)
+        fprintf(stderr, "coldsec: the lab's temporary folder %s: not removed: %s\n", l->tmp, strerror(errno));
+}
+
+/* environ with TMPDIR=tmp, built before fork (setenv is not safe between
+ * fork and exec in a threaded program). Returns a malloc'd array whose
+ * strings are environ's and tmpdir_var's. */
+static char **env_with_tmpdir(char *tmpdir_var)
+{
+    extern char **environ;
+    size_t n = 0, k = 0;
+    char **env;
+    while (environ[n] && n < MAX_ENV)
+        n++;
+    env = calloc(n + 2, sizeof(*env));
+    if (!env)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "TMPDIR=", 7) != 0)
+            env[k++] = environ[i];
+    env[k++] = tmpdir_var;
+    env[k] = NULL;
+    return env;
 }
 
 int labproc_start(const char *lab_bin, const char *config, const char *const *extra_args, const char *log_file,
@@ -46,7 +75,8 @@ int labproc_start(const char *lab_bin, const char *config, const char *const *ex
 {
     int pipefd[2] = {-1, -1};
     labproc *l = calloc(1, sizeof(*l));
-    char line[256];
+    char line[256], tmpdir_var[4200], why[512];
+    char **env = NULL;
     size_t used = 0;
     double t0;
 
@@ -56,11 +86,24 @@ int labproc_start(const char *lab_bin, const char *config, const char *const *ex
         free(l);
         return -1;
     }
+    if (scratch_make("coldsec-labproc", l->tmp, sizeof(l->tmp), why, sizeof(why)) != 0 ||
+        snprintf(tmpdir_var, sizeof(tmpdir_var), "TMPDIR=%s", l->tmp) >= (int)sizeof(tmpdir_var) ||
+        (env = env_with_tmpdir(tmpdir_var)) == NULL) {
+        snprintf(err, errlen, "cannot start the lab: %s", l->tmp[0] ? "out of memory" : why);
+        if (l->tmp[0])
+            scratch_remove(l->tmp);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        free(l);
+        return -1;
+    }
     l->pid = fork();
     if (l->pid < 0) {
         snprintf(err, errlen, "cannot start the lab: fork: %s", strerror(errno));
         close(pipefd[0]);
         close(pipefd[1]);
+        scratch_remove(l->tmp);
+        free(env);
         free(l);
         return -1;
     }
@@ -77,10 +120,11 @@ int labproc_start(const char *lab_bin, const char *config, const char *const *ex
         dup2(pipefd[1], STDOUT_FILENO);
         if (logfd >= 0)
             dup2(logfd, STDERR_FILENO);
-        execv(lab_bin, (char *const *)argv);
+        execve(lab_bin, (char *const *)argv, env);
         fprintf(stderr, "coldsec: cannot run %s: %s\n", lab_bin, strerror(errno));
         _exit(127);
     }
+    free(env);
     close(pipefd[1]);
     l->out_fd = pipefd[0];
     t0 = monotime_ms();

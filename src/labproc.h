@@ -3,7 +3,9 @@
  * are lab functions, so that `coldsec run` works on a fresh machine with no
  * AWS account: the lab listens on an ephemeral loopback port, coldsec reads
  * the readiness line, runs the suite against it, and stops it (TERM, then
- * KILL) whatever happens.
+ * KILL) whatever happens. The lab runs with TMPDIR set to a private folder
+ * ($TMPDIR/coldsec-labproc-*) that stopping it removes, so even a lab that
+ * had to be killed leaves no state folder behind.
  *
  * Ownership: labproc_start returns a handle labproc_stop frees.
  */
