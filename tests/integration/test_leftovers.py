@@ -141,3 +141,108 @@ class LabProcessesTest(unittest.TestCase):
                     lab.kill()
                 self.assertEqual(lf.still_running(tree), [], "processes (or zombies) of the lab's tree survived it")
                 self.assertEqual(lf.processes_with(lab.marker), [], "processes of the environments survived the lab")
+
+
+def files_under(d):
+    return sorted(os.path.relpath(os.path.join(root, n), d)
+                  for root, dirs, files in os.walk(d) for n in dirs + files)
+
+
+class FuzzTmpTest(PrivateTmp, unittest.TestCase):
+    """`coldsec fuzz` with TMPDIR set to a private folder: whatever way the
+    run ends, the folder is empty afterwards and no process that inherited
+    that TMPDIR (the fuzzer, its lab, the lab's environments) is left."""
+
+    def fuzz(self, target, seconds, tmp):
+        out = self.private_tmpdir("coldsec-fuzz-out-")
+        argv = [coldsec_binary(), "fuzz", "--target", target, "--lab-config", FUZZ_CONFIG, "--event", FUZZ_EVENT,
+                "--time", f"{seconds}s", "--seed", "1", "--out", out]
+        return argv, out
+
+    def assertNothingLeft(self, tmp, what):
+        self.assertEmptyFolder(tmp, what)
+        self.assertEqual(lf.processes_with(tmp), [], f"{what} left processes behind")
+
+    def test_finding_leaves_nothing(self):
+        tmp = self.private_tmpdir()
+        argv, out = self.fuzz("fuzz-crash-python", 60, tmp)
+        r = subprocess.run(argv, env=self.clean_env(TMPDIR=tmp), capture_output=True, timeout=240, cwd=REPO)
+        err = r.stderr.decode(errors="replace")
+        self.assertEqual(r.returncode, 1, err[-2000:])
+        self.assertTrue(glob.glob(os.path.join(out, "fuzz-crash-python", "finding-*.json")),
+                        f"control failed: no finding: {err[-2000:]}")
+        self.assertNothingLeft(tmp, "coldsec fuzz ending in a finding")
+
+    def test_error_leaves_nothing(self):
+        """The lab starts (its folders exist), then the target is not one of
+        its functions: the fuzzer gives up."""
+        tmp = self.private_tmpdir()
+        argv, _ = self.fuzz("no-such-function", 10, tmp)
+        r = subprocess.run(argv, env=self.clean_env(TMPDIR=tmp), capture_output=True, timeout=120, cwd=REPO)
+        err = r.stderr.decode(errors="replace")
+        self.assertEqual(r.returncode, 3, err[-2000:])
+        self.assertIn("no-such-function", err)
+        self.assertNothingLeft(tmp, "coldsec fuzz ending in an error")
+
+    def test_sigint_leaves_nothing(self):
+        tmp = self.private_tmpdir()
+        argv, _ = self.fuzz("fuzz-clean-python", 120, tmp)
+        p = subprocess.Popen(argv, env=self.clean_env(TMPDIR=tmp), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, cwd=REPO)
+        try:
+            # The lab's state folder exists once the lab is up: the fuzzer is running.
+            up = lf.wait_for(lambda: [f for f in files_under(tmp) if os.path.basename(f).startswith("coldsec-lab-")],
+                             60)
+            self.assertTrue(up, f"control failed: no lab came up in {tmp}: {files_under(tmp)}")
+            self.assertTrue(lf.processes_with(tmp), "control failed: no process carries the TMPDIR")
+            p.send_signal(signal.SIGINT)
+            rc, _, err = wait_exit(p, 60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertGreaterEqual(rc, 0, f"coldsec fuzz died of signal {-rc}: {err[-2000:]}")
+        self.assertNothingLeft(tmp, "coldsec fuzz interrupted with SIGINT")
+
+
+class RunTmpTest(PrivateTmp, unittest.TestCase):
+    """`coldsec run` on a lab target (it starts its own coldsec-lab) with a
+    private TMPDIR: empty after a normal end and after SIGINT, and the
+    report is written either way (partial, "interrupted", after SIGINT)."""
+
+    ARGS = ["run", "--target", "cross-user-leak-python-vulnerable", "--scenario", "cross-user-leak", "--quiet"]
+
+    def report_of(self, out):
+        (path,) = glob.glob(os.path.join(out, "*", "report.json"))
+        with open(path) as f:
+            return json.load(f)
+
+    def test_normal_end_leaves_nothing(self):
+        tmp, out = self.private_tmpdir(), self.private_tmpdir("coldsec-out-")
+        r = subprocess.run([coldsec_binary(), *self.ARGS, "--out", out], env=self.clean_env(TMPDIR=tmp),
+                           capture_output=True, timeout=300, cwd=REPO)
+        self.assertIn(r.returncode, (0, 1), r.stderr.decode(errors="replace")[-2000:])
+        self.assertNotEqual(self.report_of(out)["results"][0]["status"], "interrupted")
+        self.assertEmptyFolder(tmp, "coldsec run")
+        self.assertEqual(lf.processes_with(tmp), [], "coldsec run left processes behind")
+
+    def test_sigint_leaves_nothing_and_writes_the_partial_report(self):
+        tmp, out = self.private_tmpdir(), self.private_tmpdir("coldsec-out-")
+        p = subprocess.Popen([coldsec_binary(), *self.ARGS, "--out", out],
+                             env=self.clean_env(TMPDIR=tmp, COLDSEC_TEST_STOP_AT="waiting"), cwd=REPO,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            self.assertTrue(wait_stopped(p), "control failed: coldsec did not reach the cold start")
+            self.assertTrue([f for f in files_under(tmp) if os.path.basename(f).startswith("coldsec-lab-")],
+                            f"control failed: the lab's state folder is not in TMPDIR: {files_under(tmp)}")
+            p.send_signal(signal.SIGINT)
+            p.send_signal(signal.SIGCONT)
+            rc, _, err = wait_exit(p, 120)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertEqual(rc, 3, err)
+        self.assertEqual(self.report_of(out)["results"][0]["status"], "interrupted")
+        self.assertEmptyFolder(tmp, "coldsec run interrupted with SIGINT")
+        self.assertEqual(lf.processes_with(tmp), [], "coldsec run left processes behind")
