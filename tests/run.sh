@@ -7,8 +7,28 @@ set -u
 cd "$(dirname "$0")/.."
 build=${1:-build}
 passed=0; failed=0; failures=()
-log=$(mktemp -d)
+log=$(mktemp -d "${TMPDIR:-/tmp}/coldsec-test-run-XXXXXX")
 trap 'rm -rf "$log"' EXIT
+
+# tmp-clean: the run must leave /tmp (/dev/shm, $TMPDIR) as it found it. Every
+# folder and file the tests, the lab, `coldsec fuzz`/`run` and the fuzz
+# smoke make there is named coldsec-*. Other processes on the machine
+# (another checkout's test run too) may make coldsec-* entries meanwhile, so
+# an entry counts only when it was not there when the run started, is newer
+# than the run's start (find -newer, against a stamp made now) and is not
+# this script's own scratch folder.
+tmp_roots=(/tmp)
+[ -d /dev/shm ] && tmp_roots+=(/dev/shm)   # fuzz_scenario's scratch
+if [ -n "${TMPDIR:-}" ] && [ "$(cd "$TMPDIR" 2>/dev/null && pwd -P)" != /tmp ]; then tmp_roots+=("$TMPDIR"); fi
+touch "$log/start"
+tmp_entries() {   # coldsec-* entries of the roots, one path a line; $1: "new" for those newer than the start
+  local newer=()
+  [ "${1:-}" = new ] && newer=(-newer "$log/start")
+  for d in "${tmp_roots[@]}"; do
+    find "$d" -mindepth 1 -maxdepth 1 -name 'coldsec-*' ! -path "$log" ${newer[@]+"${newer[@]}"} 2>/dev/null
+  done | sort
+}
+tmp_before=$(tmp_entries)
 
 # test_sigv4's references: the AWS suite (make test installs it) and botocore's Lambda vectors.
 export COLDSEC_NPM="$PWD/build/npm/node_modules"
@@ -97,6 +117,15 @@ elif [ -f tests/integration/run.py ]; then
   if [ -z "$p" ]; then p=0; f=1; fi
   passed=$((passed + p)); failed=$((failed + f))
   [ "$f" -eq 0 ] || failures+=("integration")
+fi
+
+left=$(comm -13 <(printf '%s\n' "$tmp_before") <(tmp_entries new) | sed '/^$/d')
+if [ -z "$left" ]; then
+  passed=$((passed + 1)); echo "tmp   tmp-clean: nothing left in ${tmp_roots[*]}, 1 passed, 0 failed"
+else
+  failed=$((failed + 1)); failures+=("tmp-clean")
+  echo "tmp   tmp-clean: the run left these behind:"; printf '%s\n' "$left" | sed 's/^/        /'
+  echo "tmp   tmp-clean: 0 passed, 1 failed"
 fi
 
 [ "${#failures[@]}" -eq 0 ] || echo "failing: ${failures[*]}"

@@ -35,7 +35,7 @@ if [ "${#targets[@]}" -eq 0 ]; then
     exit 1
 fi
 
-work=$(mktemp -d)
+work=$(mktemp -d "${TMPDIR:-/tmp}/coldsec-fuzz-smoke-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # Runs one target; leaves its log and exit status in $work.

@@ -13,9 +13,8 @@ unless a test writes them.
 import json
 import os
 import subprocess
-import tempfile
 
-from labfixture import build_dir, wait_for
+from labfixture import build_dir, tmp_dir, wait_for
 
 
 def coldsec_binary():
@@ -23,7 +22,7 @@ def coldsec_binary():
 
 
 def coldsec_env(lab, **extra):
-    home = tempfile.mkdtemp(prefix="coldsec-home-")
+    home = tmp_dir("coldsec-home-")
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": home,

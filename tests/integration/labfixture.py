@@ -17,9 +17,15 @@ the failure carries the lab's stderr.
 Stopping (style.md: "TERM then KILL, unexpected signals fail the test"):
 SIGTERM, wait, SIGKILL after a timeout; it fails if the lab needed the KILL,
 died of a signal, exited non-zero, wrote more than the one line to stdout,
-or left any process behind. Every function's environment carries a marker
-variable unique to this lab (COLDSEC_TEST_LAB_MARKER), so a process that
-escaped the lab's process tree is still found by scanning /proc.
+or left any process behind, or its state folder (the lab runs with TMPDIR
+in the test's own folder unless lab_env names one). Every function's
+environment carries a marker variable unique to this lab
+(COLDSEC_TEST_LAB_MARKER), so a process that escaped the lab's process tree
+is still found by scanning /proc.
+
+Scratch folders: tmp_dir(prefix[, test]) makes $TMPDIR/coldsec-PREFIX-*,
+removed after the test or when the test process exits; every folder a test
+makes is named coldsec-* (tests/run.sh fails a run that leaves one in /tmp).
 
 Also here: boto3 clients (retries off, wide connection pool), a raw SigV4
 request helper (botocore's SigV4Auth over an AWSRequest, sent with
@@ -102,6 +108,28 @@ def fn(name, runtime="python3.11", handler="handler.handler", code=PROBE_PY,
         if v is not None:
             f[k] = v
     return f
+
+
+_scratch_dirs = []
+
+
+@atexit.register
+def _remove_scratch_dirs():
+    for d in _scratch_dirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def tmp_dir(prefix, test=None):
+    """A new private folder in $TMPDIR named coldsec-PREFIX-XXXXXXXX (tests/run.sh
+    fails a run that leaves coldsec-* in /tmp): removed after the test when
+    test (a TestCase) is given, else when the test process exits (for helpers
+    that build an environment or an output folder outside any test)."""
+    d = tempfile.mkdtemp(prefix=prefix if prefix.startswith("coldsec-") else f"coldsec-{prefix}")
+    if test is not None:
+        test.addCleanup(shutil.rmtree, d, True)
+    else:
+        _scratch_dirs.append(d)
+    return d
 
 
 def unique(prefix="m"):
@@ -428,6 +456,14 @@ class Lab:
         with open(self.config_path, "w") as f:
             f.write(text)
         self.stderr_path = os.path.join(self.tmp, "stderr.log")
+        # The lab's own TMPDIR (unless the test gives one): its state folder
+        # goes there, so stop() can check the lab removed it and a killed
+        # lab's folder goes with self.tmp.
+        env = dict(os.environ, **self.lab_env)
+        self.lab_tmp = None
+        if "TMPDIR" not in self.lab_env:
+            self.lab_tmp = env["TMPDIR"] = os.path.join(self.tmp, "tmp")
+            os.mkdir(self.lab_tmp)
         args = [binary, "--config", self.config_path, "--listen", "127.0.0.1:0"]
         if self.keep_logs:
             args += ["--log-dir", self.log_dir]
@@ -436,8 +472,7 @@ class Lab:
         args += self.extra_args
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._stderr, cwd=self.tmp,
-                                     env=dict(os.environ, **self.lab_env))
+                                     stderr=self._stderr, cwd=self.tmp, env=env)
         _live_labs.add(self)
         self._ready = threading.Event()
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
@@ -551,6 +586,8 @@ class Lab:
         if not clean:
             problems.append(f"left processes behind: tree {still_running(before)}, "
                             f"marked {processes_with(self.marker)}")
+        if self.lab_tmp and os.listdir(self.lab_tmp):
+            problems.append(f"left its state folder behind: {sorted(os.listdir(self.lab_tmp))} in {self.lab_tmp}")
         if problems:
             tail = self.stderr_tail()
             self.kill()

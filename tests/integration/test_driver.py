@@ -5,16 +5,15 @@ the invocation engine (fan-out, throttling absorbed, seeded plans)."""
 import json
 import os
 import signal
-import tempfile
 import unittest
 
 from driverfixture import (coldsec_env, comparable_config, journals_under, read_jsonl, run_coldsec,
                            runs_under, start_coldsec, wait_exit, wait_stopped)
-from labfixture import Lab, fn, wait_for
+from labfixture import Lab, fn, tmp_dir, wait_for
 
 
 def out_dir():
-    return tempfile.mkdtemp(prefix="coldsec-out-")
+    return tmp_dir("coldsec-out-")
 
 
 class DriverTest(unittest.TestCase):
@@ -64,9 +63,10 @@ class DriverTest(unittest.TestCase):
             self.assertIn("env_id", body)
 
     def test_invoke_payload_from_file_and_log_tail(self):
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        path = os.path.join(tmp_dir("coldsec-payload-", self), "payload.json")
+        with open(path, "w") as f:
             json.dump({"action": "print", "text": "hello-from-file"}, f)
-        r = self.coldsec("invoke", "probe", "--payload", "@" + f.name, "--log")
+        r = self.coldsec("invoke", "probe", "--payload", "@" + path, "--log")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(b"hello-from-file", r.stderr)
         self.assertRegex(r.stderr.decode(), r"REPORT RequestId: \S+\tDuration: [0-9.]+ ms")

@@ -84,7 +84,7 @@ class ScoreTest(unittest.TestCase):
                       "0 of 2 functions, 0 of 1 controls", text)
 
     def test_corpus_entry_errors_name_the_file(self):
-        with tempfile.TemporaryDirectory() as d:
+        with tempfile.TemporaryDirectory(prefix="coldsec-eval-") as d:
             os.mkdir(os.path.join(d, "py-x"))
             path = os.path.join(d, "py-x", "eval.json")
             with open(path, "w") as f:

@@ -11,11 +11,10 @@ import glob
 import json
 import os
 import subprocess
-import tempfile
 import unittest
 
 from driverfixture import coldsec_binary
-from labfixture import REPO, build_dir
+from labfixture import REPO, build_dir, tmp_dir
 
 LAB_CONFIG = os.path.join(REPO, "harness", "fuzz-functions.yaml")
 EVENT = os.path.join(REPO, "harness", "functions", "fuzz-baseline.json")
@@ -23,7 +22,7 @@ TOOLS = os.path.join(REPO, "tests", "tools")
 
 
 def clean_env():
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tempfile.mkdtemp(prefix="coldsec-home-")}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp_dir("coldsec-home-")}
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
         if k in os.environ:
             env[k] = os.environ[k]
@@ -32,7 +31,7 @@ def clean_env():
 
 def fuzz(target, seconds, *extra, seed=1):
     """Runs coldsec fuzz; returns (completed, findings [dicts], report or None, folder)."""
-    out = tempfile.mkdtemp(prefix="coldsec-fuzz-")
+    out = tmp_dir("coldsec-fuzz-")
     r = subprocess.run([coldsec_binary(), "fuzz", "--target", target, "--lab-config", LAB_CONFIG, "--event", EVENT,
                         "--time", f"{seconds}s", "--seed", str(seed), "--out", out, *extra],
                        env=clean_env(), capture_output=True, timeout=seconds + 120, cwd=REPO)

@@ -16,7 +16,6 @@ import re
 import select
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
@@ -24,7 +23,7 @@ import boto3
 import botocore.config
 
 from driverfixture import coldsec_binary, wait_exit, wait_stopped
-from labfixture import REPO
+from labfixture import REPO, tmp_dir
 
 TOOLS = os.path.join(REPO, "tests", "tools")
 NPM = os.environ.get("COLDSEC_NPM", os.path.join(REPO, "build", "npm", "node_modules"))
@@ -36,7 +35,7 @@ SEED = "7"
 
 
 def clean_env(**extra):
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tempfile.mkdtemp(prefix="coldsec-home-"),
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tmp_dir("coldsec-home-"),
            "COLDSEC_NPM": NPM}
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
         if k in os.environ:
@@ -59,7 +58,7 @@ def only_run_dir(out):
 
 def coldsec(cmd, *args, env=None, timeout=300):
     """Runs `coldsec CMD ARGS --out TMP`; returns (completed, report or None, run folder or None)."""
-    out = tempfile.mkdtemp(prefix="coldsec-rep-")
+    out = tmp_dir("coldsec-rep-")
     r = subprocess.run([coldsec_binary(), cmd, *args, "--out", out], env=env or clean_env(),
                        capture_output=True, timeout=timeout, cwd=REPO)
     d = only_run_dir(out)
@@ -84,8 +83,8 @@ def fingerprints(report):
 
 
 def write_json(doc):
-    fd, path = tempfile.mkstemp(prefix="coldsec-baseline-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
+    path = os.path.join(tmp_dir("coldsec-baseline-"), "baseline.json")
+    with open(path, "w") as f:
         json.dump(doc, f)
     return path
 
@@ -163,9 +162,12 @@ class Formats(unittest.TestCase):
                                   if t["name"] == x["properties"]["target"]))
 
     def test_html_renders_in_headless_chromium(self):
-        shot = os.path.join(tempfile.mkdtemp(prefix="coldsec-shot-"), "report.png")
+        shot_dir = tmp_dir("coldsec-shot-", self)
+        shot = os.path.join(shot_dir, "report.png")
+        # Chromium's profile and puppeteer's scratch go to TMPDIR: here, not /tmp.
         r = subprocess.run(["node", os.path.join(TOOLS, "render_html.js"), os.path.join(self.dir, "report.html"),
-                            shot], capture_output=True, text=True, cwd=REPO, timeout=180, env=clean_env())
+                            shot], capture_output=True, text=True, cwd=REPO, timeout=180,
+                           env=clean_env(TMPDIR=shot_dir))
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         got = json.loads(r.stdout.strip().splitlines()[-1])
         self.assertEqual(got["console_errors"], [])
@@ -308,7 +310,7 @@ class Options(unittest.TestCase):
         self.assertGreater(rep["summary"]["findings_at_or_above_gate"], 0)
 
     def test_exit_3_untestable_in_every_format(self):
-        d = tempfile.mkdtemp(prefix="coldsec-suite-")
+        d = tmp_dir("coldsec-suite-")
         suite = os.path.join(d, "suite.yaml")
         with open(suite, "w") as f:
             f.write(f"lab: {{config: {REPO}/harness/functions.yaml}}\nscenario_dir: {REPO}/scenarios\ntargets:\n"
@@ -329,7 +331,7 @@ class Options(unittest.TestCase):
         """Someone changes the function while coldsec's cold start is in flight:
         coldsec must not overwrite their change, so the configuration is not
         restored (exit 4), and every format says so with the journal."""
-        out = tempfile.mkdtemp(prefix="coldsec-rep-")
+        out = tmp_dir("coldsec-rep-")
         p = subprocess.Popen([coldsec_binary(), "run", "--target", "cross-user-leak-python-hardened",
                               "--scenario", "cross-user-leak", "--out", out], env=clean_env(COLDSEC_TEST_STOP_AT="waiting"),
                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -380,7 +382,7 @@ class Terminal(unittest.TestCase):
 
     def on_tty(self, env):
         """Runs coldsec with stdout and stderr on a pseudo-terminal; returns (rc, bytes)."""
-        out = tempfile.mkdtemp(prefix="coldsec-rep-")
+        out = tmp_dir("coldsec-rep-")
         pid, fd = pty.fork()
         if pid == 0:
             os.chdir(REPO)

@@ -10,11 +10,10 @@ import os
 import re
 import signal
 import subprocess
-import tempfile
 import unittest
 
 from driverfixture import coldsec_binary, coldsec_env, run_coldsec, start_coldsec, wait_exit, wait_stopped
-from labfixture import REPO, Lab
+from labfixture import Lab, REPO, tmp_dir
 
 SUITE = os.path.join(REPO, "scenarios.yaml")
 FUNCTIONS = os.path.join(REPO, "harness", "functions.yaml")
@@ -24,7 +23,7 @@ SEVERITY = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 def clean_env():
     """No AWS settings of the developer's: lab targets need none."""
-    home = tempfile.mkdtemp(prefix="coldsec-home-")
+    home = tmp_dir("coldsec-home-")
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home}
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
         if k in os.environ:
@@ -33,7 +32,7 @@ def clean_env():
 
 
 def coldsec_run(*args, timeout=300):
-    out = tempfile.mkdtemp(prefix="coldsec-run-")
+    out = tmp_dir("coldsec-run-")
     r = subprocess.run([coldsec_binary(), "run", *args, "--out", out, "--quiet"], env=clean_env(),
                        capture_output=True, timeout=timeout, cwd=REPO)
     runs = sorted(glob.glob(os.path.join(out, "*", "report.json")))
@@ -61,7 +60,7 @@ def lab_secret_values():
 
 
 def write_suite(text):
-    d = tempfile.mkdtemp(prefix="coldsec-suite-")
+    d = tmp_dir("coldsec-suite-")
     path = os.path.join(d, "suite.yaml")
     with open(path, "w") as f:
         f.write(text.replace("@SCENARIOS@", os.path.join(REPO, "scenarios")).replace("@FUNCTIONS@", FUNCTIONS))
@@ -273,7 +272,7 @@ class Failures(unittest.TestCase):
         self.assertIn("allow-mutation", report["results"][0]["detail"])
 
     def test_sigint_restores_and_writes_partial_report(self):
-        out = tempfile.mkdtemp(prefix="coldsec-run-")
+        out = tmp_dir("coldsec-run-")
         env = dict(clean_env(), COLDSEC_TEST_STOP_AT="waiting")
         p = subprocess.Popen([coldsec_binary(), "run", "--target", "cross-user-leak-python-vulnerable",
                               "--scenario", "cross-user-leak", "--out", out, "--quiet"], env=env, cwd=REPO,
@@ -300,7 +299,7 @@ class InitFailure(unittest.TestCase):
     any other answer."""
 
     def test_init_error_exposes_secret(self):
-        d = tempfile.mkdtemp(prefix="coldsec-initleak-")
+        d = tmp_dir("coldsec-initleak-")
         os.makedirs(os.path.join(d, "code"))
         with open(os.path.join(d, "code", "handler.py"), "w") as f:
             f.write("import os\nDSN = 'postgresql://app:' + os.environ['DB_PASSWORD'] + '@db.internal/app'\n"
@@ -327,7 +326,7 @@ class InitFailure(unittest.TestCase):
 
 def scenario_dir(name, text):
     """A scenario folder of one's own: the shipped catalogs and one file."""
-    d = tempfile.mkdtemp(prefix="coldsec-scenarios-")
+    d = tmp_dir("coldsec-scenarios-")
     subprocess.run(["cp", "-r", os.path.join(REPO, "scenarios", "catalogs"), d], check=True)
     with open(os.path.join(d, name), "w") as f:
         f.write(text)
@@ -389,7 +388,7 @@ class HttpTransport(unittest.TestCase):
     through the Lambda API; the leak is found through HTTP alone."""
 
     def test_cross_user_leak_through_function_url(self):
-        d = tempfile.mkdtemp(prefix="coldsec-url-")
+        d = tmp_dir("coldsec-url-")
         code = os.path.join(REPO, "tests", "integration", "functions", "url-profile-python")
         with open(os.path.join(d, "functions.yaml"), "w") as f:
             f.write(f"functions:\n  - name: profile-page\n    runtime: python3.12\n    handler: handler.handler\n"
@@ -405,7 +404,7 @@ class HttpTransport(unittest.TestCase):
                                f" aws: {{endpoint: '{lab.url}', region: us-east-1}}, allow_mutation: true,"
                                " baseline: {user_id: '{{user.id}}', display_name: Ann}, scenarios: [cross-user-leak]}\n")
             env = dict(clean_env(), AWS_ACCESS_KEY_ID=lab.key, AWS_SECRET_ACCESS_KEY=lab.secret)
-            out = tempfile.mkdtemp(prefix="coldsec-run-")
+            out = tmp_dir("coldsec-run-")
             r = subprocess.run([coldsec_binary(), "run", path, "--out", out, "--quiet"], env=env,
                                capture_output=True, timeout=300, cwd=REPO)
             (rp,) = glob.glob(os.path.join(out, "*", "report.json"))

@@ -116,6 +116,9 @@ static void test_round_trip_and_no_values_stored(void **state)
     cJSON_Delete(reordered);
     cJSON_Delete(changed);
     cJSON_Delete(with_nonce);
+    snprintf(path, sizeof(path), "%s/journal.json", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0); /* nothing else was left in it */
     free(dir);
 }
 

@@ -119,7 +119,7 @@ static void test_tail_is_last_4k(void **state)
 
 static void test_stream_file_and_cap(void **state)
 {
-    char dir[] = "/tmp/lab-log-test-XXXXXX";
+    char dir[] = "/tmp/coldsec-test-lab-log-XXXXXX";
     char err[256], path[512], folder[400];
     lab_log *l;
     lab_log_report r = {.duration_ms = 1, .memory_size_mb = 128, .max_memory_used_mb = 1,

@@ -504,7 +504,7 @@ static void test_malformed(void **state)
 static void check_validator(const char *fixture)
 {
     cJSON *report = fixture_load(fixture);
-    char path[] = "/tmp/test_sarif-XXXXXX", err[512], cmd[256];
+    char path[] = "/tmp/coldsec-test-sarif-XXXXXX", err[512], cmd[256];
     int fd = mkstemp(path), status;
     FILE *out;
 
@@ -525,7 +525,7 @@ static void check_validator(const char *fixture)
 
 static void test_validator(void **state)
 {
-    char path[] = "/tmp/test_sarif-XXXXXX", cmd[256];
+    char path[] = "/tmp/coldsec-test-sarif-XXXXXX", cmd[256];
     int fd = mkstemp(path), status;
 
     (void)state;
