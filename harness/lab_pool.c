@@ -1714,14 +1714,14 @@ int lab_pool_run(lab_pool *p, int stop_fd)
 
     /* Shutdown: no new work, every environment killed and reaped. A killed
      * environment is waited for as long as it takes (SIGKILL cannot be
-     * refused, and one not waited for is a zombie of init's); only the
-     * teardown of reaped ones waiting on an invocation thread gives up,
-     * after 2 s, to lab_pool_free. */
+     * refused, and one not waited for is a zombie of init's), up to 30 s
+     * for one stuck in the kernel; the teardown of reaped ones waiting on
+     * an invocation thread gives up after 2 s, to lab_pool_free. */
     pthread_mutex_lock(&p->mu);
     p->stopping = true;
     pthread_cond_broadcast(&p->ev_cv);
     pthread_mutex_unlock(&p->mu);
-    for (int tries = 0; any_env(p) && (tries < 100 || kill_unreaped(p) > 0); tries++) {
+    for (int tries = 0; any_env(p) && (tries < 100 || (tries < 1500 && kill_unreaped(p) > 0)); tries++) {
         housekeeping(p, true);
         reap(p);
         if (any_env(p))

@@ -57,7 +57,7 @@ static char **env_with_tmpdir(char *tmpdir_var)
     extern char **environ;
     size_t n = 0, k = 0;
     char **env;
-    while (environ[n] && n < MAX_ENV)
+    while (n < MAX_ENV && environ[n])
         n++;
     env = calloc(n + 2, sizeof(*env));
     if (!env)
