@@ -107,6 +107,28 @@ class CgroupPeakTest(_PeakCases, unittest.TestCase):
         self.assertFalse(os.path.exists(self.cgroup_dir), f"{self.cgroup_dir} outlives the lab")
 
 
+class CgroupLeavesNothingTest(unittest.TestCase):
+    """Without the sandbox an environment is a process group, which a
+    process in a session of its own leaves; its memory cgroup still holds
+    it, and the lab kills what is in the cgroup when it stops."""
+
+    def test_a_process_outside_the_process_group_is_ended_with_the_lab(self):
+        lab = Lab([fn("mp-daemon", code=CODE, timeout_s=10)], sandbox="none").start()
+        try:
+            if not CGROUP_LINE.search(lab.stderr_tail()):
+                self.skipTest("no writable memory cgroup here")
+            r = lab.invoke("mp-daemon", {"action": "daemon", "sleep_s": 60})
+            pid = lf.assert_ok(self, r)["pid"]
+            self.assertTrue(os.path.exists(f"/proc/{pid}"), "control failed: the daemon is not running")
+            groups = {c.pid for c in lab.children()}  # an environment's group id is its runtime's pid
+            self.assertNotIn(os.getpgid(pid), groups, "control failed: the daemon is in the environment's group")
+        finally:
+            lab.stop()
+        gone = lf.wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
+                           lf.read_proc(pid) is None or lf.read_proc(pid).state == "Z", 5)
+        self.assertTrue(gone, f"process {pid}, left by the function in its own session, outlives the lab")
+
+
 class RssFallbackPeakTest(_PeakCases, unittest.TestCase):
     lab_env = {"COLDSEC_LAB_MEMORY": "rss"}
 

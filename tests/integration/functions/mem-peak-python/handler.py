@@ -10,6 +10,8 @@ Actions (event fields in brackets):
                                 both at once, yet each keeps its own peak
   release                       ends the workers
   tmp_fill [mb]                 writes mb MB to /tmp/fill and keeps the file
+  daemon [sleep_s]              leaves a process behind in a session of its own,
+                                out of the environment's process group; its pid
 Each answer carries env_id (one per execution environment).
 """
 import mmap
@@ -74,6 +76,22 @@ def _release():
     return exits
 
 
+def _daemon(sleep_s):
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.write(w, str(os.getpid()).encode())
+            time.sleep(sleep_s)
+        os._exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    grandchild = int(os.read(r, 32))
+    os.close(r)
+    return grandchild
+
+
 def handler(event, context):
     action = event.get("action", "noop")
     out = {"env_id": ENV_ID}
@@ -83,6 +101,8 @@ def handler(event, context):
         out["workers"] = _start_workers(int(event["mb"]), float(event.get("hold_s", 0)))
     elif action == "release":
         out["exits"] = _release()
+    elif action == "daemon":
+        out["pid"] = _daemon(float(event.get("sleep_s", 60)))
     elif action == "tmp_fill":
         with open("/tmp/fill", "wb") as f:
             for _ in range(int(event["mb"])):
