@@ -314,7 +314,7 @@ static int v2_delegate(lab_cgroup *cg, char *why, size_t whylen)
         return 0;
     }
     snprintf(why, whylen, "cgroup v2: %.200s is shared with other processes (%s); run the lab in a "
-             "cgroup of its own, e.g. systemd-run --scope -p Delegate=yes", cg->own, strerror(errno));
+             "cgroup of its own, e.g. systemd-run [--user] --scope -p Delegate=yes", cg->own, strerror(errno));
     if (join(buf, sizeof(buf), cg->own, "cgroup.procs") == 0)
         write_file(buf, "0");
     rmdir(cg->self_leaf);
