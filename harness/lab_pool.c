@@ -29,10 +29,12 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lab_cgroup.h"
 #include "lab_id.h"
 #include "lab_log.h"
 #include "lab_runtime_api.h"
@@ -95,7 +97,10 @@ struct lab_env {
     double init_ms;          /* -1 until the first /next */
     bool init_reported;
     long invocations;
-    int max_mem_mb;
+    lab_cgroup_env *cg;      /* its memory cgroup; NULL: the RSS fallback */
+    long long mem_max_bytes; /* Max Memory Used so far */
+    long long mem_win_tmp;   /* largest /tmp (tmpfs) size since the cgroup's peak was restarted */
+    long long mem_win_reclaimable; /* largest reclaimable page cache, same window */
     bool frozen;
     bool killed;             /* we sent SIGKILL */
     bool reaped;
@@ -154,6 +159,7 @@ struct lab_pool {
     int account_limit;
     int in_flight;
     lab_sandbox_mode mode;
+    lab_cgroup *cg;          /* memory cgroups; NULL: the RSS fallback */
     char *log_dir;
     char *runtimes_dir;
     char *state_dir;
@@ -234,13 +240,35 @@ static void wake_main(lab_pool *p)
 
 /* ---------- memory of an environment ---------- */
 
-static long status_kb(pid_t pid, const char *field)
+/*
+ * Lambda's `Max Memory Used` is the execution environment's high-water mark
+ * since it started, not one invocation's: AWS support, quoted in
+ * https://engineering.taktile.com/blog/onnx-memory-usage-on-lambda/ . It
+ * counts the whole sandbox, not the runtime process alone: a Node function
+ * whose process.memoryUsage().rss is 47 MB reports 81 MB
+ * (https://github.com/awsdocs/aws-lambda-developer-guide/issues/202), and
+ * extensions run as processes of the same environment sharing its memory
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-extensions.html).
+ * Lambda's /tmp is a disk (`df /tmp` shows /dev/vdd,
+ * https://github.com/Sparticuz/chromium/issues/231), not memory.
+ *
+ * So with a memory cgroup per environment (lab_cgroup) the lab reports the
+ * cgroup's peak charge less what its /tmp tmpfs holds, and kills the
+ * environment when its charge less /tmp and less the page cache the kernel
+ * would reclaim before an OOM kill passes the memory size. A peak is a peak
+ * of the total: its /tmp share is taken as the largest seen since the peak
+ * was last restarted, so /tmp shrinking inside that window makes the lab
+ * err low, never count /tmp. Without a cgroup: the peak of the sum of the
+ * processes' current RSS, sampled, and no lower than any one process's own
+ * peak (VmHWM).
+ */
+
+/* VmRSS and VmHWM of one process in kB; -1 when it is gone. */
+static int status_kb(pid_t pid, long *rss, long *hwm)
 {
     char path[64], buf[2048];
-    size_t flen = strlen(field);
-    long kb = -1;
     ssize_t n;
-    int fd;
+    int fd, found = 0;
 
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
     fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -251,15 +279,19 @@ static long status_kb(pid_t pid, const char *field)
     if (n <= 0)
         return -1;
     buf[n] = '\0';
-    for (char *line = buf; line && *line; line = strchr(line, '\n')) {
+    *rss = *hwm = 0;
+    for (char *line = buf; line && *line && found < 2; line = strchr(line, '\n')) {
         if (*line == '\n')
             line++;
-        if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
-            kb = strtol(line + flen + 1, NULL, 10);
-            break;
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            *rss = strtol(line + 6, NULL, 10);
+            found++;
+        } else if (strncmp(line, "VmHWM:", 6) == 0) {
+            *hwm = strtol(line + 6, NULL, 10);
+            found++;
         }
     }
-    return kb;
+    return 0;
 }
 
 /* Children of pid (its main thread's, which is where runtimes fork from). */
@@ -304,13 +336,14 @@ static pid_t find_runtime_pid(lab_env *e)
     return cur;
 }
 
-/* Memory of the function's processes in kB: field "VmHWM" (peak) or "VmRSS". */
-static long env_memory_kb(lab_env *e, const char *field)
+/* Fallback: sum of the function's processes' VmRSS in kB, and the largest VmHWM among them. */
+static long env_memory_kb(lab_env *e, long *max_hwm)
 {
     pid_t stack[MAX_TREE_PROCS];
     int top = 0;
     long total = 0;
 
+    *max_hwm = 0;
     if (e->runtime_pid <= 0)
         e->runtime_pid = find_runtime_pid(e);
     if (e->runtime_pid <= 0)
@@ -318,12 +351,97 @@ static long env_memory_kb(lab_env *e, const char *field)
     stack[top++] = e->runtime_pid;
     while (top > 0) {
         pid_t pid = stack[--top];
-        long kb = status_kb(pid, field);
-        if (kb > 0)
-            total += kb;
+        long rss, hwm;
+        if (status_kb(pid, &rss, &hwm) == 0) {
+            total += rss;
+            if (hwm > *max_hwm)
+                *max_hwm = hwm;
+        }
         top += children_of(pid, stack + top, MAX_TREE_PROCS - top);
     }
     return total;
+}
+
+static long long max_ll(long long a, long long b)
+{
+    return a > b ? a : b;
+}
+
+/*
+ * Bytes in the environment's /tmp tmpfs, seen through its runtime's root:
+ * the cgroup's shmem also holds shared anonymous memory and /dev/shm, which
+ * are memory on Lambda too, so only /tmp itself is taken out. 0 without
+ * the sandbox, whose TMPDIR is on disk.
+ */
+static long long env_tmp_bytes(lab_env *e)
+{
+    char path[64];
+    struct statvfs sv;
+
+    if (e->pool->mode != LAB_SANDBOX_BWRAP)
+        return 0;
+    if (e->runtime_pid <= 0)
+        e->runtime_pid = find_runtime_pid(e);
+    if (e->runtime_pid <= 0)
+        return 0;
+    snprintf(path, sizeof(path), "/proc/%d/root/tmp", (int)e->runtime_pid);
+    if (statvfs(path, &sv) != 0 || sv.f_bfree > sv.f_blocks)
+        return 0;
+    return (long long)(sv.f_blocks - sv.f_bfree) * (long long)sv.f_frsize;
+}
+
+/*
+ * cgroup accounting. at_end: the invocation is over, read the kernel's peak
+ * (which catches what fell between two samples), then restart it; else
+ * sample the current charge. Reads memory.stat and /tmp only when the
+ * charge could be news (a new peak, or over the memory size), so an
+ * invocation that stays below its environment's peak costs one read.
+ */
+static bool cgroup_over_memory(lab_env *e, bool at_end)
+{
+    long long limit = (long long)e->fn->memory_mb << 20;
+    long long charge, tmp, reclaimable;
+    lab_cgroup_stat st;
+    bool over;
+
+    if ((at_end ? lab_cgroup_env_peak(e->cg, &charge) : lab_cgroup_env_usage(e->cg, &charge)) != 0)
+        return false;
+    if (charge - e->mem_win_tmp <= e->mem_max_bytes && charge <= limit)
+        return false;
+    if (lab_cgroup_env_stat(e->cg, &st) != 0)
+        return false;
+    tmp = env_tmp_bytes(e);
+    /* page cache the kernel would drop before it killed anything */
+    reclaimable = st.file - st.shmem > 0 ? st.file - st.shmem : 0;
+    e->mem_win_tmp = max_ll(e->mem_win_tmp, tmp);
+    e->mem_win_reclaimable = max_ll(e->mem_win_reclaimable, reclaimable);
+    if (at_end) {
+        e->mem_max_bytes = max_ll(e->mem_max_bytes, charge - e->mem_win_tmp);
+        over = charge - e->mem_win_tmp - e->mem_win_reclaimable > limit;
+        if (lab_cgroup_env_reset_peak(e->cg) == 0) {
+            e->mem_win_tmp = tmp;
+            e->mem_win_reclaimable = reclaimable;
+        }
+    } else {
+        e->mem_max_bytes = max_ll(e->mem_max_bytes, charge - tmp);
+        over = charge - tmp - reclaimable > limit;
+    }
+    return over;
+}
+
+/* Fallback accounting: sampled sum of RSS, never below a process's own peak. */
+static bool rss_over_memory(lab_env *e)
+{
+    long long limit = (long long)e->fn->memory_mb << 20;
+    long hwm;
+    long kb = env_memory_kb(e, &hwm);
+    long long now;
+
+    if (kb < 0)
+        return false;
+    now = (long long)kb * 1024;
+    e->mem_max_bytes = max_ll(e->mem_max_bytes, max_ll(now, (long long)hwm * 1024));
+    return now > limit || (long long)hwm * 1024 > limit;
 }
 
 /* ---------- environment lifecycle (callers hold p->mu) ---------- */
@@ -383,6 +501,7 @@ static void env_free(lab_env *e)
     if (e->listen_fd >= 0)
         close(e->listen_fd);
     lab_log_close(&e->log);
+    lab_cgroup_env_free(&e->cg);
     if (e->tmp_dir) {
         nftw(e->tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
         free(e->tmp_dir);
@@ -748,6 +867,7 @@ static void spawn_env(lab_pool *p, lab_env *e)
     char rt_host[PATH_MAX];
     int listen_fd = -1, port = LAB_SANDBOX_RUNTIME_PORT;
     lab_runtime_api *rt = NULL;
+    lab_cgroup_env *cg = NULL;
     struct epoll_event ev;
     lab_fn *fn = e->fn;
 
@@ -794,11 +914,23 @@ static void spawn_env(lab_pool *p, lab_env *e)
     pthread_mutex_unlock(&p->mu);
 
     listen_fd = -1; /* moved into spec */
+    spec.cgroup_procs = NULL;
+    if (p->cg) {
+        /* Hard limit: a backstop for what outruns the sampling; /tmp's
+         * tmpfs is charged too, so it fits on top of the memory size. */
+        long long backstop = ((long long)fn->memory_mb + fn->ephemeral_storage_mb + 64) << 20;
+        cg = lab_cgroup_env_new(p->cg, e->hexid, backstop, err, sizeof(err));
+        if (!cg)
+            goto fail;
+        spec.cgroup_procs = lab_cgroup_env_procs(cg);
+    }
     e->spawned_at = now_ms();
     if (lab_sandbox_spawn(&spec, &proc, err, sizeof(err)) != 0)
         goto fail;
 
     pthread_mutex_lock(&p->mu);
+    e->cg = cg;
+    cg = NULL;
     e->pid = proc.pid;
     e->log_fd = proc.log_fd;
     e->reaped = false;
@@ -827,6 +959,7 @@ static void spawn_env(lab_pool *p, lab_env *e)
 fail:
     if (listen_fd >= 0)
         close(listen_fd);
+    lab_cgroup_env_free(&cg);
     free(sp);
     fprintf(stderr, "coldsec-lab: %s: cannot start an environment: %s\n", fn->name, err);
     pthread_mutex_lock(&p->mu);
@@ -870,7 +1003,8 @@ static void fail_dead_env(lab_env *e, invocation *inv)
         set_platform_error(inv, "Runtime.ExitError", msg);
         return;
     }
-    if (e->death_type && strcmp(e->death_type, "Runtime.OutOfMemory") == 0) {
+    if ((e->death_type && strcmp(e->death_type, "Runtime.OutOfMemory") == 0) ||
+        (!e->death_type && lab_cgroup_env_oom_kills(e->cg) > 0)) {
         snprintf(msg, sizeof(msg),
                  "RequestId: %s Error: Runtime exited with error: signal: killed", inv->request_id);
         set_platform_error(inv, "Runtime.OutOfMemory", msg);
@@ -881,17 +1015,20 @@ static void fail_dead_env(lab_env *e, invocation *inv)
     set_platform_error(inv, "Runtime.ExitError", msg);
 }
 
-static bool env_over_memory(lab_env *e, const char *field)
+/* Samples (or, at_end, settles) the environment's memory; true when it is over its size. */
+static bool env_over_memory(lab_env *e, bool at_end)
 {
-    long kb = env_memory_kb(e, field);
-    int mb;
+    return e->cg ? cgroup_over_memory(e, at_end) : rss_over_memory(e);
+}
 
-    if (kb < 0)
-        return false;
-    mb = (int)((kb + 1023) / 1024);
-    if (mb > e->max_mem_mb)
-        e->max_mem_mb = mb > e->fn->memory_mb ? e->fn->memory_mb : mb;
-    return mb > e->fn->memory_mb;
+/* Max Memory Used in MB, rounded up, at most the memory size (as on Lambda). */
+static int env_max_memory_mb(const lab_env *e)
+{
+    long long mb = (e->mem_max_bytes + (1 << 20) - 1) >> 20;
+
+    if (mb > e->fn->memory_mb)
+        mb = e->fn->memory_mb;
+    return mb > 0 ? (int)mb : 1;
 }
 
 /* Waits for inv on e; p->mu held. */
@@ -926,7 +1063,7 @@ static void await_invocation(lab_pool *p, lab_env *e, invocation *inv)
             }
             if (now >= next_sample) {
                 next_sample = now + MEM_SAMPLE_MS;
-                if (env_over_memory(e, "VmRSS")) {
+                if (env_over_memory(e, false)) {
                     inv->duration_ms = now - inv->delivered_at;
                     env_kill(e, "Runtime.OutOfMemory");
                     env_drain_log(e);
@@ -976,7 +1113,7 @@ static void finish_invocation(lab_env *e, invocation *inv, lab_invoke_result *ou
     const char *after_line = NULL;
     bool first = !e->init_reported;
 
-    if (e->state == ENV_READY && env_over_memory(e, "VmHWM")) {
+    if (e->state == ENV_READY && env_over_memory(e, true)) {
         /* The function went over its memory between two samples: Lambda
          * would have killed it, so its answer must not be served. */
         env_kill(e, "Runtime.OutOfMemory");
@@ -1000,7 +1137,7 @@ static void finish_invocation(lab_env *e, invocation *inv, lab_invoke_result *ou
         lab_log_start(e->log, inv->request_id);
     r.duration_ms = inv->duration_ms;
     r.memory_size_mb = e->fn->memory_mb;
-    r.max_memory_used_mb = e->max_mem_mb > 0 ? e->max_mem_mb : 1;
+    r.max_memory_used_mb = env_max_memory_mb(e);
     r.init_duration_ms = first && e->init_ms >= 0 ? e->init_ms : -1;
     e->init_reported = true;
     if (e->log)
@@ -1634,6 +1771,7 @@ static void housekeeping(lab_pool *p, bool all)
         lab_env *e = gone;
         gone = e->next;
         lab_runtime_api_stop(&e->rt);
+        lab_cgroup_env_free(&e->cg); /* off the lock: kills stragglers, removes the folder */
         pthread_mutex_lock(&p->mu);
         if (e->log_in_epoll) {
             epoll_ctl(p->epfd, EPOLL_CTL_DEL, e->log_fd, NULL);
@@ -1643,6 +1781,7 @@ static void housekeeping(lab_pool *p, bool all)
         env_unref(e);
         pthread_mutex_unlock(&p->mu);
     }
+    lab_cgroup_sweep(p->cg);
 }
 
 static bool any_env(lab_pool *p)
@@ -1904,6 +2043,18 @@ lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
             goto fail;
         }
     }
+    {
+        char why[512];
+        /* Which Max Memory Used the user gets, said once at start. */
+        p->cg = lab_cgroup_open(why, sizeof(why));
+        if (p->cg)
+            fprintf(stderr, "coldsec-lab: memory: Max Memory Used is the environment's peak from a "
+                    "memory cgroup per environment (%s), /tmp not counted\n", lab_cgroup_describe(p->cg));
+        else
+            fprintf(stderr, "coldsec-lab: memory: no memory cgroup (%s); Max Memory Used is the "
+                    "peak of the sum of the environment's process RSS, sampled every %d ms\n",
+                    why, MEM_SAMPLE_MS);
+    }
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1972,6 +2123,7 @@ void lab_pool_free(lab_pool **pp)
         free_kv(fn->env, fn->env_count);
     }
     free(p->fns);
+    lab_cgroup_close(&p->cg);
     if (p->epfd >= 0)
         close(p->epfd);
     if (p->wake_fd >= 0)

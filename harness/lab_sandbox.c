@@ -409,6 +409,14 @@ int lab_sandbox_spawn(const lab_sandbox_spec *spec, lab_sandbox_proc *out,
             _exit(127);
         close(sv[0]);
         close(logp[0]);
+        /* Before exec, so that every process of the environment is charged
+         * to its memory cgroup from the start. */
+        if (spec->cgroup_procs) {
+            int cfd = open(spec->cgroup_procs, O_WRONLY | O_CLOEXEC);
+            if (cfd < 0 || write(cfd, "0", 1) != 1)
+                child_fail(sv[1], "join memory cgroup");
+            close(cfd);
+        }
         if (own_ns) {
             if (unshare(CLONE_NEWNET) != 0)
                 child_fail(sv[1], "unshare(CLONE_NEWNET)");

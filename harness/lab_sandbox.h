@@ -51,6 +51,7 @@ typedef struct lab_sandbox_spec {
     const char *cwd;          /* LAB_SANDBOX_NONE only: working directory */
     int tmp_mb;               /* LAB_SANDBOX_BWRAP only: size of the /tmp tmpfs, > 0 */
     int listen_fd;            /* >= 0: use this listener (host network / NONE); -1: own namespace */
+    const char *cgroup_procs; /* cgroup.procs the child joins before exec (lab_cgroup), or NULL */
 } lab_sandbox_spec;
 
 typedef struct lab_sandbox_proc {
