@@ -57,6 +57,8 @@
 #define SPAWNERS_MAX 16
 #define SPAWNERS_PER_CPU 2
 #define SPAWN_ATTEMPTS 3
+#define INITS_PER_CPU 8
+#define INIT_POLL_MS 10
 /* Children reaped before their spawner recorded the pid (a runtime that
  * dies at once): kept this long for the spawner to claim. */
 #define UNCLAIMED_MAX 64
@@ -106,7 +108,8 @@ struct lab_env {
     lab_runtime_api *rt;
     int listen_fd;
     char *tmp_dir;           /* LAB_SANDBOX_NONE: private TMPDIR */
-    double spawned_at;       /* monotonic ms: when a spawner took it (init starts) */
+    double spawned_at;       /* monotonic ms: when a spawner took it (Init Duration counts from here) */
+    double init_started_at;  /* monotonic ms: sandbox up, runtime starting (the init budget's start) */
     double init_ms;          /* -1 until the first /next */
     bool init_reported;
     long invocations;
@@ -190,6 +193,7 @@ struct lab_pool {
     lab_env *spawn_head, *spawn_tail;
     pthread_cond_t spawn_cv;
     pthread_t spawners[SPAWNERS_MAX];
+    int max_inits;           /* environments forked and not yet at /next, at most */
     int spawners_started;
     unclaimed_child unclaimed[UNCLAIMED_MAX];
     int unclaimed_count;
@@ -863,10 +867,12 @@ static void spawn_env(lab_pool *p, lab_env *e)
     e->log_fd = proc.log_fd;
     e->reaped = false;
     claim_unclaimed(p, e);
-    if (e->state == ENV_DEAD || e->reaped) /* retired, or died, while it was being forked */
+    if (e->state == ENV_DEAD || e->reaped) { /* retired, or died, while it was being forked */
         env_kill(e, NULL);
-    else
+    } else {
         e->state = ENV_INIT;
+        e->init_started_at = now_ms();
+    }
     pthread_mutex_unlock(&p->mu);
 
     rt = lab_runtime_api_start(proc.listen_fd, &rt_ops, e, err, sizeof(err));
@@ -897,14 +903,44 @@ fail:
     pthread_mutex_unlock(&p->mu);
 }
 
+static int cpu_count(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 0 && cpus < 1024 ? (int)cpus : 1;
+}
+
+static int spawner_count(void)
+{
+    int n = cpu_count() * SPAWNERS_PER_CPU;
+    return n > SPAWNERS_MAX ? SPAWNERS_MAX : n;
+}
+
+/* Environments being forked or initialising; p->mu held. */
+static int inits_in_flight(const lab_pool *p)
+{
+    int n = 0;
+    for (size_t i = 0; i < p->fn_count; i++)
+        for (const lab_env *e = p->fns[i].envs; e; e = e->next)
+            if (e->state == ENV_SPAWNING || e->state == ENV_INIT)
+                n++;
+    return n;
+}
+
 /*
  * A spawner thread: takes the oldest queued environment and forks it, off
- * the API, Runtime API and main-loop threads. The init clock starts here,
- * not when the environment was asked for: on Lambda an accepted invocation's
- * init phase, and its 10 s budget, begin when its environment starts to
- * initialise (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html,
- * "Init phase"); time spent waiting for a free spawner in a burst is the
- * lab's, not the function's.
+ * the API, Runtime API and main-loop threads. The init budget is not
+ * counted from when the environment was asked for: on Lambda the Init
+ * phase, and its 10 s limit, is the runtime's start up to its first /next
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html,
+ * "Init phase"), so time spent waiting for a spawner in a burst, or for the
+ * sandbox's namespaces, is the lab's, not the function's. It starts once the
+ * sandbox is up (init_started_at); Init Duration is still reported from the
+ * spawn's start, so the lab's own spawn cost stays visible in REPORT.
+ *
+ * At most INITS_PER_CPU environments per CPU are started and not yet at
+ * their first /next: on Lambda each init has its own resources, while here
+ * a thousand runtimes starting at once share the machine, and each init
+ * would take long enough to run out of its budget.
  */
 static void *spawner_main(void *arg)
 {
@@ -918,6 +954,19 @@ static void *spawner_main(void *arg)
             pthread_cond_wait(&p->spawn_cv, &p->mu);
         if (p->stopping)
             break;
+        if (inits_in_flight(p) >= p->max_inits) {
+            /* An init ends in rt_next or a death, neither of which signals
+             * the spawners: look again shortly. */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += INIT_POLL_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&p->spawn_cv, &p->mu, &ts);
+            continue;
+        }
         e = p->spawn_head;
         p->spawn_head = e->spawn_next;
         if (!p->spawn_head)
@@ -938,13 +987,6 @@ static void *spawner_main(void *arg)
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
-}
-
-static int spawner_count(void)
-{
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    long n = (cpus > 0 ? cpus : 1) * SPAWNERS_PER_CPU;
-    return n > SPAWNERS_MAX ? SPAWNERS_MAX : (int)n;
 }
 
 /* ---------- invocation (API threads) ---------- */
@@ -1080,19 +1122,20 @@ static void await_invocation(lab_pool *p, lab_env *e, invocation *inv)
                 }
             }
             wake = deadline < next_sample ? deadline : next_sample;
-        } else if (e->state == ENV_QUEUED) {
-            /* Waiting for a spawner: no budget runs yet (spawner_main). */
+        } else if (e->state == ENV_QUEUED || e->state == ENV_SPAWNING) {
+            /* Waiting for a spawner, or for its sandbox: no budget runs yet
+             * (spawner_main); the spawner's own attempts are bounded. */
             wake = now + 1000.0;
         } else if (e->state != ENV_DEAD) {
             /* A new environment has Lambda's 10 s for init from when its
-             * spawn started; a warm one whose runtime has not yet come back
+             * runtime starts; a warm one whose runtime has not yet come back
              * to /next, the function's timeout. */
             double deadline = e->state == ENV_READY
                                   ? inv->assigned_at + (double)e->fn->timeout_s * 1000.0
-                                  : e->spawned_at + LAB_POOL_INIT_TIMEOUT_MS;
+                                  : e->init_started_at + LAB_POOL_INIT_TIMEOUT_MS;
             if (now >= deadline) {
                 char msg[160];
-                double waited = now - (e->state == ENV_READY ? inv->assigned_at : e->spawned_at);
+                double waited = now - (e->state == ENV_READY ? inv->assigned_at : e->init_started_at);
                 snprintf(msg, sizeof(msg), "RequestId: %s Error: Task timed out after %.2f seconds",
                          inv->request_id, waited / 1000.0);
                 inv->duration_ms = waited;
@@ -2029,6 +2072,7 @@ lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
         }
         p->ev_started++;
     }
+    p->max_inits = cpu_count() * INITS_PER_CPU;
     for (int i = 0; i < spawner_count(); i++) {
         if (pthread_create(&p->spawners[i], NULL, spawner_main, p) != 0) {
             snprintf(err, errlen, "spawner threads: %s", strerror(errno));
