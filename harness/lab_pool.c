@@ -65,9 +65,9 @@
 #define UNCLAIMED_KEEP_MS 10000
 
 typedef enum {
-    ENV_QUEUED = 0,   /* waiting for a spawner thread; no init clock yet */
-    ENV_SPAWNING,     /* a spawner is forking it; its init clock runs */
-    ENV_INIT,         /* forked, runtime not yet at its first /next */
+    ENV_QUEUED = 0,   /* waiting for a spawner thread */
+    ENV_SPAWNING,     /* a spawner is forking it (Init Duration counts from here) */
+    ENV_INIT,         /* sandbox up, runtime not yet at its first /next (init budget runs) */
     ENV_READY,        /* at /next (idle, frozen) or running an invocation */
     ENV_DEAD,         /* killed or exited; awaiting reap and teardown */
 } env_state;
