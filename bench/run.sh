@@ -21,6 +21,11 @@
 # with 1,000 in flight; BENCH_FANOUT_LAB1000=1 also tries 1,000 in flight
 # against the lab itself. BENCH_FANOUT=0 skips it; BENCH_FANOUT=only runs
 # nothing else.
+# Then bench/lab_scale.py: BENCH_SCALE_COUNT (1,000) invocations of
+# bench/functions/sleep-sh (2 s each) all in flight at once against a fresh
+# lab with Lambda's default account limit of 1,000: failures, environments,
+# wall time, memory per environment (BENCH_SCALE_ROUNDS, default 1; several
+# minutes on 2 cores). BENCH_SCALE=0 skips it, BENCH_SCALE=only runs only it.
 # Then bench/suite_time.py: the whole default suite (`coldsec run
 # scenarios.yaml`, coldsec starting its own lab) BENCH_SUITE_ROUNDS times
 # (default 3), wall time against issue 4's aim of 60 s; BENCH_SUITE=0 skips
@@ -48,13 +53,14 @@ PY=/usr/bin/python3.11
 FANOUT=${BENCH_FANOUT:-1}
 SUITE=${BENCH_SUITE:-1}
 FUZZB=${BENCH_FUZZ:-1}
+SCALE=${BENCH_SCALE:-1}
 for f in "$LOAD" "$BARE" "$RTSTART" "$LAB" "$HELLO_C" "$BUILD/coldsec" "$BUILD/bench/rusage_run"; do
   [ -x "$f" ] || { echo "bench: $f is missing (run: make bench)" >&2; exit 1; }
 done
 
 tmp=$(mktemp -d)
 results=$BUILD/bench/results.jsonl
-[ "$FANOUT" = only ] || : >"$results"
+[ "$FANOUT" = only ] || [ "$SCALE" = only ] || : >"$results"
 server_pid=
 cleanup() {
   if [ -n "$server_pid" ]; then stop_server; fi
@@ -146,6 +152,12 @@ fanout() {
   echo
   /usr/bin/python3 bench/summarise.py --fanout "$BUILD/bench/fanout.json"
 }
+scale() {
+  echo "bench: 1,000 in flight against the lab (bench/lab_scale.py); load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  /usr/bin/python3 bench/lab_scale.py --build "$BUILD" --json-out "$BUILD/bench/scale.json" >/dev/null
+  echo
+  /usr/bin/python3 bench/summarise.py --scale "$BUILD/bench/scale.json"
+}
 suite() {
   echo "bench: the default suite (bench/suite_time.py); load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   echo
@@ -158,6 +170,10 @@ fuzzb() {
   /usr/bin/python3 bench/fuzz_bench.py --build "$BUILD" --seconds "${BENCH_FUZZ_SECONDS:-150}" \
     --seeds "${BENCH_FUZZ_SEEDS:-1,2}" --json-out "$BUILD/bench/fuzz.json"
 }
+if [ "$SCALE" = only ]; then
+  scale
+  exit 0
+fi
 if [ "$SUITE" = only ]; then
   suite
   exit 0
@@ -210,5 +226,6 @@ done
 
 /usr/bin/python3 bench/summarise.py "$results"
 [ "$FANOUT" = 0 ] || fanout
+[ "$SCALE" = 0 ] || scale
 [ "$SUITE" = 0 ] || suite
 [ "$FUZZB" = 0 ] || fuzzb

@@ -7,6 +7,7 @@ rounds with the aim of issue 2.
 
     /usr/bin/python3 bench/summarise.py build/bench/results.jsonl
     /usr/bin/python3 bench/summarise.py --fanout build/bench/fanout.json
+    /usr/bin/python3 bench/summarise.py --scale build/bench/scale.json
 
 The second form renders bench/fanout_vs_boto3.py's JSON: coldsec fan-out
 against boto3 (rates, CPU per invocation, their ratios per round with the
@@ -208,8 +209,46 @@ def fanout_table(path):
     print("\n".join(out))
 
 
+def scale_table(path):
+    """bench/lab_scale.py's JSON: N invocations in flight against the lab."""
+    with open(path, encoding="utf-8") as f:
+        d = json.load(f)
+    rounds, cfg, mach = d["rounds"], d["config"], d["machine"]
+
+    def col(key, fmt="{:.0f}", scale=1.0):
+        return " · ".join(fmt.format(r[key] * scale) if r.get(key) is not None else "-" for r in rounds)
+
+    n = cfg["count"]
+    out = [f"| # | {n:,} in flight against the lab: sleep-sh ({cfg['sleep_ms']} ms), account_concurrency "
+           f"{cfg['account_concurrency']} (round 1 · round 2 · ...) | value | aim | gap |",
+           "| --- | --- | --- | --- | --- |"]
+    failed = [r.get("failed") or 0 for r in rounds]
+    ferr = [r.get("function_errors") or 0 for r in rounds]
+    envs = [r.get("lab_peak_environments") or 0 for r in rounds]
+    out.append(f"| f | **failed invocations** / function errors (lab-made: "
+               f"{' · '.join(str(r.get('platform_errors') or {}) for r in rounds)}) | "
+               f"{col('failed')} / {col('function_errors')} | 0 | "
+               f"{'met' if max(failed + ferr) == 0 else 'missed'} |")
+    out.append(f"| f | **environments** (the lab's children once all were in flight) | {col('lab_peak_environments')} "
+               f"| {n:,} | {'met' if min(envs) >= n else 'missed'} |")
+    out.append(f"| f | answered / retries / throttled | {col('answered')} / {col('retries')} / {col('throttled')} | | |")
+    out.append(f"| f | **wall time**, s (coldsec fan-out, all {n:,} started at once) | {col('phase_wall_s', '{:.1f}')} | | |")
+    out.append(f"| f | Init Duration of the cold starts, ms: median / p99 / max | {col('init_ms_median')} / "
+               f"{col('init_ms_p99')} / {col('init_ms_max')} | < 10,000 (Lambda's init budget) | |")
+    out.append(f"| f | **memory per environment**, MiB: (lab RSS + environments' RSS) / environments; the same "
+               f"with PSS | {col('rss_kb_per_env', '{:.1f}', 1 / 1024)} / {col('pss_kb_per_env', '{:.1f}', 1 / 1024)} | | |")
+    out.append(f"| f | lab RSS, MiB; lab threads; lab descriptors (peak) | {col('lab_rss_kb', '{:.0f}', 1 / 1024)}; "
+               f"{col('lab_peak_threads')}; {col('lab_peak_fds')} | | |")
+    out.append(f"| | machine: {mach['nproc']} CPUs, {mach['model']}, {mach['mem_gb']} GB; RLIMIT_NOFILE "
+               f"{cfg['nofile'][0]}/{cfg['nofile'][1]}; load {' '.join(mach['loadavg_start'])} → "
+               f"{' '.join(mach.get('loadavg_end', []))} | | | |")
+    print("\n".join(out))
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--fanout":
         fanout_table(sys.argv[2])
+    elif len(sys.argv) > 2 and sys.argv[1] == "--scale":
+        scale_table(sys.argv[2])
     else:
         main(sys.argv[1] if len(sys.argv) > 1 else "build/bench/results.jsonl")

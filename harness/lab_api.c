@@ -865,6 +865,7 @@ lab_api *lab_api_start(const char *host, int port, lab_pool *pool, const lab_con
         0, NULL, NULL, handle, api,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)LAB_API_MAX_CONNECTIONS,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)LAB_API_THREAD_STACK,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LAB_API_IDLE_TIMEOUT_S,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
         MHD_OPTION_URI_LOG_CALLBACK, see_uri, NULL,

@@ -25,7 +25,13 @@
 #include "lab_config.h"
 #include "lab_pool.h"
 
-#define LAB_API_MAX_CONNECTIONS 512
+/* Connections served at once (a thread each): an attacker's 2,000 parallel
+ * callers with room to spare. Each costs a descriptor (coldsec-lab raises
+ * RLIMIT_NOFILE to its hard limit) and a thread of LAB_API_THREAD_STACK. */
+#define LAB_API_MAX_CONNECTIONS 4096
+/* A connection thread's stack: the deepest path (an invoke reading the
+ * environment's log through a 64 KiB buffer) uses well under this. */
+#define LAB_API_THREAD_STACK (512 * 1024)
 /* An idle keep-alive or slow-drip client is dropped after this long. */
 #define LAB_API_IDLE_TIMEOUT_S 60
 /* Bodies up to this size are read (and dropped past the payload limit). */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -135,6 +136,28 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
+/*
+ * A lab at scale holds thousands of descriptors: per environment its log
+ * pipe, log file, Runtime API listener, wake-up descriptor and the runtime's
+ * connection, plus one per Lambda API caller. A fresh machine's soft limit
+ * is 1,024, so it is raised to the hard limit. Environments inherit it, as
+ * they inherited whatever the lab had before; Lambda gives a function 1,024
+ * (Lambda quotas, "File descriptors"), which only lab_sandbox's child could
+ * set before its exec. Failure is not fatal: the lab then serves fewer at
+ * once.
+ */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        fprintf(stderr, "coldsec-lab: warning: cannot raise the descriptor limit: %s\n",
+                strerror(errno));
+}
+
 /* fds 0-2 must exist before we open sockets, or a socket becomes "stdout". */
 static void ensure_std_fds(void)
 {
@@ -190,6 +213,7 @@ int main(int argc, char **argv)
     if (proctree_become_reaper() != 0)
         fprintf(stderr, "coldsec-lab: WARNING: PR_SET_CHILD_SUBREAPER: %s: orphans of environments go to init\n",
                 strerror(errno));
+    raise_fd_limit();
 
     /* Signals are read from signalfds, so they are blocked before any thread
      * exists; SIGCHLD must not fire for every freeze (SIGSTOP) we send. */

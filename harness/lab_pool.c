@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -49,10 +48,28 @@
 #define EVENT_RETRY_MS 200
 #define EVENT_RETRY_LIMIT_MS 60000
 #define MAX_TREE_PROCS 64
+/*
+ * Spawner threads: each runs one lab_sandbox_spawn() at a time, which
+ * mostly waits (fork, the child's namespace setup, the listener handoff),
+ * so a burst is served several at a time: two per CPU, as more only make
+ * each spawn slower on a saturated machine (and time out its handoff). They
+ * live as long as the pool because PR_SET_PDEATHSIG is tied to the forking
+ * thread.
+ */
+#define SPAWNERS_MAX 16
+#define SPAWNERS_PER_CPU 2
+#define SPAWN_ATTEMPTS 3
+#define INITS_PER_CPU 8
+#define INIT_POLL_MS 10
+/* Children reaped before their spawner recorded the pid (a runtime that
+ * dies at once): kept this long for the spawner to claim. */
+#define UNCLAIMED_MAX 64
+#define UNCLAIMED_KEEP_MS 10000
 
 typedef enum {
-    ENV_SPAWNING = 0, /* waiting for the main loop to fork it */
-    ENV_INIT,         /* forked, runtime not yet at its first /next */
+    ENV_QUEUED = 0,   /* waiting for a spawner thread */
+    ENV_SPAWNING,     /* a spawner is forking it (Init Duration counts from here) */
+    ENV_INIT,         /* sandbox up, runtime not yet at its first /next (init budget runs) */
     ENV_READY,        /* at /next (idle, frozen) or running an invocation */
     ENV_DEAD,         /* killed or exited; awaiting reap and teardown */
 } env_state;
@@ -93,7 +110,8 @@ struct lab_env {
     lab_runtime_api *rt;
     int listen_fd;
     char *tmp_dir;           /* LAB_SANDBOX_NONE: private TMPDIR */
-    double spawned_at;       /* monotonic ms */
+    double spawned_at;       /* monotonic ms: when a spawner took it (Init Duration counts from here) */
+    double init_started_at;  /* monotonic ms: sandbox up, runtime starting (the init budget's start) */
     double init_ms;          /* -1 until the first /next */
     bool init_reported;
     long invocations;
@@ -113,6 +131,7 @@ struct lab_env {
     pthread_cond_t cv;
     int refs;
     lab_env *next;
+    lab_env *spawn_next;     /* the spawn queue */
 };
 
 struct lab_fn {
@@ -142,6 +161,12 @@ struct lab_fn {
     lab_env *envs;
 };
 
+typedef struct unclaimed_child {
+    pid_t pid;
+    int status;
+    double at;               /* monotonic ms */
+} unclaimed_child;
+
 typedef struct event_item {
     char *function;
     char *payload;
@@ -167,9 +192,17 @@ struct lab_pool {
     char *node;
     char *interp_prefix;     /* interpreter folder to bind when outside /usr */
     int epfd;
-    int wake_fd;
     int sigchld_fd;
     bool stopping;
+    /* Spawning: a FIFO of ENV_QUEUED environments (each holds a reference)
+     * served by the spawner threads. */
+    lab_env *spawn_head, *spawn_tail;
+    pthread_cond_t spawn_cv;
+    pthread_t spawners[SPAWNERS_MAX];
+    int max_inits;           /* environments forked and not yet at /next, at most */
+    int spawners_started;
+    unclaimed_child unclaimed[UNCLAIMED_MAX];
+    int unclaimed_count;
     /* Event invocations */
     event_item *ev_head, *ev_tail;
     size_t ev_count;
@@ -228,14 +261,6 @@ static lab_fn *find_fn(lab_pool *p, const char *name)
         if (strcmp(p->fns[i].name, name) == 0)
             return &p->fns[i];
     return NULL;
-}
-
-static void wake_main(lab_pool *p)
-{
-    uint64_t one = 1;
-    if (write(p->wake_fd, &one, sizeof(one)) < 0) {
-        /* eventfd full means a wake is already pending */
-    }
 }
 
 /* ---------- memory of an environment ---------- */
@@ -455,9 +480,10 @@ static void env_kill(lab_env *e, const char *death_type)
     if (e->pid > 0 && !e->reaped && !e->killed) {
         lab_sandbox_signal(e->pid, SIGKILL);
         e->killed = true;
-    } else if (e->pid <= 0) {
+    } else if (e->pid <= 0 && e->state != ENV_SPAWNING) {
         e->reaped = true; /* never forked: nothing to wait for */
     }
+    /* (one being forked is killed by its spawner once it has a pid) */
     e->state = ENV_DEAD;
     pthread_cond_broadcast(&e->cv);
 }
@@ -471,7 +497,7 @@ static lab_env *env_new(lab_fn *fn, lab_pool *p)
     e->fn = fn;
     e->pool = p;
     e->generation = fn->generation;
-    e->state = ENV_SPAWNING;
+    e->state = ENV_QUEUED;
     e->log_fd = -1;
     e->listen_fd = -1;
     e->init_ms = -1;
@@ -483,6 +509,14 @@ static lab_env *env_new(lab_fn *fn, lab_pool *p)
     snprintf(e->stream_name, sizeof(e->stream_name), "[$LATEST]%s", e->hexid);
     e->next = fn->envs;
     fn->envs = e;
+    /* The queue's reference; a spawner drops it. */
+    e->refs++;
+    if (p->spawn_tail)
+        p->spawn_tail->spawn_next = e;
+    else
+        p->spawn_head = e;
+    p->spawn_tail = e;
+    pthread_cond_signal(&p->spawn_cv);
     return e;
 }
 
@@ -709,7 +743,7 @@ static const lab_runtime_api_ops rt_ops = {
     .init_error = rt_init_error,
 };
 
-/* ---------- spawning (main loop) ---------- */
+/* ---------- spawning (spawner threads) ---------- */
 
 typedef struct spawn_plan {
     char *argv[8];
@@ -858,6 +892,23 @@ static int plan_build(lab_pool *p, lab_env *e, int port, const char *rt_host, sp
     return sp->overflow ? -1 : 0;
 }
 
+/*
+ * The main loop reaps with waitpid(-1) while a spawner may not yet have
+ * recorded the pid it forked: such a status waits here until claimed;
+ * p->mu held.
+ */
+static void claim_unclaimed(lab_pool *p, lab_env *e)
+{
+    for (int i = 0; i < p->unclaimed_count; i++) {
+        if (p->unclaimed[i].pid != e->pid)
+            continue;
+        e->reaped = true;
+        e->wait_status = p->unclaimed[i].status;
+        p->unclaimed[i] = p->unclaimed[--p->unclaimed_count];
+        return;
+    }
+}
+
 static void spawn_env(lab_pool *p, lab_env *e)
 {
     spawn_plan *sp = NULL;
@@ -924,9 +975,22 @@ static void spawn_env(lab_pool *p, lab_env *e)
             goto fail;
         spec.cgroup_procs = lab_cgroup_env_procs(cg);
     }
-    e->spawned_at = now_ms();
-    if (lab_sandbox_spawn(&spec, &proc, err, sizeof(err)) != 0)
-        goto fail;
+    /* A sandbox that fails to start is the platform's failure, not the
+     * function's: on a loaded machine the listener handoff can time out,
+     * so try again, with the init clock restarted. Only in the sandbox's
+     * own network namespace: a listener passed in is consumed by a failure
+     * and its port is already in the environment. */
+    for (int attempt = 1;; attempt++) {
+        if (lab_sandbox_spawn(&spec, &proc, err, sizeof(err)) == 0)
+            break;
+        if (spec.listen_fd >= 0 || attempt >= SPAWN_ATTEMPTS)
+            goto fail;
+        fprintf(stderr, "coldsec-lab: %s: starting an environment again (attempt %d): %s\n",
+                fn->name, attempt + 1, err);
+        pthread_mutex_lock(&p->mu);
+        e->spawned_at = now_ms();
+        pthread_mutex_unlock(&p->mu);
+    }
 
     pthread_mutex_lock(&p->mu);
     e->cg = cg;
@@ -934,10 +998,13 @@ static void spawn_env(lab_pool *p, lab_env *e)
     e->pid = proc.pid;
     e->log_fd = proc.log_fd;
     e->reaped = false;
-    if (e->state == ENV_DEAD) /* retired while it was being forked */
+    claim_unclaimed(p, e);
+    if (e->state == ENV_DEAD || e->reaped) { /* retired, or died, while it was being forked */
         env_kill(e, NULL);
-    else
+    } else {
         e->state = ENV_INIT;
+        e->init_started_at = now_ms();
+    }
     pthread_mutex_unlock(&p->mu);
 
     rt = lab_runtime_api_start(proc.listen_fd, &rt_ops, e, err, sizeof(err));
@@ -969,7 +1036,127 @@ fail:
     pthread_mutex_unlock(&p->mu);
 }
 
+static int cpu_count(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 0 && cpus < 1024 ? (int)cpus : 1;
+}
+
+static int spawner_count(void)
+{
+    int n = cpu_count() * SPAWNERS_PER_CPU;
+    return n > SPAWNERS_MAX ? SPAWNERS_MAX : n;
+}
+
+/* Environments being forked or initialising; p->mu held. */
+static int inits_in_flight(const lab_pool *p)
+{
+    int n = 0;
+    for (size_t i = 0; i < p->fn_count; i++)
+        for (const lab_env *e = p->fns[i].envs; e; e = e->next)
+            if (e->state == ENV_SPAWNING || e->state == ENV_INIT)
+                n++;
+    return n;
+}
+
+/*
+ * A spawner thread: takes the oldest queued environment and forks it, off
+ * the API, Runtime API and main-loop threads. The init budget is not
+ * counted from when the environment was asked for: on Lambda the Init
+ * phase, and its 10 s limit, is the runtime's start up to its first /next
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html,
+ * "Init phase"), so time spent waiting for a spawner in a burst, or for the
+ * sandbox's namespaces, is the lab's, not the function's. It starts once the
+ * sandbox is up (init_started_at); Init Duration is still reported from the
+ * spawn's start, so the lab's own spawn cost stays visible in REPORT.
+ *
+ * At most INITS_PER_CPU environments per CPU are started and not yet at
+ * their first /next: on Lambda each init has its own resources, while here
+ * a thousand runtimes starting at once share the machine, and each init
+ * would take long enough to run out of its budget.
+ */
+static void *spawner_main(void *arg)
+{
+    lab_pool *p = arg;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        lab_env *e;
+
+        while (!p->spawn_head && !p->stopping)
+            pthread_cond_wait(&p->spawn_cv, &p->mu);
+        if (p->stopping)
+            break;
+        if (inits_in_flight(p) >= p->max_inits) {
+            /* An init ends in rt_next or a death, neither of which signals
+             * the spawners: look again shortly. */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += INIT_POLL_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&p->spawn_cv, &p->mu, &ts);
+            continue;
+        }
+        e = p->spawn_head;
+        p->spawn_head = e->spawn_next;
+        if (!p->spawn_head)
+            p->spawn_tail = NULL;
+        e->spawn_next = NULL;
+        if (e->state != ENV_QUEUED) { /* retired before its turn */
+            env_unref(e);
+            continue;
+        }
+        e->state = ENV_SPAWNING;
+        e->spawned_at = now_ms();
+        e->last_used = e->spawned_at;
+        pthread_cond_broadcast(&e->cv); /* its invoker now counts the init budget */
+        pthread_mutex_unlock(&p->mu);
+        spawn_env(p, e);
+        pthread_mutex_lock(&p->mu);
+        env_unref(e);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
 /* ---------- invocation (API threads) ---------- */
+
+/* Concurrency reserved by all functions; p->mu held. */
+static int reserved_total(const lab_pool *p, const lab_fn *except)
+{
+    int n = 0;
+    for (size_t i = 0; i < p->fn_count; i++)
+        if (&p->fns[i] != except && p->fns[i].reserved > 0)
+            n += p->fns[i].reserved;
+    return n;
+}
+
+/*
+ * Lambda's concurrency model: a function with reserved concurrency runs up
+ * to its reservation, which no other function can use; every other
+ * function shares what is left of the account's limit
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+ * Beyond either, Invoke answers 429 TooManyRequestsException, Reason
+ * ReservedFunctionConcurrentInvocationLimitExceeded or
+ * ConcurrentInvocationLimitExceeded (the ThrottleReason values of the
+ * Lambda API: botocore's Lambda.Client.exceptions.TooManyRequestsException).
+ * p->mu held.
+ */
+static lab_pool_status throttle_check(const lab_pool *p, const lab_fn *fn)
+{
+    int unreserved_in_flight = 0;
+
+    if (fn->reserved >= 0)
+        return fn->in_flight >= fn->reserved ? LAB_POOL_THROTTLED_RESERVED : LAB_POOL_OK;
+    for (size_t i = 0; i < p->fn_count; i++)
+        if (p->fns[i].reserved < 0)
+            unreserved_in_flight += p->fns[i].in_flight;
+    return unreserved_in_flight >= p->account_limit - reserved_total(p, NULL)
+               ? LAB_POOL_THROTTLED_ACCOUNT : LAB_POOL_OK;
+}
 
 static lab_env *pick_env(lab_fn *fn)
 {
@@ -1072,15 +1259,20 @@ static void await_invocation(lab_pool *p, lab_env *e, invocation *inv)
                 }
             }
             wake = deadline < next_sample ? deadline : next_sample;
+        } else if (e->state == ENV_QUEUED || e->state == ENV_SPAWNING) {
+            /* Waiting for a spawner, or for its sandbox: no budget runs yet
+             * (spawner_main); the spawner's own attempts are bounded. */
+            wake = now + 1000.0;
         } else if (e->state != ENV_DEAD) {
-            /* A new environment has Lambda's 10 s for init; a warm one whose
-             * runtime has not yet come back to /next, the function's timeout. */
+            /* A new environment has Lambda's 10 s for init from when its
+             * runtime starts; a warm one whose runtime has not yet come back
+             * to /next, the function's timeout. */
             double deadline = e->state == ENV_READY
                                   ? inv->assigned_at + (double)e->fn->timeout_s * 1000.0
-                                  : e->spawned_at + LAB_POOL_INIT_TIMEOUT_MS;
+                                  : e->init_started_at + LAB_POOL_INIT_TIMEOUT_MS;
             if (now >= deadline) {
                 char msg[160];
-                double waited = now - (e->state == ENV_READY ? inv->assigned_at : e->spawned_at);
+                double waited = now - (e->state == ENV_READY ? inv->assigned_at : e->init_started_at);
                 snprintf(msg, sizeof(msg), "RequestId: %s Error: Task timed out after %.2f seconds",
                          inv->request_id, waited / 1000.0);
                 inv->duration_ms = waited;
@@ -1199,14 +1391,9 @@ lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char
         goto out;
     }
     refresh_update_status(fn);
-    if (fn->reserved >= 0 && fn->in_flight >= fn->reserved) {
-        st = LAB_POOL_THROTTLED_RESERVED;
+    st = throttle_check(p, fn);
+    if (st != LAB_POOL_OK)
         goto out;
-    }
-    if (p->in_flight >= p->account_limit) {
-        st = LAB_POOL_THROTTLED_ACCOUNT;
-        goto out;
-    }
     fn->in_flight++;
     p->in_flight++;
     e = pick_env(fn);
@@ -1218,7 +1405,6 @@ lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char
             st = LAB_POOL_INTERNAL;
             goto out;
         }
-        wake_main(p);
     }
     e->refs++;
     e->inv = &inv;
@@ -1615,7 +1801,7 @@ lab_pool_status lab_pool_set_concurrency(lab_pool *p, const char *function, int 
     fn = find_fn(p, function);
     if (!fn)
         st = LAB_POOL_NOT_FOUND;
-    else if (n > p->account_limit)
+    else if (n > 0 && reserved_total(p, fn) + n > p->account_limit - LAB_POOL_MIN_UNRESERVED)
         st = LAB_POOL_INVALID;
     else
         fn->reserved = n < 0 ? -1 : n;
@@ -1702,37 +1888,13 @@ static void reap(lab_pool *p)
             if (e->state != ENV_DEAD)
                 env_kill(e, NULL);
             pthread_cond_broadcast(&e->cv);
+        } else if (p->unclaimed_count < UNCLAIMED_MAX) {
+            /* Forked, but its spawner has not recorded the pid yet; or an
+             * orphan of an environment (the lab is their child subreaper,
+             * see lab_main.c), which housekeeping forgets. */
+            p->unclaimed[p->unclaimed_count++] =
+                (unclaimed_child){.pid = pid, .status = status, .at = now_ms()};
         }
-        /* Not an environment: an orphan of one (the lab is their child
-         * subreaper, see lab_main.c), reaped and forgotten. */
-        pthread_mutex_unlock(&p->mu);
-    }
-}
-
-static void spawn_pending(lab_pool *p)
-{
-    for (;;) {
-        lab_env *todo = NULL;
-        uint64_t v;
-
-        if (read(p->wake_fd, &v, sizeof(v)) < 0) {
-            /* nothing pending */
-        }
-        pthread_mutex_lock(&p->mu);
-        for (size_t i = 0; i < p->fn_count && !todo; i++)
-            for (lab_env *e = p->fns[i].envs; e; e = e->next)
-                if (e->state == ENV_SPAWNING) {
-                    todo = e;
-                    break;
-                }
-        if (todo)
-            todo->refs++;
-        pthread_mutex_unlock(&p->mu);
-        if (!todo)
-            return;
-        spawn_env(p, todo);
-        pthread_mutex_lock(&p->mu);
-        env_unref(todo);
         pthread_mutex_unlock(&p->mu);
     }
 }
@@ -1745,6 +1907,13 @@ static void housekeeping(lab_pool *p, bool all)
     double now = now_ms();
 
     pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < p->unclaimed_count;) {
+        if (now - p->unclaimed[i].at > UNCLAIMED_KEEP_MS) {
+            p->unclaimed[i] = p->unclaimed[--p->unclaimed_count];
+        } else {
+            i++;
+        }
+    }
     for (size_t i = 0; i < p->fn_count; i++) {
         lab_fn *fn = &p->fns[i];
         lab_env **pp = &fn->envs;
@@ -1827,8 +1996,6 @@ int lab_pool_run(lab_pool *p, int stop_fd)
             void *ptr = evs[i].data.ptr;
             if (ptr == &stop_fd) {
                 stop = true;
-            } else if (ptr == &p->wake_fd) {
-                spawn_pending(p);
             } else if (ptr == &p->sigchld_fd) {
                 reap(p);
             } else {
@@ -1859,6 +2026,7 @@ int lab_pool_run(lab_pool *p, int stop_fd)
     pthread_mutex_lock(&p->mu);
     p->stopping = true;
     pthread_cond_broadcast(&p->ev_cv);
+    pthread_cond_broadcast(&p->spawn_cv);
     pthread_mutex_unlock(&p->mu);
     for (int tries = 0; any_env(p) && (tries < 100 || (tries < 1500 && kill_unreaped(p) > 0)); tries++) {
         housekeeping(p, true);
@@ -2005,7 +2173,8 @@ lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->ev_cv, NULL);
-    p->epfd = p->wake_fd = p->sigchld_fd = -1;
+    pthread_cond_init(&p->spawn_cv, NULL);
+    p->epfd = p->sigchld_fd = -1;
     p->mode = opt->mode;
     p->region = strdup(cfg->region);
     p->account = strdup(cfg->account_id);
@@ -2058,14 +2227,11 @@ lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
-    p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     p->sigchld_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (p->epfd < 0 || p->wake_fd < 0 || p->sigchld_fd < 0) {
+    if (p->epfd < 0 || p->sigchld_fd < 0) {
         snprintf(err, errlen, "event loop: %s", strerror(errno));
         goto fail;
     }
-    ev.data.ptr = &p->wake_fd;
-    epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->wake_fd, &ev);
     ev.data.ptr = &p->sigchld_fd;
     epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->sigchld_fd, &ev);
     for (int i = 0; i < EVENT_WORKERS; i++) {
@@ -2074,6 +2240,14 @@ lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
             goto fail;
         }
         p->ev_started++;
+    }
+    p->max_inits = cpu_count() * INITS_PER_CPU;
+    for (int i = 0; i < spawner_count(); i++) {
+        if (pthread_create(&p->spawners[i], NULL, spawner_main, p) != 0) {
+            snprintf(err, errlen, "spawner threads: %s", strerror(errno));
+            goto fail;
+        }
+        p->spawners_started++;
     }
     return p;
 fail:
@@ -2090,9 +2264,22 @@ void lab_pool_free(lab_pool **pp)
     pthread_mutex_lock(&p->mu);
     p->stopping = true;
     pthread_cond_broadcast(&p->ev_cv);
+    pthread_cond_broadcast(&p->spawn_cv);
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < p->ev_started; i++)
         pthread_join(p->ev_threads[i], NULL);
+    /* Spawners last among the threads that fork: their children get
+     * SIGKILL (PR_SET_PDEATHSIG) as they go, and are waited for below. */
+    for (int i = 0; i < p->spawners_started; i++)
+        pthread_join(p->spawners[i], NULL);
+    /* Queued environments never forked: drop the queue's reference; those
+     * still on a function's list are freed with it. */
+    while (p->spawn_head) {
+        lab_env *e = p->spawn_head;
+        p->spawn_head = e->spawn_next;
+        if (--e->refs == 0)
+            env_free(e);
+    }
     while (p->ev_head) {
         event_item *it = p->ev_head;
         p->ev_head = it->next;
@@ -2126,8 +2313,6 @@ void lab_pool_free(lab_pool **pp)
     lab_cgroup_close(&p->cg);
     if (p->epfd >= 0)
         close(p->epfd);
-    if (p->wake_fd >= 0)
-        close(p->wake_fd);
     if (p->sigchld_fd >= 0)
         close(p->sigchld_fd);
     free(p->region);
@@ -2139,6 +2324,7 @@ void lab_pool_free(lab_pool **pp)
     free(p->node);
     free(p->interp_prefix);
     pthread_cond_destroy(&p->ev_cv);
+    pthread_cond_destroy(&p->spawn_cv);
     pthread_mutex_destroy(&p->mu);
     free(p);
     *pp = NULL;

@@ -10,9 +10,11 @@
  *
  * Threads: invocations arrive on the Lambda API's connection threads and
  * block in lab_pool_invoke(); the runtime's calls arrive on each
- * environment's daemon threads; lab_pool_run() is the lab's main loop and
- * the only place processes are forked and reaped (PR_SET_PDEATHSIG is tied to
- * the forking thread). One mutex per pool guards all state.
+ * environment's daemon threads; new environments are forked by the pool's
+ * spawner threads, which live as long as the pool (PR_SET_PDEATHSIG is tied
+ * to the forking thread), several at a time and never on an API thread;
+ * lab_pool_run() is the lab's main loop, which reaps, reads logs and retires
+ * environments. One mutex per pool guards all state.
  *
  * Ownership: lab_pool_new() borrows cfg only during the call. Every cJSON
  * returned belongs to the caller (cJSON_Delete). lab_pool_result_clear()
@@ -32,8 +34,13 @@
 #define LAB_POOL_MAX_PAYLOAD 6291456
 /* Queued Event invocations before Invoke answers 429. */
 #define LAB_POOL_MAX_QUEUED_EVENTS 1024
-/* Init has this long (as on Lambda) before the environment is given up. */
+/* Init has this long (as on Lambda), counted from when its spawn starts,
+ * before the environment is given up. */
 #define LAB_POOL_INIT_TIMEOUT_MS 10000
+/* PutFunctionConcurrency leaves at least this much of the account's limit
+ * to functions without a reservation, as Lambda does (PutFunctionConcurrency,
+ * AWS Lambda API Reference). */
+#define LAB_POOL_MIN_UNRESERVED 100
 
 /*
  * Coverage files (coldsec-lab --coverage-dir; read by `coldsec fuzz`):
@@ -84,7 +91,7 @@ lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
 /* Kills every environment and frees the pool; NULLs the caller's pointer. */
 void lab_pool_free(lab_pool **p);
 
-/* The main loop: forks, reaps, reads logs, retires idle or old environments,
+/* The main loop: reaps, reads logs, retires idle or old environments,
  * until stop_fd becomes readable. Returns 0, or -1 on a fatal error. */
 int lab_pool_run(lab_pool *p, int stop_fd);
 
@@ -119,7 +126,8 @@ cJSON *lab_pool_list_functions(lab_pool *p);
  */
 cJSON *lab_pool_update_configuration(lab_pool *p, const char *function, const cJSON *req,
                                      lab_pool_status *st, char *msg, size_t msglen);
-/* Reserved concurrency: n >= 0 sets, n < 0 deletes. */
+/* Reserved concurrency: n >= 0 sets, n < 0 deletes; LAB_POOL_INVALID when
+ * it would leave less than LAB_POOL_MIN_UNRESERVED unreserved. */
 lab_pool_status lab_pool_set_concurrency(lab_pool *p, const char *function, int n);
 /* -1 when none is set. */
 lab_pool_status lab_pool_get_concurrency(lab_pool *p, const char *function, int *n);

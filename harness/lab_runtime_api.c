@@ -15,6 +15,11 @@
 #include "lab_request.h"
 
 #define MAX_CONNECTIONS 16
+/* Each environment has a polling thread and a thread per connection: with
+ * 1,000 environments, 8 MiB default stacks would reserve 16 GB of address
+ * space for threads that need a few pages (the deepest path reads the log
+ * through a 64 KiB buffer). */
+#define THREAD_STACK (256 * 1024)
 
 struct lab_runtime_api {
     struct MHD_Daemon *daemon;
@@ -228,6 +233,7 @@ lab_runtime_api *lab_runtime_api_start(int listen_fd, const lab_runtime_api_ops 
         0, NULL, NULL, handle, api,
         MHD_OPTION_LISTEN_SOCKET, listen_fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_END);
     if (!api->daemon) {

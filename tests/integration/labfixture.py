@@ -148,10 +148,12 @@ def _q(s):
 
 
 def render_config(functions, base_dir, region=REGION, account_id=ACCOUNT,
-                  credentials=None, update_delay_ms=None):
+                  credentials=None, update_delay_ms=None, account_concurrency=None):
     lines = [f"region: {_q(region)}", f"account_id: {_q(account_id)}"]
     if update_delay_ms is not None:
         lines.append(f"update_delay_ms: {int(update_delay_ms)}")
+    if account_concurrency is not None:
+        lines.append(f"account_concurrency: {int(account_concurrency)}")
     if credentials is not None:
         lines.append("credentials:")
         for ak, sk in credentials:
@@ -406,8 +408,9 @@ class Lab:
 
     def __init__(self, functions, credentials=None, region=REGION, account_id=ACCOUNT,
                  update_delay_ms=None, sandbox=None, config_text=None, ready_timeout=20,
-                 extra_args=(), lab_env=None, log_dir=True):
+                 extra_args=(), lab_env=None, log_dir=True, account_concurrency=None):
         self.marker = "coldsec-test-" + uuid.uuid4().hex
+        self.account_concurrency = account_concurrency
         self.functions = {}
         for f in functions:
             f = dict(f)
@@ -452,7 +455,7 @@ class Lab:
         text = self.config_text
         if text is None:
             text = render_config(self.functions.values(), self.tmp, self.region, self.account_id,
-                                 self.credentials, self.update_delay_ms)
+                                 self.credentials, self.update_delay_ms, self.account_concurrency)
         with open(self.config_path, "w") as f:
             f.write(text)
         self.stderr_path = os.path.join(self.tmp, "stderr.log")
