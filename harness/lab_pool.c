@@ -160,6 +160,7 @@ struct lab_pool {
     char *python;            /* resolved interpreters, once */
     char *node;
     char *interp_prefix;     /* interpreter folder to bind when outside /usr */
+    lab_sandbox_cache *sandbox_cache; /* spare sandboxes (bwrap), or NULL */
     int epfd;
     int wake_fd;
     int sigchld_fd;
@@ -791,6 +792,7 @@ static void spawn_env(lab_pool *p, lab_env *e)
     spec.cwd = fn->code_dir;
     spec.tmp_mb = fn->ephemeral_storage_mb;
     spec.listen_fd = listen_fd;
+    spec.cache = p->sandbox_cache;
     pthread_mutex_unlock(&p->mu);
 
     listen_fd = -1; /* moved into spec */
@@ -1885,6 +1887,12 @@ lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
             goto fail;
         }
     }
+    if (p->mode == LAB_SANDBOX_BWRAP) {
+        char why[512];
+        if (lab_sandbox_cache_new(&p->sandbox_cache, NULL, why, sizeof(why)) != 0)
+            fprintf(stderr, "coldsec-lab: warning: no prepared sandboxes, every cold start "
+                    "sets one up: %s\n", why);
+    }
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1953,6 +1961,7 @@ void lab_pool_free(lab_pool **pp)
         free_kv(fn->env, fn->env_count);
     }
     free(p->fns);
+    lab_sandbox_cache_free(&p->sandbox_cache);
     if (p->epfd >= 0)
         close(p->epfd);
     if (p->wake_fd >= 0)

@@ -4,16 +4,22 @@
  * Everything the child needs (argv, environment, paths) is built before
  * fork(): between fork and exec a multi-threaded process may only make
  * async-signal-safe calls, so the child does raw syscalls only.
+ *
+ * Also coldsec-lab-stub's program (lab_sandbox_stub_main), so that the go
+ * message is written and read in one file.
  */
 #include "lab_sandbox.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +34,10 @@
 #include <sched.h>
 
 #define BWRAP_PATH "/usr/bin/bwrap"
+/* Where a spare's stub finds its channel and its own executable. */
+#define STUB_CHANNEL_FD 3
+#define STUB_EXE_FD 4
+#define STUB_EXE_PATH "/proc/self/fd/4"
 /* How long the lab waits for the child to hand over its listener. */
 #define HANDOFF_TIMEOUT_MS 5000
 
@@ -284,7 +294,12 @@ static void bind_root_dir(argv_builder *b, const char *dir, const char *link_tar
     }
 }
 
-static int build_bwrap_argv(argv_builder *b, const lab_sandbox_spec *spec)
+/*
+ * bwrap's arguments for spec. The command is cmd, or (stub) the stub
+ * executable bwrap inherits at STUB_EXE_FD, seen through the sandbox's /proc.
+ */
+static int build_bwrap_argv(argv_builder *b, const lab_sandbox_spec *spec,
+                            const char *const *cmd, int stub)
 {
     size_t i;
 
@@ -343,54 +358,68 @@ static int build_bwrap_argv(argv_builder *b, const lab_sandbox_spec *spec)
     arg(b, "--cap-drop");
     arg(b, "ALL");
     arg(b, "--");
-    for (i = 0; spec->argv[i]; i++)
-        arg(b, spec->argv[i]);
+    if (stub)
+        arg(b, STUB_EXE_PATH);
+    for (i = 0; cmd[i]; i++)
+        arg(b, cmd[i]);
     return 0;
 }
 
-int lab_sandbox_spawn(const lab_sandbox_spec *spec, lab_sandbox_proc *out,
-                      char *err, size_t errlen)
+/* A forked child on its way to exec, as the parent keeps it. */
+typedef struct started {
+    pid_t pid;
+    int sock;   /* our end of the handoff channel (and, for a spare, the stub's) */
+    int log_fd; /* read end of its stdout+stderr */
+} started;
+
+/* What start_child() execs and how. */
+typedef struct child_plan {
+    const char *const *argv;
+    const char *const *envp;
+    int own_ns;        /* enter a new netns and hand its 9001 listener back */
+    int listen_fd;     /* the caller's listener: closed in the child */
+    const char *cwd;   /* chdir first (LAB_SANDBOX_NONE), or NULL */
+    int stub_exe_fd;   /* >= 0: a spare: channel at STUB_CHANNEL_FD, stub at STUB_EXE_FD */
+} child_plan;
+
+static void kill_started(started *st)
 {
-    argv_builder b = {.n = 0, .overflow = 0, .used = 0};
+    if (st->pid > 0) {
+        kill(-st->pid, SIGKILL);
+        kill(st->pid, SIGKILL);
+        /* ECHILD when the pool's waitpid(-1) got there first */
+        while (waitpid(st->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    if (st->sock >= 0)
+        close(st->sock);
+    if (st->log_fd >= 0)
+        close(st->log_fd);
+    st->pid = -1;
+    st->sock = st->log_fd = -1;
+}
+
+/*
+ * Forks the child and returns at once (no waiting for its handoff). On
+ * failure returns -1 with err set; cp->listen_fd is left to the caller.
+ */
+static int start_child(const child_plan *cp, started *st, char *err, size_t errlen)
+{
     int logp[2] = {-1, -1};
     int sv[2] = {-1, -1};
     int devnull = -1;
-    int listen_fd = spec->listen_fd;
-    int own_ns = (spec->mode == LAB_SANDBOX_BWRAP && listen_fd < 0);
     pid_t parent = getpid();
     pid_t pid;
-    const char *const *child_argv;
     sigset_t all;
 
-    if (spec->mode == LAB_SANDBOX_NONE && listen_fd < 0) {
-        snprintf(err, errlen, "unsandboxed environment needs a listener");
-        goto fail;
-    }
-    /* tmpfs reads size=0 as "no limit": never let a zero through. */
-    if (spec->mode == LAB_SANDBOX_BWRAP && spec->tmp_mb <= 0) {
-        snprintf(err, errlen, "sandbox /tmp size must be positive, got %d MB", spec->tmp_mb);
-        goto fail;
-    }
-    if (spec->mode == LAB_SANDBOX_BWRAP) {
-        if (build_bwrap_argv(&b, spec) != 0) {
-            snprintf(err, errlen, "runtime folder %.300s: %s", spec->runtime_dir, strerror(errno));
-            goto fail;
-        }
-        if (b.overflow) {
-            snprintf(err, errlen, "too many sandbox arguments");
-            goto fail;
-        }
-        child_argv = b.v;
-    } else {
-        child_argv = spec->argv;
-    }
+    st->pid = -1;
+    st->sock = st->log_fd = -1;
     if (pipe2(logp, O_CLOEXEC) != 0 ||
         socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0 ||
         (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
         snprintf(err, errlen, "environment pipes: %s", strerror(errno));
         goto fail;
     }
-
     pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -409,7 +438,7 @@ int lab_sandbox_spawn(const lab_sandbox_spec *spec, lab_sandbox_proc *out,
             _exit(127);
         close(sv[0]);
         close(logp[0]);
-        if (own_ns) {
+        if (cp->own_ns) {
             if (unshare(CLONE_NEWNET) != 0)
                 child_fail(sv[1], "unshare(CLONE_NEWNET)");
             if (child_loopback_up() != 0)
@@ -421,55 +450,40 @@ int lab_sandbox_spawn(const lab_sandbox_spec *spec, lab_sandbox_proc *out,
                 child_fail(sv[1], "hand over listener");
             close(lfd);
         } else {
-            if (listen_fd >= 0)
-                close(listen_fd);
+            if (cp->listen_fd >= 0)
+                close(cp->listen_fd);
             if (write(sv[1], "R", 1) != 1)
                 _exit(127);
         }
         if (dup2(devnull, 0) < 0 || dup2(logp[1], 1) < 0 || dup2(logp[1], 2) < 0)
             _exit(127);
-        if (spec->mode == LAB_SANDBOX_NONE && spec->cwd && chdir(spec->cwd) != 0)
+        if (cp->cwd && chdir(cp->cwd) != 0)
             _exit(127);
-        /* Only 0-2 may reach the function: the lab's sockets and pipes are
-         * O_CLOEXEC, and this closes anything a library opened without it. */
-        syscall(SYS_close_range, 3U, ~0U, 0U);
-        execve(child_argv[0], (char *const *)child_argv, (char *const *)spec->envp);
+        if (cp->stub_exe_fd >= 0) {
+            /* bwrap passes inherited descriptors on: the stub finds its
+             * channel and its own executable at fixed numbers. */
+            int chan = fcntl(sv[1], F_DUPFD, 10);
+            int exe = fcntl(cp->stub_exe_fd, F_DUPFD, 10);
+            if (chan < 0 || exe < 0 || dup2(chan, STUB_CHANNEL_FD) < 0 || dup2(exe, STUB_EXE_FD) < 0)
+                _exit(127);
+            syscall(SYS_close_range, (unsigned)STUB_EXE_FD + 1, ~0U, 0U);
+        } else {
+            /* Only 0-2 may reach the function: the lab's sockets and pipes
+             * are O_CLOEXEC, and this closes anything a library opened
+             * without it. */
+            syscall(SYS_close_range, 3U, ~0U, 0U);
+        }
+        execve(cp->argv[0], (char *const *)cp->argv, (char *const *)cp->envp);
         _exit(127);
     }
-
     close(sv[1]);
-    sv[1] = -1;
     close(logp[1]);
-    logp[1] = -1;
-    if (own_ns) {
-        if (recv_handoff(sv[0], &listen_fd, err, errlen) != 0)
-            goto fail_child;
-    } else {
-        char ready;
-        struct pollfd p = {.fd = sv[0], .events = POLLIN};
-        if (poll(&p, 1, HANDOFF_TIMEOUT_MS) != 1 || read(sv[0], &ready, 1) != 1) {
-            snprintf(err, errlen, "environment did not start");
-            goto fail_child;
-        }
-    }
-    if (fcntl(logp[0], F_SETFL, O_NONBLOCK) != 0) {
-        snprintf(err, errlen, "log pipe: %s", strerror(errno));
-        goto fail_child;
-    }
-    close(sv[0]);
     close(devnull);
-    out->pid = pid;
-    out->log_fd = logp[0];
-    out->listen_fd = listen_fd;
+    st->pid = pid;
+    st->sock = sv[0];
+    st->log_fd = logp[0];
     return 0;
-
-fail_child:
-    kill(-pid, SIGKILL);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
 fail:
-    if (listen_fd >= 0)
-        close(listen_fd);
     if (logp[0] >= 0)
         close(logp[0]);
     if (logp[1] >= 0)
@@ -481,6 +495,421 @@ fail:
     if (devnull >= 0)
         close(devnull);
     return -1;
+}
+
+/* The first message of a started child: its netns listener, or "ready". */
+static int await_handoff(started *st, int own_ns, int *listen_fd, char *err, size_t errlen)
+{
+    char ready;
+    struct pollfd p = {.fd = st->sock, .events = POLLIN};
+
+    if (own_ns)
+        return recv_handoff(st->sock, listen_fd, err, errlen);
+    if (poll(&p, 1, HANDOFF_TIMEOUT_MS) != 1 || read(st->sock, &ready, 1) != 1) {
+        snprintf(err, errlen, "environment did not start");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_spec(const lab_sandbox_spec *spec, char *err, size_t errlen)
+{
+    if (spec->mode == LAB_SANDBOX_NONE && spec->listen_fd < 0) {
+        snprintf(err, errlen, "unsandboxed environment needs a listener");
+        return -1;
+    }
+    /* tmpfs reads size=0 as "no limit": never let a zero through. */
+    if (spec->mode == LAB_SANDBOX_BWRAP && spec->tmp_mb <= 0) {
+        snprintf(err, errlen, "sandbox /tmp size must be positive, got %d MB", spec->tmp_mb);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------- spares: sandboxes prepared ahead, waiting for their command ---------- */
+
+/*
+ * The go message, one SOCK_SEQPACKET packet: 'G', argc and envc as
+ * uint32_t, then argc + envc NUL-terminated strings.
+ */
+#define GO_MAX 65536
+#define GO_HEAD (1 + 2 * sizeof(uint32_t))
+#define STUB_MAX_ENV 1024
+/* How many spares one cache keeps (all functions together). */
+#define SPARES_MAX 16
+
+typedef struct spare {
+    char *key;        /* the sandbox's shape (spare_key) */
+    started st;       /* st.pid == 0: still being forked by the thread that reserved it */
+    struct spare *next;
+} spare;
+
+struct lab_sandbox_cache {
+    pthread_mutex_t mu;
+    int stub_exe_fd;  /* coldsec-lab-stub beside the lab, O_CLOEXEC */
+    spare *head;      /* newest first */
+    int count;
+};
+
+int lab_sandbox_cache_new(lab_sandbox_cache **out, const char *stub_path, char *err, size_t errlen)
+{
+    lab_sandbox_cache *c = calloc(1, sizeof(*c));
+    char beside[PATH_MAX];
+
+    *out = NULL;
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!stub_path) {
+        ssize_t n = readlink("/proc/self/exe", beside, sizeof(beside) - 1);
+        char *slash;
+        beside[n > 0 ? n : 0] = '\0';
+        slash = strrchr(beside, '/');
+        if (!slash || (size_t)(slash - beside) + sizeof("/" LAB_SANDBOX_STUB_NAME) > sizeof(beside)) {
+            snprintf(err, errlen, "cannot tell where this executable is");
+            free(c);
+            return -1;
+        }
+        memcpy(slash + 1, LAB_SANDBOX_STUB_NAME, sizeof(LAB_SANDBOX_STUB_NAME));
+        stub_path = beside;
+    }
+    c->stub_exe_fd = open(stub_path, O_RDONLY | O_CLOEXEC);
+    if (c->stub_exe_fd < 0) {
+        snprintf(err, errlen, "%.300s: %s", stub_path, strerror(errno));
+        free(c);
+        return -1;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    *out = c;
+    return 0;
+}
+
+static void spare_free(spare *s)
+{
+    kill_started(&s->st);
+    free(s->key);
+    free(s);
+}
+
+void lab_sandbox_cache_free(lab_sandbox_cache **cp)
+{
+    lab_sandbox_cache *c = cp ? *cp : NULL;
+
+    if (!c)
+        return;
+    while (c->head) {
+        spare *s = c->head;
+        c->head = s->next;
+        spare_free(s);
+    }
+    close(c->stub_exe_fd);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    *cp = NULL;
+}
+
+/* What makes two environments' sandboxes interchangeable; NULL: no spare. */
+static char *spare_key(const lab_sandbox_spec *spec)
+{
+    const char *f[4] = {spec->code_dir, spec->runtime_dir, spec->extra_ro_dir, spec->coverage_file};
+    char *k;
+    int n;
+
+    for (int i = 0; i < 4; i++)
+        if (!f[i])
+            f[i] = "";
+    n = snprintf(NULL, 0, "%s\n%s\n%s\n%s\n%d", f[0], f[1], f[2], f[3], spec->tmp_mb);
+    if (n < 0 || !(k = malloc((size_t)n + 1)))
+        return NULL;
+    snprintf(k, (size_t)n + 1, "%s\n%s\n%s\n%s\n%d", f[0], f[1], f[2], f[3], spec->tmp_mb);
+    return k;
+}
+
+/* Takes a ready or preparing spare of this shape out of the cache, or NULL. */
+static spare *spare_take(lab_sandbox_cache *c, const char *key)
+{
+    spare **pp, *s = NULL;
+
+    pthread_mutex_lock(&c->mu);
+    for (pp = &c->head; *pp; pp = &(*pp)->next) {
+        if ((*pp)->st.pid > 0 && strcmp((*pp)->key, key) == 0) {
+            s = *pp;
+            *pp = s->next;
+            c->count--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return s;
+}
+
+/*
+ * Makes sure one spare of this shape exists or is on its way: forks it and
+ * returns without waiting (its bwrap sets up while the caller goes on).
+ * Failures only mean the next environment starts the slow way.
+ */
+static void spare_refill(lab_sandbox_cache *c, const lab_sandbox_spec *spec, char *key)
+{
+    static const char *const stub_argv_tail[] = {NULL};
+    static const char *const no_env[] = {NULL};
+    argv_builder *b = NULL;
+    spare *s = NULL, *evict = NULL, **pp;
+    started st;
+    char err[256];
+    child_plan cp;
+
+    pthread_mutex_lock(&c->mu);
+    for (spare *t = c->head; t; t = t->next) {
+        if (strcmp(t->key, key) == 0) {
+            pthread_mutex_unlock(&c->mu);
+            free(key);
+            return;
+        }
+    }
+    s = calloc(1, sizeof(*s));
+    if (s) {
+        /* reserved (st.pid == 0) so that no other thread forks one too */
+        s->key = key;
+        key = NULL;
+        s->st.sock = s->st.log_fd = -1;
+        s->next = c->head;
+        c->head = s;
+        c->count++;
+        if (c->count > SPARES_MAX) {
+            for (pp = &c->head; *pp && (*pp)->next; pp = &(*pp)->next)
+                ;
+            if ((*pp)->st.pid > 0) {
+                evict = *pp;
+                *pp = NULL;
+                c->count--;
+            }
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    free(key);
+    if (!s)
+        return;
+    if (evict)
+        spare_free(evict);
+
+    b = calloc(1, sizeof(*b));
+    if (!b || build_bwrap_argv(b, spec, stub_argv_tail, 1) != 0 || b->overflow)
+        goto unreserve;
+    cp = (child_plan){.argv = b->v, .envp = no_env, .own_ns = 1, .listen_fd = -1,
+                      .cwd = NULL, .stub_exe_fd = c->stub_exe_fd};
+    if (start_child(&cp, &st, err, sizeof(err)) != 0)
+        goto unreserve;
+    free(b);
+    pthread_mutex_lock(&c->mu);
+    s->st = st; /* under the lock: spare_take reads st.pid */
+    pthread_mutex_unlock(&c->mu);
+    return;
+unreserve:
+    free(b);
+    pthread_mutex_lock(&c->mu);
+    for (pp = &c->head; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            c->count--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    s->st.pid = -1;
+    spare_free(s);
+}
+
+/* The argv and envp of spec as one go message; NULL when it would not fit. */
+static char *go_message(const lab_sandbox_spec *spec, size_t *len_out)
+{
+    uint32_t argc = 0, envc = 0;
+    size_t len = GO_HEAD;
+    char *m, *w;
+
+    while (spec->argv[argc])
+        len += strlen(spec->argv[argc++]) + 1;
+    while (spec->envp[envc])
+        len += strlen(spec->envp[envc++]) + 1;
+    if (len > GO_MAX || argc == 0 || argc >= LAB_SANDBOX_MAX_ARGS || envc > STUB_MAX_ENV ||
+        !(m = malloc(len)))
+        return NULL;
+    m[0] = 'G';
+    memcpy(m + 1, &argc, sizeof(argc));
+    memcpy(m + 1 + sizeof(argc), &envc, sizeof(envc));
+    w = m + GO_HEAD;
+    for (uint32_t i = 0; i < argc; i++) {
+        size_t n = strlen(spec->argv[i]) + 1;
+        memcpy(w, spec->argv[i], n);
+        w += n;
+    }
+    for (uint32_t i = 0; i < envc; i++) {
+        size_t n = strlen(spec->envp[i]) + 1;
+        memcpy(w, spec->envp[i], n);
+        w += n;
+    }
+    *len_out = len;
+    return m;
+}
+
+/*
+ * Starts spec's command in a spare: its listener, then the stub's "ready",
+ * then the go message. 0 with out filled; -1 when the spare is unusable
+ * (the spare is then gone and the caller starts the slow way).
+ */
+static int spare_start(spare *s, const char *go, size_t go_len, lab_sandbox_proc *out)
+{
+    char err[256], ready = 0;
+    int listen_fd = -1;
+    struct pollfd p = {.fd = s->st.sock, .events = POLLIN};
+
+    if (recv_handoff(s->st.sock, &listen_fd, err, sizeof(err)) != 0)
+        goto fail;
+    if (poll(&p, 1, HANDOFF_TIMEOUT_MS) != 1 || recv(s->st.sock, &ready, 1, 0) != 1 || ready != 'S')
+        goto fail;
+    if (send(s->st.sock, go, go_len, MSG_NOSIGNAL) != (ssize_t)go_len)
+        goto fail;
+    if (fcntl(s->st.log_fd, F_SETFL, O_NONBLOCK) != 0)
+        goto fail;
+    out->pid = s->st.pid;
+    out->log_fd = s->st.log_fd;
+    out->listen_fd = listen_fd;
+    close(s->st.sock);
+    free(s->key);
+    free(s);
+    return 0;
+fail:
+    if (listen_fd >= 0)
+        close(listen_fd);
+    spare_free(s);
+    return -1;
+}
+
+int lab_sandbox_stub_main(void)
+{
+    char *buf = malloc(GO_MAX + 1);
+    const char *argv[LAB_SANDBOX_MAX_ARGS + 1];
+    const char *envp[STUB_MAX_ENV + 1];
+    uint32_t argc, envc;
+    ssize_t n;
+    char *r, *end;
+    int rc = 127;
+
+    if (!buf || write(STUB_CHANNEL_FD, "S", 1) != 1)
+        goto cleanup;
+    n = recv(STUB_CHANNEL_FD, buf, GO_MAX + 1, 0);
+    if (n <= 0) {
+        rc = 0; /* the lab let this spare go unused */
+        goto cleanup;
+    }
+    if ((size_t)n < GO_HEAD || n > GO_MAX || buf[0] != 'G')
+        goto cleanup;
+    memcpy(&argc, buf + 1, sizeof(argc));
+    memcpy(&envc, buf + 1 + sizeof(argc), sizeof(envc));
+    if (argc == 0 || argc >= LAB_SANDBOX_MAX_ARGS || envc > STUB_MAX_ENV)
+        goto cleanup;
+    r = buf + GO_HEAD;
+    end = buf + n;
+    for (uint32_t i = 0; i < argc + envc; i++) {
+        char *z = memchr(r, '\0', (size_t)(end - r));
+        if (!z)
+            goto cleanup;
+        if (i < argc)
+            argv[i] = r;
+        else
+            envp[i - argc] = r;
+        r = z + 1;
+    }
+    argv[argc] = NULL;
+    envp[envc] = NULL;
+    /* The function gets 0-2 only, as when bwrap execs it directly. */
+    syscall(SYS_close_range, 3U, ~0U, 0U);
+    execve(argv[0], (char *const *)argv, (char *const *)envp);
+    /* bwrap's own wording and exit code, so both ways fail alike */
+    fprintf(stderr, "bwrap: execvp %s: %s\n", argv[0], strerror(errno));
+    rc = 1;
+cleanup:
+    free(buf);
+    return rc;
+}
+
+int lab_sandbox_spawn(const lab_sandbox_spec *spec, lab_sandbox_proc *out,
+                      char *err, size_t errlen)
+{
+    argv_builder *b = NULL;
+    started st = {.pid = -1, .sock = -1, .log_fd = -1};
+    int listen_fd = spec->listen_fd;
+    int own_ns = (spec->mode == LAB_SANDBOX_BWRAP && listen_fd < 0);
+    /* Spares need an absolute command: the stub does no PATH search. */
+    int use_cache = own_ns && spec->cache && spec->argv[0] && spec->argv[0][0] == '/';
+    char *key = NULL;
+    child_plan cp;
+    int rc = -1;
+
+    if (check_spec(spec, err, errlen) != 0)
+        goto cleanup;
+    if (use_cache && (key = spare_key(spec)) != NULL) {
+        spare *s = spare_take(spec->cache, key);
+        size_t go_len = 0;
+        char *go = s ? go_message(spec, &go_len) : NULL;
+
+        if (s && go && spare_start(s, go, go_len, out) == 0) {
+            free(go);
+            spare_refill(spec->cache, spec, key); /* after the go, as below */
+            return 0;
+        }
+        if (s && !go)
+            spare_free(s);
+        free(go);
+    }
+    if (spec->mode == LAB_SANDBOX_BWRAP) {
+        b = calloc(1, sizeof(*b));
+        if (!b) {
+            snprintf(err, errlen, "out of memory");
+            goto cleanup;
+        }
+        if (build_bwrap_argv(b, spec, spec->argv, 0) != 0) {
+            snprintf(err, errlen, "runtime folder %.300s: %s", spec->runtime_dir, strerror(errno));
+            goto cleanup;
+        }
+        if (b->overflow) {
+            snprintf(err, errlen, "too many sandbox arguments");
+            goto cleanup;
+        }
+    }
+    cp = (child_plan){.argv = b ? b->v : spec->argv, .envp = spec->envp, .own_ns = own_ns,
+                      .listen_fd = listen_fd,
+                      .cwd = spec->mode == LAB_SANDBOX_NONE ? spec->cwd : NULL, .stub_exe_fd = -1};
+    if (start_child(&cp, &st, err, errlen) != 0)
+        goto cleanup;
+    if (await_handoff(&st, own_ns, &listen_fd, err, errlen) != 0)
+        goto cleanup;
+    if (fcntl(st.log_fd, F_SETFL, O_NONBLOCK) != 0) {
+        snprintf(err, errlen, "log pipe: %s", strerror(errno));
+        goto cleanup;
+    }
+    close(st.sock);
+    out->pid = st.pid;
+    out->log_fd = st.log_fd;
+    out->listen_fd = listen_fd;
+    listen_fd = -1;
+    st.pid = -1;
+    st.sock = st.log_fd = -1;
+    rc = 0;
+    /* After the handoff: the runtime's start is under way, and only the
+     * caller's next step (the Runtime API, ~20 ms before the runtime's
+     * first /next) waits for this fork. */
+    if (use_cache && key) {
+        spare_refill(spec->cache, spec, key);
+        key = NULL;
+    }
+cleanup:
+    kill_started(&st);
+    if (listen_fd >= 0)
+        close(listen_fd);
+    free(key);
+    free(b);
+    return rc;
 }
 
 int lab_sandbox_probe(char *err, size_t errlen)

@@ -19,8 +19,34 @@
  * With `network: host`, or in the unsandboxed fallback, the caller makes a
  * loopback listener itself (lab_sandbox_listen_loopback) and passes it in.
  *
- * Must be called from a thread that lives as long as the environments:
- * PR_SET_PDEATHSIG fires when the *thread* that forked exits.
+ * Spares (spec->cache): bwrap's own setup (~8 ms of CPU here: three
+ * processes, namespaces, mounts) and the netns handoff do not depend on
+ * the function's command or variables, only on the sandbox's shape (code,
+ * runtime and coverage binds, /tmp size). So after each start the cache
+ * prepares one sandbox of that shape ahead of demand: the same child, netns
+ * listener and bwrap as above, whose command is coldsec-lab-stub (bwrap
+ * execs it from an inherited descriptor, so it is at no path in the
+ * sandbox). The stub says "ready" and waits; the next start of that shape
+ * sends it argv and envp over the channel, and it closes every descriptor
+ * but 0-2 and execs the runtime, which is then exactly what bwrap would
+ * have exec'd directly. The runtime itself is never started ahead: Init
+ * Duration still covers all of its start, as on Lambda, where the sandbox
+ * is prepared before the Init phase begins. A spare never ran any code of
+ * a function, and its /tmp is empty. When no spare is ready (the first
+ * start of a shape, or a burst), the start is the slow way and refills.
+ * Host-network functions and the fallback never use spares.
+ *
+ * Thread safety: lab_sandbox_spawn may be called from several threads at
+ * once (the cache has its own lock; nothing else is shared). Each call must
+ * come from a thread that lives as long as the environments it starts, and
+ * the spares it prepares: PR_SET_PDEATHSIG fires when the *thread* that
+ * forked exits.
+ *
+ * Per-environment cgroups: a started environment's process group (bwrap,
+ * its init, the runtime) is the same whether it came from a spare or not,
+ * but a spare's processes exist before the start, so a cgroup must be
+ * joined after lab_sandbox_spawn returns (every pid of the group), not
+ * inherited from the forking thread.
  */
 #ifndef COLDSEC_LAB_SANDBOX_H
 #define COLDSEC_LAB_SANDBOX_H
@@ -36,9 +62,13 @@ typedef enum {
 } lab_sandbox_mode;
 
 #define LAB_SANDBOX_RUNTIME_PORT 9001
+#define LAB_SANDBOX_STUB_NAME "coldsec-lab-stub"
 #define LAB_SANDBOX_MAX_ARGS 96
 /* Where an environment sees its function's coverage file. */
 #define LAB_SANDBOX_COVERAGE_PATH "/var/runtime/coverage"
+
+/* Sandboxes prepared ahead of demand; see above. Owns its spares' processes. */
+typedef struct lab_sandbox_cache lab_sandbox_cache;
 
 typedef struct lab_sandbox_spec {
     lab_sandbox_mode mode;
@@ -51,6 +81,7 @@ typedef struct lab_sandbox_spec {
     const char *cwd;          /* LAB_SANDBOX_NONE only: working directory */
     int tmp_mb;               /* LAB_SANDBOX_BWRAP only: size of the /tmp tmpfs, > 0 */
     int listen_fd;            /* >= 0: use this listener (host network / NONE); -1: own namespace */
+    lab_sandbox_cache *cache; /* spares to start from and refill, or NULL (always the slow way) */
 } lab_sandbox_spec;
 
 typedef struct lab_sandbox_proc {
@@ -70,6 +101,23 @@ int lab_sandbox_listen_loopback(int *fd_out, int *port_out, char *err, size_t er
  */
 int lab_sandbox_spawn(const lab_sandbox_spec *spec, lab_sandbox_proc *out,
                       char *err, size_t errlen);
+
+/*
+ * A cache whose spares run stub_path, or with NULL LAB_SANDBOX_STUB_NAME
+ * beside this executable. 0 with *out set (the caller frees it with
+ * lab_sandbox_cache_free); -1 with err when the stub cannot be opened (then
+ * run without a cache).
+ */
+int lab_sandbox_cache_new(lab_sandbox_cache **out, const char *stub_path, char *err, size_t errlen);
+
+/* Kills and reaps every spare, frees the cache, sets *c to NULL. */
+void lab_sandbox_cache_free(lab_sandbox_cache **c);
+
+/*
+ * coldsec-lab-stub's whole program: waits for its command on the spare's
+ * channel and execs it. Returns only on failure (the exit code).
+ */
+int lab_sandbox_stub_main(void);
 
 /*
  * Checks that bubblewrap and network namespaces work here by running
