@@ -2,8 +2,8 @@
  * lab_sandbox — forks one execution environment (see lab_sandbox.h).
  *
  * Everything the child needs (argv, environment, paths) is built before
- * fork(): between fork and exec a multi-threaded process may only make
- * async-signal-safe calls, so the child does raw syscalls only.
+ * the clone: the child shares the lab's memory until it execs (as in
+ * posix_spawn), so it makes raw syscalls only.
  *
  * Also coldsec-lab-stub's program (lab_sandbox_stub_main), so that the go
  * message is written and read in one file.
@@ -19,12 +19,15 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -38,6 +41,11 @@
 #define STUB_CHANNEL_FD 3
 #define STUB_EXE_FD 4
 #define STUB_EXE_PATH "/proc/self/fd/4"
+/*
+ * The spare's priority while it is set up and waits; its whole process
+ * group is put back to 0 before its runtime starts (the lab, root, may).
+ */
+#define SPARE_NICE 10
 /* How long the lab waits for the child to hand over its listener. */
 #define HANDOFF_TIMEOUT_MS 5000
 
@@ -379,7 +387,8 @@ typedef struct child_plan {
     int own_ns;        /* enter a new netns and hand its 9001 listener back */
     int listen_fd;     /* the caller's listener: closed in the child */
     const char *cwd;   /* chdir first (LAB_SANDBOX_NONE), or NULL */
-    int stub_exe_fd;   /* >= 0: a spare: channel at STUB_CHANNEL_FD, stub at STUB_EXE_FD */
+    int stub_exe_fd;   /* >= 0: a spare: channel at STUB_CHANNEL_FD, stub at STUB_EXE_FD,
+                        * set up at SPARE_NICE */
 } child_plan;
 
 static void kill_started(started *st)
@@ -403,87 +412,132 @@ static void kill_started(started *st)
  * Forks the child and returns at once (no waiting for its handoff). On
  * failure returns -1 with err set; cp->listen_fd is left to the caller.
  */
+/* What the child of start_child() works with: all built before the clone. */
+typedef struct child_args {
+    const child_plan *cp;
+    pid_t parent;
+    int chan;     /* the child's end of the channel */
+    int our_chan; /* the lab's end (closed in the child) */
+    int log_r, log_w;
+    int devnull;
+} child_args;
+
+/*
+ * The child, up to its exec. It shares the lab's memory (CLONE_VM) while
+ * the lab's thread waits (CLONE_VFORK), like posix_spawn: only syscalls on
+ * its own stack and descriptors, nothing that allocates or takes a lock.
+ */
+static int child_main(void *arg)
+{
+    const child_args *a = arg;
+    const child_plan *cp = a->cp;
+    sigset_t none;
+    int lfd;
+
+    /* The lab blocks signals for its signalfd and ignores SIGPIPE;
+     * neither may leak into the function's processes. */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    setpgid(0, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != a->parent)
+        _exit(127);
+    close(a->our_chan);
+    close(a->log_r);
+    /* A spare is set up while runtimes start: it yields to them. */
+    if (cp->stub_exe_fd >= 0 && setpriority(PRIO_PROCESS, 0, SPARE_NICE) != 0)
+        child_fail(a->chan, "setpriority");
+    if (cp->own_ns) {
+        if (unshare(CLONE_NEWNET) != 0)
+            child_fail(a->chan, "unshare(CLONE_NEWNET)");
+        if (child_loopback_up() != 0)
+            child_fail(a->chan, "loopback up");
+        lfd = child_listen_9001();
+        if (lfd < 0)
+            child_fail(a->chan, "listen 127.0.0.1:9001");
+        if (send_fd(a->chan, lfd) != 0)
+            child_fail(a->chan, "hand over listener");
+        close(lfd);
+    } else {
+        if (cp->listen_fd >= 0)
+            close(cp->listen_fd);
+        if (write(a->chan, "R", 1) != 1)
+            _exit(127);
+    }
+    if (dup2(a->devnull, 0) < 0 || dup2(a->log_w, 1) < 0 || dup2(a->log_w, 2) < 0)
+        _exit(127);
+    if (cp->cwd && chdir(cp->cwd) != 0)
+        _exit(127);
+    if (cp->stub_exe_fd >= 0) {
+        /* bwrap passes inherited descriptors on: the stub finds its
+         * channel and its own executable at fixed numbers. */
+        int chan = fcntl(a->chan, F_DUPFD, 10);
+        int exe = fcntl(cp->stub_exe_fd, F_DUPFD, 10);
+        if (chan < 0 || exe < 0 || dup2(chan, STUB_CHANNEL_FD) < 0 || dup2(exe, STUB_EXE_FD) < 0)
+            _exit(127);
+        syscall(SYS_close_range, (unsigned)STUB_EXE_FD + 1, ~0U, 0U);
+    } else {
+        /* Only 0-2 may reach the function: the lab's sockets and pipes
+         * are O_CLOEXEC, and this closes anything a library opened
+         * without it. */
+        syscall(SYS_close_range, 3U, ~0U, 0U);
+    }
+    execve(cp->argv[0], (char *const *)cp->argv, (char *const *)cp->envp);
+    _exit(127);
+}
+
+/* The child's stack: it runs only child_main's frames and the syscalls. */
+#define CHILD_STACK_BYTES ((size_t)64 * 1024)
+
+/*
+ * Starts the child and returns once it has exec'd (or died), without
+ * waiting for its handoff. fork() would copy the page tables of the whole
+ * multi-threaded lab for a child that execs a few syscalls later; a
+ * CLONE_VM|CLONE_VFORK child copies none. On failure returns -1 with err
+ * set; cp->listen_fd is left to the caller.
+ */
 static int start_child(const child_plan *cp, started *st, char *err, size_t errlen)
 {
     int logp[2] = {-1, -1};
     int sv[2] = {-1, -1};
-    int devnull = -1;
-    pid_t parent = getpid();
+    child_args a = {.cp = cp, .parent = getpid(), .devnull = -1};
+    void *stack = MAP_FAILED;
     pid_t pid;
-    sigset_t all;
 
     st->pid = -1;
     st->sock = st->log_fd = -1;
     if (pipe2(logp, O_CLOEXEC) != 0 ||
         socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0 ||
-        (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+        (a.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
         snprintf(err, errlen, "environment pipes: %s", strerror(errno));
         goto fail;
     }
-    pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
+    stack = mmap(NULL, CHILD_STACK_BYTES, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        snprintf(err, errlen, "child stack: %s", strerror(errno));
         goto fail;
     }
-    if (pid == 0) {
-        int lfd;
-
-        /* The lab blocks signals for its signalfd and ignores SIGPIPE;
-         * neither may leak into the function's processes. */
-        sigemptyset(&all);
-        sigprocmask(SIG_SETMASK, &all, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        setpgid(0, 0);
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-            _exit(127);
-        close(sv[0]);
-        close(logp[0]);
-        if (cp->own_ns) {
-            if (unshare(CLONE_NEWNET) != 0)
-                child_fail(sv[1], "unshare(CLONE_NEWNET)");
-            if (child_loopback_up() != 0)
-                child_fail(sv[1], "loopback up");
-            lfd = child_listen_9001();
-            if (lfd < 0)
-                child_fail(sv[1], "listen 127.0.0.1:9001");
-            if (send_fd(sv[1], lfd) != 0)
-                child_fail(sv[1], "hand over listener");
-            close(lfd);
-        } else {
-            if (cp->listen_fd >= 0)
-                close(cp->listen_fd);
-            if (write(sv[1], "R", 1) != 1)
-                _exit(127);
-        }
-        if (dup2(devnull, 0) < 0 || dup2(logp[1], 1) < 0 || dup2(logp[1], 2) < 0)
-            _exit(127);
-        if (cp->cwd && chdir(cp->cwd) != 0)
-            _exit(127);
-        if (cp->stub_exe_fd >= 0) {
-            /* bwrap passes inherited descriptors on: the stub finds its
-             * channel and its own executable at fixed numbers. */
-            int chan = fcntl(sv[1], F_DUPFD, 10);
-            int exe = fcntl(cp->stub_exe_fd, F_DUPFD, 10);
-            if (chan < 0 || exe < 0 || dup2(chan, STUB_CHANNEL_FD) < 0 || dup2(exe, STUB_EXE_FD) < 0)
-                _exit(127);
-            syscall(SYS_close_range, (unsigned)STUB_EXE_FD + 1, ~0U, 0U);
-        } else {
-            /* Only 0-2 may reach the function: the lab's sockets and pipes
-             * are O_CLOEXEC, and this closes anything a library opened
-             * without it. */
-            syscall(SYS_close_range, 3U, ~0U, 0U);
-        }
-        execve(cp->argv[0], (char *const *)cp->argv, (char *const *)cp->envp);
-        _exit(127);
+    a.chan = sv[1];
+    a.our_chan = sv[0];
+    a.log_r = logp[0];
+    a.log_w = logp[1];
+    pid = clone(child_main, (char *)stack + CHILD_STACK_BYTES, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+    if (pid < 0) {
+        snprintf(err, errlen, "clone: %s", strerror(errno));
+        goto fail;
     }
+    munmap(stack, CHILD_STACK_BYTES);
     close(sv[1]);
     close(logp[1]);
-    close(devnull);
+    close(a.devnull);
     st->pid = pid;
     st->sock = sv[0];
     st->log_fd = logp[0];
     return 0;
 fail:
+    if (stack != MAP_FAILED)
+        munmap(stack, CHILD_STACK_BYTES);
     if (logp[0] >= 0)
         close(logp[0]);
     if (logp[1] >= 0)
@@ -492,8 +546,8 @@ fail:
         close(sv[0]);
     if (sv[1] >= 0)
         close(sv[1]);
-    if (devnull >= 0)
-        close(devnull);
+    if (a.devnull >= 0)
+        close(a.devnull);
     return -1;
 }
 
@@ -544,12 +598,27 @@ typedef struct spare {
     struct spare *next;
 } spare;
 
+/* A sandbox shape to prepare a spare of: spec's bind fields, copied. */
+typedef struct shape {
+    char *key;
+    char *dirs[4];    /* code_dir, runtime_dir, extra_ro_dir, coverage_file (or NULL) */
+    int tmp_mb;
+    struct shape *next;
+} shape;
+
 struct lab_sandbox_cache {
     pthread_mutex_t mu;
-    int stub_exe_fd;  /* coldsec-lab-stub beside the lab, O_CLOEXEC */
-    spare *head;      /* newest first */
+    pthread_cond_t cv;   /* todo or stop changed */
+    pthread_t refiller;  /* forks every spare, so their PDEATHSIG is tied to it */
+    bool refiller_started;
+    bool stop;
+    int stub_exe_fd;     /* coldsec-lab-stub beside the lab, O_CLOEXEC */
+    spare *head;         /* newest first */
     int count;
+    shape *todo;         /* shapes to prepare, oldest first */
 };
+
+static void *refiller_main(void *arg);
 
 int lab_sandbox_cache_new(lab_sandbox_cache **out, const char *stub_path, char *err, size_t errlen)
 {
@@ -581,8 +650,25 @@ int lab_sandbox_cache_new(lab_sandbox_cache **out, const char *stub_path, char *
         return -1;
     }
     pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pthread_create(&c->refiller, NULL, refiller_main, c) != 0) {
+        snprintf(err, errlen, "spare sandboxes' thread: %s", strerror(errno));
+        lab_sandbox_cache_free(&c);
+        return -1;
+    }
+    c->refiller_started = true;
     *out = c;
     return 0;
+}
+
+static void shape_free(shape *h)
+{
+    if (!h)
+        return;
+    free(h->key);
+    for (int i = 0; i < 4; i++)
+        free(h->dirs[i]);
+    free(h);
 }
 
 static void spare_free(spare *s)
@@ -598,12 +684,25 @@ void lab_sandbox_cache_free(lab_sandbox_cache **cp)
 
     if (!c)
         return;
+    if (c->refiller_started) {
+        pthread_mutex_lock(&c->mu);
+        c->stop = true;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+        pthread_join(c->refiller, NULL);
+    }
+    while (c->todo) {
+        shape *h = c->todo;
+        c->todo = h->next;
+        shape_free(h);
+    }
     while (c->head) {
         spare *s = c->head;
         c->head = s->next;
         spare_free(s);
     }
     close(c->stub_exe_fd);
+    pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
     *cp = NULL;
@@ -645,14 +744,19 @@ static spare *spare_take(lab_sandbox_cache *c, const char *key)
 }
 
 /*
- * Makes sure one spare of this shape exists or is on its way: forks it and
- * returns without waiting (its bwrap sets up while the caller goes on).
- * Failures only mean the next environment starts the slow way.
+ * Prepares one spare of shape h on the refiller thread, unless one exists:
+ * forks it and returns without waiting for its setup. Failures only mean
+ * that the next environment of this shape starts the slow way.
  */
-static void spare_refill(lab_sandbox_cache *c, const lab_sandbox_spec *spec, char *key)
+static void spare_prepare(lab_sandbox_cache *c, shape *h)
 {
     static const char *const stub_argv_tail[] = {NULL};
     static const char *const no_env[] = {NULL};
+    lab_sandbox_spec spec = {
+        .mode = LAB_SANDBOX_BWRAP, .code_dir = h->dirs[0], .runtime_dir = h->dirs[1],
+        .extra_ro_dir = h->dirs[2], .coverage_file = h->dirs[3], .tmp_mb = h->tmp_mb,
+        .listen_fd = -1,
+    };
     argv_builder *b = NULL;
     spare *s = NULL, *evict = NULL, **pp;
     started st;
@@ -661,17 +765,16 @@ static void spare_refill(lab_sandbox_cache *c, const lab_sandbox_spec *spec, cha
 
     pthread_mutex_lock(&c->mu);
     for (spare *t = c->head; t; t = t->next) {
-        if (strcmp(t->key, key) == 0) {
+        if (strcmp(t->key, h->key) == 0) {
             pthread_mutex_unlock(&c->mu);
-            free(key);
             return;
         }
     }
     s = calloc(1, sizeof(*s));
     if (s) {
-        /* reserved (st.pid == 0) so that no other thread forks one too */
-        s->key = key;
-        key = NULL;
+        /* listed before it exists (st.pid == 0), so spare_take skips it */
+        s->key = h->key;
+        h->key = NULL;
         s->st.sock = s->st.log_fd = -1;
         s->next = c->head;
         c->head = s;
@@ -687,25 +790,24 @@ static void spare_refill(lab_sandbox_cache *c, const lab_sandbox_spec *spec, cha
         }
     }
     pthread_mutex_unlock(&c->mu);
-    free(key);
     if (!s)
         return;
     if (evict)
         spare_free(evict);
 
     b = calloc(1, sizeof(*b));
-    if (!b || build_bwrap_argv(b, spec, stub_argv_tail, 1) != 0 || b->overflow)
-        goto unreserve;
+    if (!b || build_bwrap_argv(b, &spec, stub_argv_tail, 1) != 0 || b->overflow)
+        goto unlist;
     cp = (child_plan){.argv = b->v, .envp = no_env, .own_ns = 1, .listen_fd = -1,
                       .cwd = NULL, .stub_exe_fd = c->stub_exe_fd};
     if (start_child(&cp, &st, err, sizeof(err)) != 0)
-        goto unreserve;
+        goto unlist;
     free(b);
     pthread_mutex_lock(&c->mu);
     s->st = st; /* under the lock: spare_take reads st.pid */
     pthread_mutex_unlock(&c->mu);
     return;
-unreserve:
+unlist:
     free(b);
     pthread_mutex_lock(&c->mu);
     for (pp = &c->head; *pp; pp = &(*pp)->next) {
@@ -718,6 +820,69 @@ unreserve:
     pthread_mutex_unlock(&c->mu);
     s->st.pid = -1;
     spare_free(s);
+}
+
+/*
+ * The refiller: prepares the shapes spare_request() queued. Its own thread,
+ * so that no start waits for a spare's clone (the clone waits until the
+ * child has made its netns and exec'd bwrap: milliseconds under load).
+ */
+static void *refiller_main(void *arg)
+{
+    lab_sandbox_cache *c = arg;
+
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        shape *h;
+        while (!c->stop && !c->todo)
+            pthread_cond_wait(&c->cv, &c->mu);
+        if (c->stop)
+            break;
+        h = c->todo;
+        c->todo = h->next;
+        pthread_mutex_unlock(&c->mu);
+        spare_prepare(c, h);
+        shape_free(h);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/*
+ * Asks the refiller for one spare of spec's shape (key, which this takes),
+ * unless one exists, is being prepared or is queued.
+ */
+static void spare_request(lab_sandbox_cache *c, const lab_sandbox_spec *spec, char *key)
+{
+    const char *dirs[4] = {spec->code_dir, spec->runtime_dir, spec->extra_ro_dir, spec->coverage_file};
+    shape *h = calloc(1, sizeof(*h)), **pp;
+    bool ok = h != NULL;
+
+    for (int i = 0; ok && i < 4; i++)
+        if (dirs[i] && !(h->dirs[i] = strdup(dirs[i])))
+            ok = false;
+    if (!ok) {
+        free(key);
+        shape_free(h);
+        return;
+    }
+    h->key = key;
+    h->tmp_mb = spec->tmp_mb;
+    pthread_mutex_lock(&c->mu);
+    for (spare *t = c->head; t; t = t->next)
+        if (strcmp(t->key, key) == 0)
+            ok = false;
+    for (pp = &c->todo; *pp; pp = &(*pp)->next)
+        if (strcmp((*pp)->key, key) == 0)
+            ok = false;
+    if (ok && !c->stop) {
+        *pp = h;
+        h = NULL;
+        pthread_cond_signal(&c->cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+    shape_free(h);
 }
 
 /* The argv and envp of spec as one go message; NULL when it would not fit. */
@@ -763,6 +928,10 @@ static int spare_start(spare *s, const char *go, size_t go_len, lab_sandbox_proc
     int listen_fd = -1;
     struct pollfd p = {.fd = s->st.sock, .events = POLLIN};
 
+    /* Full speed for the rest of its setup, if any, and for the runtime:
+     * bwrap, its init and the stub are all in the spare's process group. */
+    if (setpriority(PRIO_PGRP, (id_t)s->st.pid, 0) != 0)
+        goto fail;
     if (recv_handoff(s->st.sock, &listen_fd, err, sizeof(err)) != 0)
         goto fail;
     if (poll(&p, 1, HANDOFF_TIMEOUT_MS) != 1 || recv(s->st.sock, &ready, 1, 0) != 1 || ready != 'S')
@@ -855,7 +1024,7 @@ int lab_sandbox_spawn(const lab_sandbox_spec *spec, lab_sandbox_proc *out,
 
         if (s && go && spare_start(s, go, go_len, out) == 0) {
             free(go);
-            spare_refill(spec->cache, spec, key); /* after the go, as below */
+            spare_request(spec->cache, spec, key);
             return 0;
         }
         if (s && !go)
@@ -896,11 +1065,8 @@ int lab_sandbox_spawn(const lab_sandbox_spec *spec, lab_sandbox_proc *out,
     st.pid = -1;
     st.sock = st.log_fd = -1;
     rc = 0;
-    /* After the handoff: the runtime's start is under way, and only the
-     * caller's next step (the Runtime API, ~20 ms before the runtime's
-     * first /next) waits for this fork. */
     if (use_cache && key) {
-        spare_refill(spec->cache, spec, key);
+        spare_request(spec->cache, spec, key);
         key = NULL;
     }
 cleanup:

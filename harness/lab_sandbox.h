@@ -22,8 +22,9 @@
  * Spares (spec->cache): bwrap's own setup (~8 ms of CPU here: three
  * processes, namespaces, mounts) and the netns handoff do not depend on
  * the function's command or variables, only on the sandbox's shape (code,
- * runtime and coverage binds, /tmp size). So after each start the cache
- * prepares one sandbox of that shape ahead of demand: the same child, netns
+ * runtime and coverage binds, /tmp size). So after each start the cache's
+ * own thread prepares one sandbox of that shape ahead of demand, at a lower
+ * priority than the runtimes starting meanwhile: the same child, netns
  * listener and bwrap as above, whose command is coldsec-lab-stub (bwrap
  * execs it from an inherited descriptor, so it is at no path in the
  * sandbox). The stub says "ready" and waits; the next start of that shape
@@ -38,9 +39,9 @@
  *
  * Thread safety: lab_sandbox_spawn may be called from several threads at
  * once (the cache has its own lock; nothing else is shared). Each call must
- * come from a thread that lives as long as the environments it starts, and
- * the spares it prepares: PR_SET_PDEATHSIG fires when the *thread* that
- * forked exits.
+ * come from a thread that lives as long as the environments it starts:
+ * PR_SET_PDEATHSIG fires when the *thread* that forked exits (spares are
+ * forked by the cache's thread, which lives until lab_sandbox_cache_free).
  *
  * Per-environment cgroups: a started environment's process group (bwrap,
  * its init, the runtime) is the same whether it came from a spare or not,
