@@ -602,6 +602,8 @@ static int check_spec(const lab_sandbox_spec *spec, char *err, size_t errlen)
 typedef struct spare {
     char *key;        /* the sandbox's shape (spare_key) */
     started st;       /* st.pid == 0: still being forked by the thread that reserved it */
+    int listen_fd;    /* its netns listener, once handed over; else -1 */
+    bool ready;       /* the stub said "ready": only then is it taken */
     struct spare *next;
 } spare;
 
@@ -689,6 +691,8 @@ static void shape_free(shape *h)
 static void spare_free(spare *s)
 {
     kill_started(&s->st);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
     free(s->key);
     free(s);
 }
@@ -740,21 +744,62 @@ static char *spare_key(const lab_sandbox_spec *spec)
     return k;
 }
 
-/* Takes a ready or preparing spare of this shape out of the cache, or NULL. */
+/*
+ * Reads what a spare has sent so far, without waiting: 1 when it is ready
+ * (listener received, stub waiting), 0 when still being set up, -1 dead.
+ */
+static int spare_poll(spare *s)
+{
+    struct pollfd p = {.fd = s->st.sock, .events = POLLIN};
+    char err[256], ready = 0;
+
+    while (!s->ready) {
+        if (poll(&p, 1, 0) != 1)
+            return 0;
+        if (s->listen_fd < 0) {
+            if (recv_handoff(s->st.sock, &s->listen_fd, err, sizeof(err)) != 0)
+                return -1;
+            continue;
+        }
+        if (recv(s->st.sock, &ready, 1, MSG_DONTWAIT) != 1 || ready != 'S')
+            return -1;
+        s->ready = true;
+    }
+    return 1;
+}
+
+/*
+ * Takes a ready spare of this shape out of the cache, or NULL. One still
+ * being set up stays (it is never waited for: under load a start from it
+ * could take longer than the slow way); dead ones are freed.
+ */
 static spare *spare_take(lab_sandbox_cache *c, const char *key)
 {
-    spare **pp, *s = NULL;
+    spare **pp, *s = NULL, *dead = NULL;
 
     pthread_mutex_lock(&c->mu);
-    for (pp = &c->head; *pp; pp = &(*pp)->next) {
-        if ((*pp)->st.pid > 0 && strcmp((*pp)->key, key) == 0) {
-            s = *pp;
-            *pp = s->next;
-            c->count--;
+    for (pp = &c->head; *pp;) {
+        spare *t = *pp;
+        int r = t->st.pid > 0 && strcmp(t->key, key) == 0 ? spare_poll(t) : 0;
+        if (r == 0) {
+            pp = &t->next;
+            continue;
+        }
+        *pp = t->next;
+        c->count--;
+        if (r > 0) {
+            s = t;
             break;
         }
+        t->next = dead;
+        dead = t;
     }
     pthread_mutex_unlock(&c->mu);
+    while (dead) {
+        spare *t = dead;
+        dead = t->next;
+        spare_free(t);
+    }
     return s;
 }
 
@@ -791,6 +836,7 @@ static void spare_prepare(lab_sandbox_cache *c, shape *h)
         s->key = h->key;
         h->key = NULL;
         s->st.sock = s->st.log_fd = -1;
+        s->listen_fd = -1;
         s->next = c->head;
         c->head = s;
         c->count++;
@@ -942,23 +988,15 @@ static char *go_message(const lab_sandbox_spec *spec, size_t *len_out)
 }
 
 /*
- * Starts spec's command in a spare: its listener, then the stub's "ready",
- * then the go message. 0 with out filled; -1 when the spare is unusable
- * (the spare is then gone and the caller starts the slow way).
+ * Starts spec's command in a ready spare: the go message. 0 with out
+ * filled; -1 when the spare is unusable (the spare is then gone and the
+ * caller starts the slow way).
  */
 static int spare_start(spare *s, const char *go, size_t go_len, lab_sandbox_proc *out)
 {
-    char err[256], ready = 0;
-    int listen_fd = -1;
-    struct pollfd p = {.fd = s->st.sock, .events = POLLIN};
-
-    /* Full speed for the rest of its setup, if any, and for the runtime:
-     * bwrap, its init and the stub are all in the spare's process group. */
+    /* The runtime runs at full speed: bwrap, its init and the stub are all
+     * in the spare's process group. */
     if (setpriority(PRIO_PGRP, (id_t)s->st.pid, 0) != 0)
-        goto fail;
-    if (recv_handoff(s->st.sock, &listen_fd, err, sizeof(err)) != 0)
-        goto fail;
-    if (poll(&p, 1, HANDOFF_TIMEOUT_MS) != 1 || recv(s->st.sock, &ready, 1, 0) != 1 || ready != 'S')
         goto fail;
     if (send(s->st.sock, go, go_len, MSG_NOSIGNAL) != (ssize_t)go_len)
         goto fail;
@@ -966,14 +1004,12 @@ static int spare_start(spare *s, const char *go, size_t go_len, lab_sandbox_proc
         goto fail;
     out->pid = s->st.pid;
     out->log_fd = s->st.log_fd;
-    out->listen_fd = listen_fd;
+    out->listen_fd = s->listen_fd;
     close(s->st.sock);
     free(s->key);
     free(s);
     return 0;
 fail:
-    if (listen_fd >= 0)
-        close(listen_fd);
     spare_free(s);
     return -1;
 }
