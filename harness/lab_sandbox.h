@@ -1,9 +1,10 @@
 /*
  * lab_sandbox — starts one execution environment's process tree.
  *
- * In bwrap mode the forked child first enters a new network namespace,
- * brings its loopback up, listens on 127.0.0.1:9001 there and hands that
- * listening socket back to the lab over SCM_RIGHTS; then it execs bubblewrap
+ * In bwrap mode the child (cloned CLONE_VM|CLONE_VFORK as posix_spawn does,
+ * not a fork of the multi-threaded lab) first enters a new network
+ * namespace, brings its loopback up, listens on 127.0.0.1:9001 there and
+ * hands that listening socket back to the lab over SCM_RIGHTS; then it execs bubblewrap
  * (new user, PID, IPC and UTS namespaces, uid 993 with no capabilities,
  * read-only root, code at /var/task, runtime at /var/runtime, private /tmp).
  * The lab serves the Runtime API on the socket it received, so the runtime
@@ -23,8 +24,9 @@
  * processes, namespaces, mounts) and the netns handoff do not depend on
  * the function's command or variables, only on the sandbox's shape (code,
  * runtime and coverage binds, /tmp size). So after each start the cache's
- * own thread prepares one sandbox of that shape ahead of demand, at a lower
- * priority than the runtimes starting meanwhile: the same child, netns
+ * own thread prepares one sandbox of that shape ahead of demand, 100 ms
+ * later and at a lower priority than the runtimes starting meanwhile (nice
+ * 10, put back to 0 at the start it serves): the same child, netns
  * listener and bwrap as above, whose command is coldsec-lab-stub (bwrap
  * execs it from an inherited descriptor, so it is at no path in the
  * sandbox). The stub says "ready" and waits; the next start of that shape
@@ -34,7 +36,8 @@
  * Duration still covers all of its start, as on Lambda, where the sandbox
  * is prepared before the Init phase begins. A spare never ran any code of
  * a function, and its /tmp is empty. When no spare is ready (the first
- * start of a shape, or a burst), the start is the slow way and refills.
+ * start of a shape, a burst, a spare still being set up: never waited
+ * for), the start is the slow way and asks for a spare.
  * Host-network functions and the fallback never use spares.
  *
  * Thread safety: lab_sandbox_spawn may be called from several threads at
