@@ -27,7 +27,7 @@ LDFLAGS := $(SANFLAGS)
 LDLIBS := $(PKG_LIBS) -lpthread -lm
 
 # Modules shared by programs and tests (everything but the mains).
-LIB_SRCS := $(filter-out harness/lab_main.c src/main.c,$(wildcard src/*.c harness/*.c))
+LIB_SRCS := $(filter-out harness/lab_main.c harness/lab_stub_main.c src/main.c,$(wildcard src/*.c harness/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LAB_OBJS := $(BUILD)/obj/harness/lab_main.o $(LIB_OBJS)
 # coldsec itself needs none of the lab's modules.
@@ -40,7 +40,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELLO_C := build/functions/hello-c/bootstrap
 
 .PHONY: all test asan lint bench demo deps clean fuzz fuzz-smoke eval
-all: $(BUILD)/coldsec $(BUILD)/coldsec-lab $(BUILD)/coldsec-fuzz $(HELLO_C)
+all: $(BUILD)/coldsec $(BUILD)/coldsec-lab $(BUILD)/coldsec-lab-stub $(BUILD)/coldsec-fuzz $(HELLO_C)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -48,6 +48,12 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/coldsec-lab: $(LAB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The command of the lab's prepared sandboxes (harness/lab_sandbox.h): libc
+# only and never sanitized, so that each spare's exec stays small.
+$(BUILD)/coldsec-lab-stub: harness/lab_stub_main.c harness/lab_sandbox.c harness/lab_sandbox.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Iharness -o $@ harness/lab_stub_main.c harness/lab_sandbox.c
 
 $(BUILD)/coldsec: $(COLDSEC_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -148,6 +154,11 @@ BENCH_BINS := $(BUILD)/bench/lab_load $(BUILD)/bench/bare_http $(BUILD)/bench/rt
 $(BUILD)/bench/lab_load: bench/lab_load.c $(BUILD)/obj/src/sigv4.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+# rt_start starts runtimes the lab's way too (--lab-sandbox), with its module.
+$(BUILD)/bench/rt_start: bench/rt_start.c harness/lab_sandbox.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ bench/rt_start.c harness/lab_sandbox.c $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

@@ -13,10 +13,22 @@
  * runtime directly, or bwrap wrapping one (sharing the network), to split
  * the sandbox's share from the lab's.
  *
- *   rt_start [--runs N] [--label TEXT] [--env K=V]... -- COMMAND ARGS...
+ * --lab-sandbox fresh|spare starts the command the way the lab does, with
+ * the lab's own lab_sandbox_spawn() (its own network namespace, the
+ * listener handed back, the lab's binds; CODE at /var/task, RTDIR at
+ * /var/runtime): "fresh" sets every sandbox up on the clock, "spare" starts
+ * from a sandbox prepared ahead (lab_sandbox.h, "Spares"; STUB is
+ * coldsec-lab-stub). The clock is the same: the call → the first /next on
+ * the listener it returns. --gap-ms pauses between runs (every mode alike),
+ * as cold starts in the lab come at least an update delay apart.
+ *
+ *   rt_start [--runs N] [--label TEXT] [--env K=V]... [--gap-ms MS]
+ *            [--lab-sandbox fresh|spare --code CODE [--runtime-dir RTDIR] [--stub STUB]]
+ *            -- COMMAND ARGS...
  *
  * Prints one JSON object: median, min and max in ms over the runs.
- * Loopback only. No globals.
+ * Loopback only (a sandboxed run's listener is on its own namespace's
+ * loopback). No globals.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +43,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "lab_sandbox.h"
 
 /* EXIT_RUNTIME: no run reached GET /next. */
 enum exit_code { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_SETUP = 3, EXIT_RUNTIME = 4 };
@@ -124,6 +138,52 @@ cleanup:
     return rc;
 }
 
+/* How one run starts its command. */
+typedef struct start_how {
+    int lab_sandbox;            /* 0: fork+exec; 1: lab_sandbox_spawn */
+    const char *code_dir;
+    const char *runtime_dir;
+    lab_sandbox_cache *cache;   /* spare mode */
+} start_how;
+
+/* One start through the lab's sandbox; ms from the call to the first /next, or -1. */
+static double one_sandboxed_run(const start_how *how, char **cmd, char **envp, size_t envc,
+                                char *api_var, size_t api_len)
+{
+    lab_sandbox_spec spec = {
+        .mode = LAB_SANDBOX_BWRAP, .argv = (const char *const *)cmd,
+        .envp = (const char *const *)envp, .code_dir = how->code_dir,
+        .runtime_dir = how->runtime_dir, .tmp_mb = 512, .listen_fd = -1, .cache = how->cache,
+    };
+    lab_sandbox_proc proc = {.pid = -1, .log_fd = -1, .listen_fd = -1};
+    char err[512];
+    int cfd = -1, status;
+    bool reaped = false;
+    double t0, ms = -1;
+
+    snprintf(api_var, api_len, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", LAB_SANDBOX_RUNTIME_PORT);
+    envp[envc] = api_var;
+    envp[envc + 1] = NULL;
+    t0 = now_ms();
+    if (lab_sandbox_spawn(&spec, &proc, err, sizeof(err)) != 0) {
+        fprintf(stderr, "rt_start: %s\n", err);
+        return -1;
+    }
+    if (await_first_next(proc.listen_fd, t0 + FIRST_NEXT_TIMEOUT_MS, proc.pid, &reaped, &cfd) == 0)
+        ms = now_ms() - t0;
+    lab_sandbox_signal(proc.pid, SIGKILL);
+    if (!reaped) {
+        kill(proc.pid, SIGKILL);
+        while (waitpid(proc.pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    }
+    if (cfd >= 0)
+        close(cfd);
+    close(proc.listen_fd);
+    close(proc.log_fd);
+    return ms;
+}
+
 /* One start; returns ms from fork to the first /next, or -1. */
 static double one_run(char **cmd, char **envp, size_t envc, char *api_var, size_t api_len)
 {
@@ -174,7 +234,10 @@ int main(int argc, char **argv)
     const char *label = "";
     double *ms = NULL, med;
     char **cmd = NULL;
-    int rc = EXIT_USAGE;
+    int rc = EXIT_USAGE, gap_ms = 0;
+    const char *sandbox_mode = NULL, *stub = NULL;
+    start_how how = {0};
+    char err[512];
 
     for (i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -189,21 +252,49 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(argv[i], "--env") == 0 && v && strchr(v, '=') && envc < MAX_ENV - 1) {
             envp[envc++] = argv[++i];
+        } else if (strcmp(argv[i], "--gap-ms") == 0 && v) {
+            gap_ms = atoi(v);
+            i++;
+        } else if (strcmp(argv[i], "--lab-sandbox") == 0 && v) {
+            sandbox_mode = argv[++i];
+        } else if (strcmp(argv[i], "--code") == 0 && v) {
+            how.code_dir = argv[++i];
+        } else if (strcmp(argv[i], "--runtime-dir") == 0 && v) {
+            how.runtime_dir = argv[++i];
+        } else if (strcmp(argv[i], "--stub") == 0 && v) {
+            stub = argv[++i];
         } else {
             break;
         }
     }
-    if (!cmd || !cmd[0] || runs < 1 || runs > MAX_RUNS) {
-        fprintf(stderr, "usage: rt_start [--runs N] [--label TEXT] [--env K=V]... -- COMMAND ARGS...\n");
+    if (!cmd || !cmd[0] || runs < 1 || runs > MAX_RUNS || gap_ms < 0 ||
+        (sandbox_mode && (!how.code_dir || (strcmp(sandbox_mode, "fresh") != 0 &&
+                                            strcmp(sandbox_mode, "spare") != 0)))) {
+        fprintf(stderr, "usage: rt_start [--runs N] [--label TEXT] [--env K=V]... [--gap-ms MS]\n"
+                        "                [--lab-sandbox fresh|spare --code DIR [--runtime-dir DIR] [--stub PATH]]\n"
+                        "                -- COMMAND ARGS...\n");
         return EXIT_USAGE;
     }
     signal(SIGPIPE, SIG_IGN);
     rc = EXIT_SETUP;
+    how.lab_sandbox = sandbox_mode != NULL;
+    if (sandbox_mode && strcmp(sandbox_mode, "spare") == 0 &&
+        lab_sandbox_cache_new(&how.cache, stub, err, sizeof(err)) != 0) {
+        fprintf(stderr, "rt_start: %s\n", err);
+        goto cleanup;
+    }
     ms = calloc((size_t)runs, sizeof(*ms));
     if (!ms)
         goto cleanup;
+    /* spare mode: one start outside the numbers, so that run 1 has a spare too */
+    if (how.cache && one_sandboxed_run(&how, cmd, envp, envc, api_var, sizeof(api_var)) < 0)
+        fprintf(stderr, "rt_start: the start that prepares the first spare failed\n");
     for (i = 0; i < runs; i++) {
-        double t = one_run(cmd, envp, envc, api_var, sizeof(api_var));
+        double t;
+        if (gap_ms > 0 || how.cache)
+            usleep((useconds_t)(gap_ms > 0 ? gap_ms : 100) * 1000);
+        t = how.lab_sandbox ? one_sandboxed_run(&how, cmd, envp, envc, api_var, sizeof(api_var))
+                            : one_run(cmd, envp, envc, api_var, sizeof(api_var));
         if (t >= 0)
             ms[ok++] = t;
     }
@@ -219,6 +310,7 @@ int main(int argc, char **argv)
            label, ok, runs - ok, med, ms[0], ms[ok - 1]);
     rc = EXIT_OK; /* failed runs are counted in "errors" */
 cleanup:
+    lab_sandbox_cache_free(&how.cache);
     free(ms);
     return rc;
 }

@@ -9,8 +9,9 @@
 #   1. baselines: bench/bare_http (a trivial libmicrohttpd server with the
 #      lab's thread-per-connection model) under lab_load at concurrency 1, 8,
 #      64, and once in epoll mode at 64; bench/rt_start: each runtime's own
-#      start (exec to first GET /next against a fake Runtime API), bare and
-#      inside bwrap with the lab's binds.
+#      start (exec to first GET /next against a fake Runtime API), bare,
+#      inside bwrap with the lab's binds, and started the lab's way
+#      (lab_sandbox_spawn) with and without a sandbox prepared ahead.
 #   2. for hello-c, then hello-python, a fresh coldsec-lab on port 0:
 #      BENCH_COLD_RUNS (10) forced cold starts first (Init Duration from the
 #      REPORT line), then warm invokes at concurrency 1, 8 and 64
@@ -47,6 +48,7 @@ LOAD=$BUILD/bench/lab_load
 BARE=$BUILD/bench/bare_http
 RTSTART=$BUILD/bench/rt_start
 LAB=$BUILD/coldsec-lab
+STUB=$BUILD/coldsec-lab-stub
 HELLO_C=build/functions/hello-c/bootstrap
 PY=/usr/bin/python3.11
 [ -x "$PY" ] || PY=/usr/bin/python3
@@ -54,7 +56,7 @@ FANOUT=${BENCH_FANOUT:-1}
 SUITE=${BENCH_SUITE:-1}
 FUZZB=${BENCH_FUZZ:-1}
 SCALE=${BENCH_SCALE:-1}
-for f in "$LOAD" "$BARE" "$RTSTART" "$LAB" "$HELLO_C" "$BUILD/coldsec" "$BUILD/bench/rusage_run"; do
+for f in "$LOAD" "$BARE" "$RTSTART" "$LAB" "$STUB" "$HELLO_C" "$BUILD/coldsec" "$BUILD/bench/rusage_run"; do
   [ -x "$f" ] || { echo "bench: $f is missing (run: make bench)" >&2; exit 1; }
 done
 
@@ -207,6 +209,17 @@ for round in $(seq "$ROUNDS"); do
     -- "$PY" harness/runtimes/python/bootstrap.py
   rt rt-python-bwrap "$round" --env AWS_LAMBDA_FUNCTION_NAME=hello-python --env _HANDLER=handler.handler \
     --env LAMBDA_TASK_ROOT=/var/task -- "${bw_py[@]}" "$PY" /var/runtime/bootstrap.py
+  # The lab's own start path (lab_sandbox_spawn: netns, listener handoff,
+  # bwrap), every sandbox set up on the clock ("fresh") or started from one
+  # prepared ahead ("spare"); 300 ms apart, as the lab's forced cold starts.
+  for how in fresh spare; do
+    rt "rt-c-$how" "$round" --gap-ms 300 --env AWS_LAMBDA_FUNCTION_NAME=hello-c --lab-sandbox "$how" \
+      --code "$here/build/functions/hello-c" --stub "$STUB" -- /var/task/bootstrap
+    rt "rt-python-$how" "$round" --gap-ms 300 --env AWS_LAMBDA_FUNCTION_NAME=hello-python \
+      --env _HANDLER=handler.handler --env LAMBDA_TASK_ROOT=/var/task --lab-sandbox "$how" \
+      --code "$here/harness/functions/hello-python" --runtime-dir "$here/harness/runtimes/python" \
+      --stub "$STUB" -- "$PY" /var/runtime/bootstrap.py
+  done
 
   for fn in hello-c hello-python; do
     echo "bench: round $round — coldsec-lab, $fn" >&2

@@ -93,6 +93,10 @@ def main(path):
             f"{cell(vals(rows, rt, 'start_ms_p50'), '{:.1f}')} | | |")
         add(f"| b | {fn}: the same inside bwrap with the lab's binds (host network), median ms | "
             f"{cell(vals(rows, rt + '-bwrap', 'start_ms_p50'), '{:.1f}')} | | |")
+        add(f"| b | {fn}: the same started the lab's way (lab_sandbox_spawn: netns, handoff, bwrap), "
+            f"no spare, median ms | {cell(vals(rows, rt + '-fresh', 'start_ms_p50'), '{:.1f}')} | | |")
+        add(f"| b | {fn}: the same from a sandbox prepared ahead (spare), median ms | "
+            f"{cell(vals(rows, rt + '-spare', 'start_ms_p50'), '{:.1f}')} | | |")
         add(f"| b | {fn}: lab Init Duration (REPORT), median ms [min–max] | "
             + " · ".join(f"{r['init_ms_p50']:.1f} [{r['init_ms_min']:.0f}–{r['init_ms_max']:.0f}]"
                          for r in rows.get(f"{fn}-cold", [])) + " | | |")
@@ -100,6 +104,10 @@ def main(path):
             f"{cell(vals(rows, f'{fn}-cold', 'cold_invoke_ms_p50'), '{:.1f}')} | | |")
         add(f"| b | **{fn}: spawn cost added by the lab** = Init Duration − own start, ms | "
             f"{cell(added, '{:.1f}')} | ≤ 5 | {gap(med(added), 5, unit=' ms')} |")
+        fresh = {r["round"]: r["start_ms_p50"] for r in rows.get(rt + "-fresh", [])}
+        slow = [fresh[k] - by_round[k] for k in sorted(fresh) if k in by_round]
+        add(f"| b | {fn}: the same without a spare (a shape's first start, bursts) = "
+            f"no-spare start − own start, ms | {cell(slow, '{:.1f}')} | | |")
 
     # c. throughput
     for fn, aim in (("hello-c", 10000), ("hello-python", 2000), ("bare", None)):

@@ -191,6 +191,7 @@ struct lab_pool {
     char *python;            /* resolved interpreters, once */
     char *node;
     char *interp_prefix;     /* interpreter folder to bind when outside /usr */
+    lab_sandbox_cache *sandbox_cache; /* spare sandboxes (bwrap), or NULL */
     int epfd;
     int sigchld_fd;
     bool stopping;
@@ -962,6 +963,7 @@ static void spawn_env(lab_pool *p, lab_env *e)
     spec.cwd = fn->code_dir;
     spec.tmp_mb = fn->ephemeral_storage_mb;
     spec.listen_fd = listen_fd;
+    spec.cache = p->sandbox_cache;
     pthread_mutex_unlock(&p->mu);
 
     listen_fd = -1; /* moved into spec */
@@ -2224,6 +2226,12 @@ lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
                     "peak of the sum of the environment's process RSS, sampled every %d ms\n",
                     why, MEM_SAMPLE_MS);
     }
+    if (p->mode == LAB_SANDBOX_BWRAP) {
+        char why[512];
+        if (lab_sandbox_cache_new(&p->sandbox_cache, NULL, why, sizeof(why)) != 0)
+            fprintf(stderr, "coldsec-lab: warning: no prepared sandboxes, every cold start "
+                    "sets one up: %s\n", why);
+    }
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -2310,6 +2318,7 @@ void lab_pool_free(lab_pool **pp)
         free_kv(fn->env, fn->env_count);
     }
     free(p->fns);
+    lab_sandbox_cache_free(&p->sandbox_cache);
     lab_cgroup_close(&p->cg);
     if (p->epfd >= 0)
         close(p->epfd);

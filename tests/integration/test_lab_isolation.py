@@ -44,6 +44,7 @@ class LabIsolationTest(unittest.TestCase):
             fn("iso-tmp-seq"),
             fn("iso-tmp-retire"),
             fn("iso-fs"),
+            fn("iso-spare", environment={"ROUND": "0"}),
         ], sandbox="bwrap", lab_env={"COLDSEC_TEST_LAB_ONLY": cls.lab_secret}).start()
 
     @classmethod
@@ -169,6 +170,35 @@ class LabIsolationTest(unittest.TestCase):
         r2 = self.call("iso-tmp-retire", {"action": "tmp_read", "name": "retired2"})
         self.assertNotEqual(r2["env_id"], r["env_id"])
         self.assertIsNone(r2["data"], "/tmp survived the configuration update")
+
+    def test_each_start_is_its_own_whether_prepared_ahead_or_not(self):
+        """The first start of a sandbox shape sets bwrap up on the clock; the
+        starts after a configuration update come from a sandbox the lab
+        prepared ahead (harness/lab_sandbox.h, "Spares"). Either way the
+        runtime has its own start's variables, an empty /tmp, and no
+        descriptor but 0-2 and its own TCP sockets (not the stub's channel or
+        executable)."""
+        lab = self.lab
+        seen = set()
+        for rnd in range(3):
+            if rnd:
+                lab.client().update_function_configuration(
+                    FunctionName="iso-spare",
+                    Environment={"Variables": lab.env_of("iso-spare", ROUND=str(rnd))})
+                lab.wait_updated("iso-spare")
+            with self.subTest(round=rnd):
+                env = self.call("iso-spare", {"action": "env", "names": ["ROUND"]})
+                self.assertEqual(env["env"]["ROUND"], str(rnd), "a start ran with another start's variables")
+                self.assertNotIn(env["env_id"], seen, "a configuration update kept the environment")
+                seen.add(env["env_id"])
+                tmp = self.call("iso-spare", {"action": "tmp_read", "name": "kept"})
+                self.assertIsNone(tmp["data"])
+                self.call("iso-spare", {"action": "tmp_write", "name": "kept", "data": "x"})
+                p = self.call("iso-spare", {"action": "fds"})
+                tcp = {f"socket:[{i}]" for i in p["tcp_inodes"]}
+                extra = {fd: what for fd, what in p["fds"].items()
+                         if int(fd) > 2 and what not in tcp}
+                self.assertEqual(extra, {}, "the runtime inherited descriptors it must not have")
 
     # -- network ------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ Actions (event fields in brackets):
   connect [host, port, timeout] opens and closes one TCP connection
   listen [port]                 keeps a listening socket on 127.0.0.1:<port>
   processes                     the processes this environment can see
+  fds                           this process's open descriptors: what each is
+                                (readlink) and the inodes of its TCP sockets
   sleep [seconds]               sleeps
   exit [code]                   os._exit(code) without answering
   kill_self [signal]            sends itself a signal
@@ -109,6 +111,24 @@ def _processes():
     return out
 
 
+def _fds():
+    fds = {}
+    for d in os.listdir("/proc/self/fd"):
+        try:
+            fds[d] = os.readlink(f"/proc/self/fd/{d}")
+        except OSError:
+            pass  # the listing's own descriptor, closed by now
+    tcp = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                tcp.update(line.split()[9] for line in f)
+        except OSError:
+            pass
+    return {"fds": fds, "tcp_inodes": sorted(tcp)}
+
+
 def _action(action, event, context):
     global _ticker
     if action == "info":
@@ -166,6 +186,8 @@ def _action(action, event, context):
         _listeners.append(s)  # kept open for the environment's life
         time.sleep(float(event.get("sleep", 0)))
         return {"listening": True, "port": s.getsockname()[1]}
+    if action == "fds":
+        return _fds()
     if action == "processes":
         return {"processes": _processes(), "pid": os.getpid()}
     if action == "sleep":
