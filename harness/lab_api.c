@@ -40,6 +40,8 @@ struct lab_api {
     url_fn *urls;  /* the functions with `function_url: true`, copied at start */
     size_t nurls;
     int port;
+    sigv4_key_cache keys; /* one secret, one region: one derivation a day */
+    bool keys_ready;
 };
 
 /*
@@ -252,8 +254,8 @@ static bool authorised(lab_api *api, struct MHD_Connection *c, const char *metho
     sr.nheaders = hs.n;
     sr.body = (const unsigned char *)rq->body;
     sr.body_len = rq->len;
-    st = sigv4_verify(&sr, time(NULL), "lambda", lab_pool_region(api->pool), secret_for, api, detail, sizeof(detail),
-                      akid, sizeof(akid));
+    st = sigv4_verify_cached(&sr, time(NULL), "lambda", lab_pool_region(api->pool), secret_for, api,
+                             detail, sizeof(detail), akid, sizeof(akid), &api->keys);
     switch (st) {
     case SIGV4_OK:
         return true;
@@ -858,6 +860,8 @@ lab_api *lab_api_start(const char *host, int port, lab_pool *pool, const lab_con
             goto fail;
         }
     }
+    sigv4_key_cache_init(&api->keys);
+    api->keys_ready = true;
     /* poll(), not select(): a lab with a few hundred environments has
      * descriptors past FD_SETSIZE. */
     api->daemon = MHD_start_daemon(
@@ -905,6 +909,8 @@ void lab_api_stop(lab_api **pa)
     for (size_t i = 0; i < api->nurls; i++)
         free(api->urls[i].name);
     free(api->urls);
+    if (api->keys_ready)
+        sigv4_key_cache_destroy(&api->keys);
     free(api);
     *pa = NULL;
 }

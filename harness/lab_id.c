@@ -3,14 +3,28 @@
  */
 #include "lab_id.h"
 
-#include <openssl/rand.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
 
+/*
+ * The kernel's CSPRNG straight from getrandom(2): one system call for a
+ * warm invoke's ids, where OpenSSL's RAND_bytes adds a getpid() fork check
+ * per call and builds a DRBG on each new thread's first call.
+ */
 static void random_bytes(unsigned char *b, size_t n)
 {
-    if (RAND_bytes(b, (int)n) != 1)
-        abort();
+    size_t got = 0;
+
+    while (got < n) {
+        ssize_t r = getrandom(b + got, n - got, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            abort();
+        got += (size_t)r;
+    }
 }
 
 void lab_id_uuid(char *out)

@@ -1,7 +1,7 @@
 /*
  * lab_id — random identifiers for the lab: request ids and revision ids
  * (UUID v4, as Lambda's) and hex ids (environments, log streams, trace ids),
- * from OpenSSL's RAND_bytes. Without randomness the lab aborts: guessable
+ * from the kernel's getrandom(2). Without randomness the lab aborts: guessable
  * ids would let one caller predict another's.
  */
 #ifndef COLDSEC_LAB_ID_H

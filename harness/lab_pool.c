@@ -129,6 +129,7 @@ struct lab_env {
     invocation *inv;
     double last_used;        /* monotonic ms */
     pthread_cond_t cv;
+    pthread_mutex_t next_mu; /* one GET /next at a time: see rt_next() */
     int refs;
     lab_env *next;
     lab_env *spawn_next;     /* the spawn queue */
@@ -506,6 +507,7 @@ static lab_env *env_new(lab_fn *fn, lab_pool *p)
     e->spawned_at = now_ms();
     e->last_used = e->spawned_at;
     pthread_cond_init(&e->cv, NULL);
+    pthread_mutex_init(&e->next_mu, NULL);
     lab_id_hex(e->hexid, 16);
     snprintf(e->stream_name, sizeof(e->stream_name), "[$LATEST]%s", e->hexid);
     e->next = fn->envs;
@@ -545,6 +547,7 @@ static void env_free(lab_env *e)
     free(e->init_error);
     free(e->spawn_error);
     pthread_cond_destroy(&e->cv);
+    pthread_mutex_destroy(&e->next_mu);
     free(e);
 }
 
@@ -627,6 +630,15 @@ static void set_platform_error(invocation *inv, const char *type, const char *me
 
 /* ---------- Runtime API callbacks (daemon threads) ---------- */
 
+/*
+ * The freeze (SIGSTOP while the runtime waits here, SIGCONT when work comes)
+ * is sent by this thread alone and outside p->mu, so no invoker waits on the
+ * pool lock behind a kill(). e->next_mu keeps a second concurrent /next of
+ * the same environment from sending its signals out of order with ours.
+ * kill() on the process group outside p->mu cannot hit a stranger: the
+ * group's id stays taken until its last member is reaped, and the daemon
+ * thread running this is joined before the environment is torn down.
+ */
 static int rt_next(void *arg, lab_runtime_event *ev)
 {
     lab_env *e = arg;
@@ -634,36 +646,48 @@ static int rt_next(void *arg, lab_runtime_event *ev)
     invocation *inv;
     char trace[128];
     char hex[25];
+    bool thaw;
+    pid_t pid;
 
+    lab_id_hex(hex, 12);
+    pthread_mutex_lock(&e->next_mu);
     pthread_mutex_lock(&p->mu);
     if (e->state == ENV_INIT) {
         e->init_ms = now_ms() - e->spawned_at;
         e->state = ENV_READY;
         e->runtime_pid = find_runtime_pid(e);
     }
+    pid = e->pid;
     while (e->state == ENV_READY && !(e->inv && !e->inv->delivered)) {
         if (!e->frozen) {
             /* Lambda freezes the environment while it waits for work:
              * nothing the function left running may run between callers. */
-            lab_sandbox_signal(e->pid, SIGSTOP);
             e->frozen = true;
+            pthread_mutex_unlock(&p->mu);
+            lab_sandbox_signal(pid, SIGSTOP);
+            pthread_mutex_lock(&p->mu);
+            continue; /* work may have come meanwhile */
         }
         pthread_cond_wait(&e->cv, &p->mu);
     }
     if (e->state != ENV_READY) {
         pthread_mutex_unlock(&p->mu);
+        pthread_mutex_unlock(&e->next_mu);
         return -1;
     }
+    thaw = e->frozen;
+    e->frozen = false;
     inv = e->inv;
     env_drain_log(e);
     lab_log_start(e->log, inv->request_id);
     inv->delivered = true;
     inv->delivered_at = now_ms();
     inv->deadline_ms = epoch_ms() + (long long)e->fn->timeout_s * 1000;
-    pthread_cond_broadcast(&e->cv); /* the invoker now waits for the function's deadline */
-    lab_id_hex(hex, 12);
+    /* No wake-up for the invoker: it looks again within MEM_SAMPLE_MS
+     * anyway (await_invocation), and a wake-up here would cost a context
+     * switch on every warm invoke. */
     snprintf(trace, sizeof(trace), "Root=1-%08llx-%s;Parent=%.16s;Sampled=0",
-             (unsigned long long)(epoch_ms() / 1000), hex, e->hexid);
+             (unsigned long long)(inv->deadline_ms / 1000 - e->fn->timeout_s), hex, e->hexid);
     ev->request_id = strdup(inv->request_id);
     ev->function_arn = strdup(e->fn->arn);
     ev->trace_id = strdup(trace);
@@ -672,6 +696,9 @@ static int rt_next(void *arg, lab_runtime_event *ev)
     ev->payload_len = inv->payload_len;
     ev->deadline_ms = inv->deadline_ms;
     pthread_mutex_unlock(&p->mu);
+    if (thaw)
+        lab_sandbox_signal(pid, SIGCONT);
+    pthread_mutex_unlock(&e->next_mu);
     if (!ev->request_id || !ev->function_arn || !ev->trace_id || !ev->payload) {
         lab_runtime_event_clear(ev);
         return -1;
@@ -713,7 +740,12 @@ static int rt_result(void *arg, const char *request_id, const char *body, size_t
         inv->function_error = is_error != 0;
         inv->done = true;
     }
+    pthread_mutex_unlock(&p->mu);
+    /* After unlocking, so the woken invoker does not block at once on
+     * p->mu held here; e outlives this daemon thread (housekeeping stops
+     * the daemon before the last unref). */
     pthread_cond_broadcast(&e->cv);
+    return status;
 out:
     pthread_mutex_unlock(&p->mu);
     return status;
@@ -1283,7 +1315,12 @@ static void await_invocation(lab_pool *p, lab_env *e, invocation *inv)
                 set_platform_error(inv, "Sandbox.Timedout", msg);
                 return;
             }
-            wake = deadline;
+            /* rt_next() does not wake us when the runtime takes the
+             * invocation: look again at the next sample time, so the
+             * function's deadline and memory are watched from then on. */
+            if (now >= next_sample)
+                next_sample = now + MEM_SAMPLE_MS;
+            wake = deadline < next_sample ? deadline : next_sample;
         } else {
             wake = now + TICK_MS; /* killed, waiting for the reaper */
         }
@@ -1411,11 +1448,7 @@ lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char
     e->refs++;
     e->inv = &inv;
     inv.assigned_at = now_ms();
-    if (e->frozen) {
-        lab_sandbox_signal(e->pid, SIGCONT);
-        e->frozen = false;
-    }
-    pthread_cond_broadcast(&e->cv);
+    pthread_cond_broadcast(&e->cv); /* rt_next() thaws the environment */
     await_invocation(p, e, &inv);
     finish_invocation(e, &inv, out);
     fn->in_flight--;

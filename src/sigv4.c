@@ -223,38 +223,116 @@ static bool hmac_sha256(const void *key, size_t keylen, const void *msg, size_t 
     return true;
 }
 
-/*
- * hex(HMAC(kSigning, string_to_sign)) with kSigning derived from the secret
- * and the credential scope, as AWS documents it.
- */
-static bool compute_signature(const char *secret, const char *date8, const char *region,
-                              const char *service, const char *string_to_sign,
-                              char out[SIGV4_HEX_LEN + 1])
+/* kSigning from the secret and the credential scope, as AWS documents it. */
+static bool derive_key(const char *secret, size_t slen, const char *date8, const char *region,
+                       const char *service, unsigned char out[32])
 {
     bool ok = false;
     static const unsigned char prefix[4] = {'A', 'W', 'S', '4'};
     unsigned char ksecret[sizeof prefix + SIGV4_MAX_SECRET_LEN]; /* key bytes, not a string */
-    unsigned char k1[32], k2[32];
-    unsigned char sig[32];
-    size_t slen = strnlen(secret, SIGV4_MAX_SECRET_LEN + 1);
+    unsigned char k1[32];
 
-    if (slen > SIGV4_MAX_SECRET_LEN)
-        goto cleanup;
     memcpy(ksecret, prefix, sizeof prefix);
     memcpy(ksecret + sizeof prefix, secret, slen);
-    if (!hmac_sha256(ksecret, sizeof prefix + slen, date8, strlen(date8), k1) ||
-        !hmac_sha256(k1, sizeof k1, region, strlen(region), k2) ||
-        !hmac_sha256(k2, sizeof k2, service, strlen(service), k1) ||
-        !hmac_sha256(k1, sizeof k1, SIGV4_TERMINATOR, strlen(SIGV4_TERMINATOR), k2) ||
-        !hmac_sha256(k2, sizeof k2, string_to_sign, strlen(string_to_sign), sig))
+    if (!hmac_sha256(ksecret, sizeof prefix + slen, date8, strlen(date8), out) ||
+        !hmac_sha256(out, 32, region, strlen(region), k1) ||
+        !hmac_sha256(k1, sizeof k1, service, strlen(service), out) ||
+        !hmac_sha256(out, 32, SIGV4_TERMINATOR, strlen(SIGV4_TERMINATOR), k1))
         goto cleanup;
-    hex_encode(sig, sizeof sig, out);
+    memcpy(out, k1, sizeof k1);
     ok = true;
 
 cleanup:
     OPENSSL_cleanse(ksecret, sizeof ksecret);
     OPENSSL_cleanse(k1, sizeof k1);
-    OPENSSL_cleanse(k2, sizeof k2);
+    return ok;
+}
+
+void sigv4_key_cache_init(sigv4_key_cache *cache)
+{
+    memset(cache, 0, sizeof(*cache));
+    pthread_mutex_init(&cache->mu, NULL);
+}
+
+void sigv4_key_cache_destroy(sigv4_key_cache *cache)
+{
+    if (!cache)
+        return;
+    pthread_mutex_destroy(&cache->mu);
+    OPENSSL_cleanse(cache, sizeof(*cache));
+}
+
+static bool slot_matches(const sigv4_key_cache_slot *s, const char *secret, size_t slen,
+                         const char *date8, const char *region, const char *service)
+{
+    return s->used && s->secret_len == slen && CRYPTO_memcmp(s->secret, secret, slen) == 0 &&
+           strcmp(s->date8, date8) == 0 && strcmp(s->region, region) == 0 &&
+           strcmp(s->service, service) == 0;
+}
+
+/* kSigning, from the cache when it holds this scope; stored there when not. */
+static bool signing_key(const char *secret, size_t slen, const char *date8, const char *region,
+                        const char *service, sigv4_key_cache *cache, unsigned char out[32])
+{
+    bool cacheable = cache && slen <= SIGV4_KEY_CACHE_SECRET_MAX &&
+                     strlen(date8) < sizeof cache->slot[0].date8 &&
+                     strlen(region) < sizeof cache->slot[0].region &&
+                     strlen(service) < sizeof cache->slot[0].service;
+    sigv4_key_cache_slot *s;
+
+    if (cacheable) {
+        bool hit = false;
+        pthread_mutex_lock(&cache->mu);
+        for (size_t i = 0; i < SIGV4_KEY_CACHE_SLOTS && !hit; i++) {
+            if (slot_matches(&cache->slot[i], secret, slen, date8, region, service)) {
+                memcpy(out, cache->slot[i].key, 32);
+                hit = true;
+            }
+        }
+        pthread_mutex_unlock(&cache->mu);
+        if (hit)
+            return true;
+    }
+    /* Derived outside the lock: two threads may both miss and both store. */
+    if (!derive_key(secret, slen, date8, region, service, out))
+        return false;
+    if (cacheable) {
+        pthread_mutex_lock(&cache->mu);
+        s = &cache->slot[cache->next];
+        cache->next = (cache->next + 1) % SIGV4_KEY_CACHE_SLOTS;
+        OPENSSL_cleanse(s, sizeof(*s));
+        s->used = true;
+        s->secret_len = slen;
+        memcpy(s->secret, secret, slen);
+        snprintf(s->date8, sizeof s->date8, "%s", date8);
+        snprintf(s->region, sizeof s->region, "%s", region);
+        snprintf(s->service, sizeof s->service, "%s", service);
+        memcpy(s->key, out, 32);
+        pthread_mutex_unlock(&cache->mu);
+    }
+    return true;
+}
+
+/* hex(HMAC(kSigning, string_to_sign)). */
+static bool compute_signature(const char *secret, const char *date8, const char *region,
+                              const char *service, const char *string_to_sign,
+                              sigv4_key_cache *cache, char out[SIGV4_HEX_LEN + 1])
+{
+    bool ok = false;
+    unsigned char key[32];
+    unsigned char sig[32];
+    size_t slen = strnlen(secret, SIGV4_MAX_SECRET_LEN + 1);
+
+    if (slen > SIGV4_MAX_SECRET_LEN)
+        goto cleanup;
+    if (!signing_key(secret, slen, date8, region, service, cache, key) ||
+        !hmac_sha256(key, sizeof key, string_to_sign, strlen(string_to_sign), sig))
+        goto cleanup;
+    hex_encode(sig, sizeof sig, out);
+    ok = true;
+
+cleanup:
+    OPENSSL_cleanse(key, sizeof key);
     return ok;
 }
 
@@ -777,6 +855,13 @@ sigv4_status sigv4_sign(const sigv4_request *req, const sigv4_credentials *cred,
                         const char *region, const char *service, const char *amz_date,
                         char *out, size_t outlen)
 {
+    return sigv4_sign_cached(req, cred, region, service, amz_date, out, outlen, NULL);
+}
+
+sigv4_status sigv4_sign_cached(const sigv4_request *req, const sigv4_credentials *cred,
+                               const char *region, const char *service, const char *amz_date,
+                               char *out, size_t outlen, sigv4_key_cache *cache)
+{
     sigv4_status st = SIGV4_ERR_MALFORMED;
     char *signed_headers = NULL;
     char *creq = NULL;
@@ -825,7 +910,7 @@ sigv4_status sigv4_sign(const sigv4_request *req, const sigv4_credentials *cred,
         char date8[SIGV4_SCOPE_DATE_LEN + 1];
         memcpy(date8, amz_date, SIGV4_SCOPE_DATE_LEN);
         date8[SIGV4_SCOPE_DATE_LEN] = '\0';
-        if (!compute_signature(cred->secret_access_key, date8, region, service, sts, signature))
+        if (!compute_signature(cred->secret_access_key, date8, region, service, sts, cache, signature))
             goto cleanup;
     }
 
@@ -1119,6 +1204,15 @@ sigv4_status sigv4_verify(const sigv4_request *req, time_t now, const char *expe
                           const char *expected_region, sigv4_secret_lookup lookup, void *ctx, char *detail, size_t detail_len,
                           char *access_key_id_out, size_t akid_len)
 {
+    return sigv4_verify_cached(req, now, expected_service, expected_region, lookup, ctx, detail,
+                               detail_len, access_key_id_out, akid_len, NULL);
+}
+
+sigv4_status sigv4_verify_cached(const sigv4_request *req, time_t now, const char *expected_service,
+                                 const char *expected_region, sigv4_secret_lookup lookup, void *ctx,
+                                 char *detail, size_t detail_len, char *access_key_id_out,
+                                 size_t akid_len, sigv4_key_cache *cache)
+{
     sigv4_status st = SIGV4_ERR_MALFORMED;
     auth_parts a;
     scope sc;
@@ -1263,7 +1357,7 @@ sigv4_status sigv4_verify(const sigv4_request *req, time_t now, const char *expe
     st = SIGV4_ERR_INTERNAL;
     creq = sigv4_canonical_request(req, signed_headers);
     if (!creq || !string_to_sign(amz_date, sc.region, sc.service, creq, sts, sizeof sts) ||
-        !compute_signature(secret, sc.date8, sc.region, sc.service, sts, computed)) {
+        !compute_signature(secret, sc.date8, sc.region, sc.service, sts, cache, computed)) {
         set_detail(detail, detail_len, "Internal error while checking the signature.");
         goto cleanup;
     }

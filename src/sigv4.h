@@ -10,11 +10,13 @@
  *
  * Ownership: nothing here allocates memory that outlives a call, except
  * sigv4_canonical_request(), whose result the caller frees with free().
- * All strings passed in are borrowed for the duration of the call.
+ * All strings passed in are borrowed for the duration of the call. A
+ * sigv4_key_cache is the caller's: it lives as long as the caller keeps it.
  */
 #ifndef COLDSEC_SIGV4_H
 #define COLDSEC_SIGV4_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -56,6 +58,36 @@ typedef struct sigv4_credentials {
 } sigv4_credentials;
 
 /*
+ * Derived signing keys (kSigning) of the last few scopes, so that a signer
+ * or a verifier pays one HMAC per request instead of five: the key depends
+ * only on the secret, the date, the region and the service. Secrets longer
+ * than SIGV4_KEY_CACHE_SECRET_MAX are never cached. The cache holds copies
+ * of secrets and keys: sigv4_key_cache_destroy() wipes them. Threads may
+ * share one cache (it has its own mutex).
+ */
+#define SIGV4_KEY_CACHE_SLOTS 4
+#define SIGV4_KEY_CACHE_SECRET_MAX 128
+
+typedef struct sigv4_key_cache_slot {
+    bool used;
+    size_t secret_len;
+    char secret[SIGV4_KEY_CACHE_SECRET_MAX];
+    char date8[9];
+    char region[65];
+    char service[65];
+    unsigned char key[32];
+} sigv4_key_cache_slot;
+
+typedef struct sigv4_key_cache {
+    pthread_mutex_t mu;
+    unsigned next; /* slot to replace next */
+    sigv4_key_cache_slot slot[SIGV4_KEY_CACHE_SLOTS];
+} sigv4_key_cache;
+
+void sigv4_key_cache_init(sigv4_key_cache *cache);
+void sigv4_key_cache_destroy(sigv4_key_cache *cache);
+
+/*
  * Builds the canonical request over the headers named in signed_headers
  * (a ';'-joined, lower-case, sorted list). Returns a malloc'd string the
  * caller frees, or NULL on allocation failure.
@@ -74,6 +106,11 @@ char *sigv4_canonical_request(const sigv4_request *req, const char *signed_heade
 sigv4_status sigv4_sign(const sigv4_request *req, const sigv4_credentials *cred,
                         const char *region, const char *service,
                         const char *amz_date, char *out, size_t outlen);
+/* sigv4_sign() with a key cache (NULL: none). */
+sigv4_status sigv4_sign_cached(const sigv4_request *req, const sigv4_credentials *cred,
+                               const char *region, const char *service,
+                               const char *amz_date, char *out, size_t outlen,
+                               sigv4_key_cache *cache);
 
 /* UTC civil time to time_t, with the calendar checked (leap years; second
  * 60 allowed for a leap second): false for an impossible date or one
@@ -102,6 +139,13 @@ sigv4_status sigv4_verify(const sigv4_request *req, time_t now,
                           sigv4_secret_lookup lookup, void *ctx,
                           char *detail, size_t detail_len,
                           char *access_key_id_out, size_t akid_len);
+/* sigv4_verify() with a key cache (NULL: none). */
+sigv4_status sigv4_verify_cached(const sigv4_request *req, time_t now,
+                                 const char *expected_service, const char *expected_region,
+                                 sigv4_secret_lookup lookup, void *ctx,
+                                 char *detail, size_t detail_len,
+                                 char *access_key_id_out, size_t akid_len,
+                                 sigv4_key_cache *cache);
 
 /* Short stable name of a status, for logs and tests. */
 const char *sigv4_status_name(sigv4_status s);

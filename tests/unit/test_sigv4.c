@@ -546,6 +546,78 @@ static void test_wrong_secret(void **state)
     assert_int_equal(fverify(&f, f.t0), SIGV4_ERR_MISMATCH);
 }
 
+/* The key cache must give the signatures the uncached path gives, for every
+ * scope it has seen, and never the key of another secret or scope. */
+static void test_key_cache_same_signatures(void **state)
+{
+    static const char *const regions[] = {"us-east-1", "eu-west-1", "us-east-1", "ap-south-1",
+                                          "sa-east-1", "eu-west-1", "us-east-1"};
+    sigv4_key_cache cache;
+    fixture f;
+    char plain[AUTH_BUF], cached[AUTH_BUF];
+    sigv4_credentials cred = {AKID, SECRET, NULL};
+    sigv4_credentials other = {AKID, "another secret", NULL};
+    (void)state;
+    fixture_init(&f, NULL);
+    f.req.nheaders--; /* without the Authorization header */
+    sigv4_key_cache_init(&cache);
+    /* More scopes than slots, revisited: hits, misses and replacements. */
+    for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++) {
+        for (int round = 0; round < 2; round++) {
+            assert_int_equal(sigv4_sign(&f.req, &cred, regions[i], "lambda", T0, plain, sizeof plain), SIGV4_OK);
+            assert_int_equal(sigv4_sign_cached(&f.req, &cred, regions[i], "lambda", T0, cached,
+                                               sizeof cached, &cache),
+                             SIGV4_OK);
+            assert_string_equal(cached, plain);
+        }
+    }
+    /* Same key id, same scope, another secret: not the cached key. */
+    assert_int_equal(sigv4_sign(&f.req, &other, "us-east-1", "lambda", T0, plain, sizeof plain), SIGV4_OK);
+    assert_int_equal(sigv4_sign_cached(&f.req, &other, "us-east-1", "lambda", T0, cached, sizeof cached, &cache),
+                     SIGV4_OK);
+    assert_string_equal(cached, plain);
+    /* Another service and another day. */
+    assert_int_equal(sigv4_sign(&f.req, &cred, "us-east-1", "sts", T0, plain, sizeof plain), SIGV4_OK);
+    assert_int_equal(sigv4_sign_cached(&f.req, &cred, "us-east-1", "sts", T0, cached, sizeof cached, &cache),
+                     SIGV4_OK);
+    assert_string_equal(cached, plain);
+    f.h[1].value = "20240103T030405Z";
+    assert_int_equal(sigv4_sign(&f.req, &cred, "us-east-1", "lambda", "20240103T030405Z", plain, sizeof plain),
+                     SIGV4_OK);
+    assert_int_equal(sigv4_sign_cached(&f.req, &cred, "us-east-1", "lambda", "20240103T030405Z", cached,
+                                       sizeof cached, &cache),
+                     SIGV4_OK);
+    assert_string_equal(cached, plain);
+    sigv4_key_cache_destroy(&cache);
+}
+
+static void test_key_cache_verify(void **state)
+{
+    sigv4_key_cache cache;
+    fixture f;
+    (void)state;
+    fixture_init(&f, NULL);
+    sigv4_key_cache_init(&cache);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sigv4_verify_cached(&f.req, f.t0, "lambda", NULL, keyring_lookup, &f.kr, f.detail,
+                                             sizeof f.detail, NULL, 0, &cache),
+                         SIGV4_OK);
+    /* The right secret's key is cached; a verifier whose secret changed must
+     * not accept the request on the strength of that. */
+    f.kr.secret = "another secret";
+    assert_int_equal(sigv4_verify_cached(&f.req, f.t0, "lambda", NULL, keyring_lookup, &f.kr, f.detail,
+                                         sizeof f.detail, NULL, 0, &cache),
+                     SIGV4_ERR_MISMATCH);
+    /* A tampered body still fails with the key cached. */
+    f.kr.secret = SECRET;
+    f.req.body = (const unsigned char *)"{\"user\":\"mallory\"}";
+    f.req.body_len = strlen((const char *)f.req.body);
+    assert_int_equal(sigv4_verify_cached(&f.req, f.t0, "lambda", NULL, keyring_lookup, &f.kr, f.detail,
+                                         sizeof f.detail, NULL, 0, &cache),
+                     SIGV4_ERR_MISMATCH);
+    sigv4_key_cache_destroy(&cache);
+}
+
 static void test_skew_past_6min(void **state)
 {
     (void)state;
@@ -1170,6 +1242,8 @@ int main(void)
         cmocka_unit_test(test_signed_header_duplicated),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_wrong_secret),
+        cmocka_unit_test(test_key_cache_same_signatures),
+        cmocka_unit_test(test_key_cache_verify),
         cmocka_unit_test(test_skew_past_6min),
         cmocka_unit_test(test_skew_future_6min),
         cmocka_unit_test(test_skew_within_5min),
