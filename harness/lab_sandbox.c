@@ -545,9 +545,9 @@ static int start_child(const child_plan *cp, started *st, char *err, size_t errl
         snprintf(err, errlen, "clone: %s", strerror(errno));
         goto fail;
     }
+    /* The child has exec'd or died (CLONE_VFORK): its stack is free. */
     if (stack != MAP_FAILED)
         munmap(stack, CHILD_STACK_BYTES);
-    stack = MAP_FAILED;
     close(sv[1]);
     close(logp[1]);
     close(a.devnull);
