@@ -41,6 +41,17 @@ def diff(rows, a, b, key):
     return [r[key] - by_round[r["round"]] for r in rows.get(a, []) if r["round"] in by_round]
 
 
+def ratio(rows, a, b, key):
+    """Per round: rows[a][key] / rows[b][key] (same round)."""
+    by_round = {r["round"]: r[key] for r in rows.get(b, []) if r.get(key)}
+    return [r[key] / by_round[r["round"]] for r in rows.get(a, []) if r["round"] in by_round]
+
+
+def ratio_of_aim(rows, b, key, aim):
+    """Per round: aim / rows[b][key]: the aim expressed against the baseline."""
+    return [aim / r[key] for r in rows.get(b, []) if r.get(key)]
+
+
 def cell(values, fmt="{:.0f}"):
     return " · ".join(fmt.format(v) for v in values) if values else "n/a"
 
@@ -130,6 +141,18 @@ def main(path):
             + " · ".join(f"{r['server_cpu_us_per_req']:.0f}/{r['children_cpu_us_per_req']:.0f}"
                          for c in (1, 8, 64) for r in rows.get(f"{fn}-c{c}", [])[:1])
             + " | | |")
+    # The warm aims (issue 13) as ratios to bare_http in the same round, so
+    # that a slower or busier machine moves both sides alike.
+    for c in (1, 8):
+        ips = ratio(rows, f"hello-c-c{c}", f"bare-c{c}", "invokes_per_s")
+        aim = ratio_of_aim(rows, f"bare-c{c}", "invokes_per_s", 10000)
+        add(f"| c | hello-c, c={c}: invokes/s ÷ bare_http's at c={c}, same round (aim 10,000/s as that ratio) | "
+            f"{cell(ips, '{:.2f}')} ({cell(aim, '{:.2f}')}) | ≥ 10,000/s | "
+            f"{gap(med(vals(rows, f'hello-c-c{c}', 'invokes_per_s')), 10000, True, '/s')} |")
+        cpu = vals(rows, f"hello-c-c{c}", "server_cpu_us_per_req")
+        add(f"| c | hello-c, c={c}: lab CPU per warm invoke, µs (÷ bare_http's server CPU per request, same round) | "
+            f"{cell(cpu)} ({cell(ratio(rows, f'hello-c-c{c}', f'bare-c{c}', 'server_cpu_us_per_req'), '{:.1f}')}) | "
+            f"≤ 60 | {gap(med(cpu), 60, unit=' µs')} |")
     busy = [r["machine_busy_pct"] for k, v in rows.items() for r in v if "machine_busy_pct" in r]
     if busy:
         add(f"| | machine CPU busy during warm runs, % (min–max) | {min(busy):.0f}–{max(busy):.0f} | | |")
