@@ -16,8 +16,9 @@
  *
  * 1. Counters in the source (Instrumenter below). Files under the task root
  *    are parsed when they are loaded (CommonJS through
- *    Module.prototype._compile, ES modules through a module.register() load
- *    hook, coverage-hooks.mjs) with the acorn parser Node ships for its own
+ *    Module.prototype._compile; ES modules, when the handler is one, through
+ *    a module.register() load hook, coverage-hooks.mjs) with the acorn
+ *    parser Node ships for its own
  *    REPL, and every block gets `__coldsecCov[i]++`: function bodies, blocks,
  *    both sides of an if (an if with no else gets one, so the untaken side
  *    counts too), loop bodies, switch cases, the two results of `?:` and the
@@ -233,7 +234,7 @@ class SourceCoverage {
     // first thing when it runs.
     Object.defineProperty(globalThis, SITES_NAME, { value: (list) => this.addSites(list) });
     this.hookCommonJs();
-    this.hookEsm();
+    this.esmHooked = false;
   }
 
   addSites(list) {
@@ -262,7 +263,14 @@ class SourceCoverage {
     };
   }
 
-  hookEsm() {
+  /**
+   * Before the handler is imported as an ES module. ES modules a CommonJS
+   * handler imports itself go uncounted (their hooks would have to run
+   * before any handler code, on a thread a CommonJS handler never needs).
+   */
+  beforeImport() {
+    if (this.esmHooked) return;
+    this.esmHooked = true;
     // eslint-disable-next-line global-require
     const Module = require('module');
     if (typeof Module.register !== 'function') return; // Node < 20.6: ES modules go uncounted
@@ -369,6 +377,9 @@ class InspectorCoverage {
   reset() {
     this.post('Profiler.takePreciseCoverage');
   }
+
+  // eslint-disable-next-line class-methods-use-this
+  beforeImport() {}
 
   /**
    * Start of an invocation. No take here: one costs 0.4 ms even when little
