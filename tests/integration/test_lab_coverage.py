@@ -488,5 +488,78 @@ class LabCoverageUnsandboxedTest(unittest.TestCase):
         self.assertLessEqual(set(node.counters()), node_indices())
 
 
+# Statements and expressions whose counters are easy to get wrong: an if as a
+# loop's unbraced body, dangling else, directives, arrow bodies that are
+# objects, switch fallthrough, labels, short circuits, getters, generators.
+TRICKY_JS = r'''
+'use strict';
+function f(xs) {
+  'use strict';
+  const out = [];
+  outer: for (const x of xs) if (x > 2) out.push(x); else if (x < 0) continue outer;
+  for (let i = 0; i < 3; i++) if (i) out.push(i)
+  let k = 0;
+  do k++; while (k < 4)
+  while (k > 0) k -= 2
+  if (k) out.push('k'); else out.push('!k')
+  switch (xs.length) { case 0: case 1: out.push('few'); break; case 2: out.push('two'); default: out.push('d') }
+  const g = (o) => ({ a: o && o.a, b: o ?? 'none', c: o ? 'y' : 'n' });
+  const obj = { get v() { return this.w || 7; }, w: 0 };
+  function* gen() { yield 1; if (xs.length) yield 2 }
+  try { if (xs.length > 3) throw new Error('many') } catch (e) { out.push(e.message) } finally { out.push('fin') }
+  return [out, g(xs[0]), g(null), obj.v, [...gen()], (function () { return typeof this; })(), (() => typeof this)()];
+}
+module.exports = [[], [1], [1, 2], [3, -1, 5, 0], [9, 9, 9, 9, 9]].map(f);
+'''
+
+INSTRUMENT_CHECK_JS = r'''
+const { Instrumenter, loadAcorn } = require(process.argv[1]);
+const vm = require('vm');
+const fs = require('fs');
+const acorn = loadAcorn();
+const ins = new Instrumenter(acorn);
+globalThis.__coldsecCov = new Uint32Array(65536);
+const run = (code) => { const m = { exports: {} }; vm.compileFunction(code, ['exports', 'module'])(m.exports, m); return m.exports; };
+const tricky = fs.readFileSync(process.argv[2], 'utf8');
+const t = ins.instrument(tricky, 't.js', 'script');
+const plain = JSON.stringify(run(tricky));
+const counted = JSON.stringify(run(t.code));
+// acorn parsing its own source, instrumented: a large real program.
+const src = process.binding('natives')['internal/deps/acorn/acorn/dist/acorn'];
+const a = ins.instrument(src, 'acorn.js', 'script');
+const same = JSON.stringify(run(a.code).parse(src, { ecmaVersion: 'latest' })) === JSON.stringify(acorn.parse(src, { ecmaVersion: 'latest' }));
+const lines = (x) => x.split('\n').length;
+console.log(JSON.stringify({ plain, counted, tsites: t.sites.length, asites: a.sites.length, same,
+  lines: [lines(tricky) === lines(t.code), lines(src) === lines(a.code)], hits: globalThis.__coldsecCov.filter((v) => v).length }));
+'''
+
+
+class NodeInstrumenterTest(unittest.TestCase):
+    """The counters coverage.js adds change no behaviour and no line number."""
+
+    def test_instrumented_code_behaves_the_same(self):
+        node = shutil.which("node")
+        if node is None:
+            self.skipTest("node is not installed")
+        tmp = tempfile.mkdtemp(prefix="coldsec-cov-test-")
+        try:
+            tricky = os.path.join(tmp, "t.js")
+            with open(tricky, "w") as f:
+                f.write(TRICKY_JS)
+            cov_js = os.path.join(lf.REPO, "harness", "runtimes", "node", "coverage.js")
+            r = subprocess.run([node, "-e", INSTRUMENT_CHECK_JS, cov_js, tricky],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = __import__("json").loads(r.stdout)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.assertEqual(out["counted"], out["plain"])
+        self.assertGreater(out["tsites"], 20)
+        self.assertGreater(out["asites"], 1000)
+        self.assertTrue(out["same"], "instrumented acorn parses its own source differently")
+        self.assertEqual(out["lines"], [True, True], "instrumenting moved lines")
+        self.assertGreater(out["hits"], 100)
+
+
 if __name__ == "__main__":
     unittest.main()
