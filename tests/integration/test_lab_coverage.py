@@ -5,9 +5,11 @@ function, 65552 bytes, "CSCOV001", a generation only the fuzzer writes, 65536
 saturating counters; bound at /var/runtime/coverage ($COLDSEC_COVERAGE) in
 every environment; the runtime adds an invocation's counts before it posts
 the result, unless the generation changed meanwhile. Python counts lines
-(crc32("<path under the task root>:<line>") & 0xFFFF), Node V8 block ranges
-(crc32("<path>:<startOffset>"), or ":skip" appended for a block skipped
-inside an executed one).
+(crc32("<path under the task root>:<line>") & 0xFFFF), Node the blocks of its
+source (crc32("<path>:<offset of the block>"), or ":else" appended for the
+missing else of an if; harness/runtimes/node/coverage.js), or with
+COLDSEC_NODE_COVERAGE=inspector V8's block ranges (":skip" appended for a
+block skipped inside an executed one).
 """
 import os
 import shutil
@@ -86,6 +88,61 @@ exports.handler = async (event) => {
 exports.noop = async () => null;
 '''
 
+# Only the handler's own code counts: index.js and the dependency it keeps in
+# node_modules under the task root (as the Python runtime counts every file
+# under the task root), never Node's modules, however much of them a branch
+# runs.
+NODE_OWN_INDEX = '''\
+const dep = require('dep');
+exports.handler = async (event) => {
+  if (event.heavy) {
+    const zlib = require('zlib');
+    const http = require('http');
+    const crypto = require('crypto');
+    const z = zlib.gzipSync(JSON.stringify(event)).length;
+    return { z, m: http.METHODS.length, h: crypto.createHash('sha256').update('x').digest('hex'), d: dep.pick(event.d) };
+  }
+  return { z: 0, d: dep.pick(event.d) };
+};
+'''
+
+NODE_OWN_DEP = '''\
+exports.pick = (v) => {
+  if (v === 1) {
+    return 'one';
+  }
+  return 'other';
+};
+'''
+
+NODE_OWN_ESM = '''\
+export const handler = async (event) => {
+  if (event.a === 'x') {
+    return 'ex';
+  }
+  return event.a === 'y' ? 'why' : 'other';
+};
+'''
+
+
+def indices_of(rel, source):
+    """Every index a block of source (at rel under the task root) could have."""
+    out = set()
+    for off in range(len(source.encode()) + 1):
+        for tag in (b"", b":else", b":skip"):
+            out.add(zlib.crc32(b"%s:%d%s" % (rel.encode(), off, tag)) & 0xFFFF)
+    return out
+
+
+def make_own_code(root):
+    own = os.path.join(root, "node-own")
+    os.makedirs(os.path.join(own, "node_modules", "dep"))
+    for rel, text in (("index.js", NODE_OWN_INDEX), ("node_modules/dep/index.js", NODE_OWN_DEP),
+                      ("esm.mjs", NODE_OWN_ESM)):
+        with open(os.path.join(own, rel), "w") as f:
+            f.write(text)
+    return own
+
 
 def _bwrap_usable():
     if shutil.which("bwrap") is None:
@@ -113,6 +170,7 @@ def node_indices():
     for off in range(len(NODE_SOURCE.encode()) + 1):
         out.add(zlib.crc32(b"index.js:%d" % off) & 0xFFFF)
         out.add(zlib.crc32(b"index.js:%d:skip" % off) & 0xFFFF)
+        out.add(zlib.crc32(b"index.js:%d:else" % off) & 0xFFFF)
     return out
 
 
@@ -153,7 +211,8 @@ def make_code(root):
 
 
 class LabCoverageTest(unittest.TestCase):
-    FUNCS = ("cov-py", "cov-py-noop", "cov-py-stale", "cov-node", "cov-node-noop", "cov-node-stale")
+    FUNCS = ("cov-py", "cov-py-noop", "cov-py-stale", "cov-node", "cov-node-noop", "cov-node-stale",
+             "cov-node-own", "cov-node-esm", "cov-node-inspector")
 
     @classmethod
     def setUpClass(cls):
@@ -168,6 +227,7 @@ class LabCoverageTest(unittest.TestCase):
             f.write(b"junk" * 40000)
         os.chmod(os.path.join(cls.cov_dir, "cov-py.cov"), 0o644)
         node = dict(runtime="nodejs20.x", code=cls.node)
+        own = dict(runtime="nodejs20.x", code=make_own_code(cls.tmp))
         cls.lab = Lab([
             fn("cov-py", code=cls.py),
             fn("cov-py-noop", code=cls.py, handler="handler.noop"),
@@ -175,6 +235,10 @@ class LabCoverageTest(unittest.TestCase):
             fn("cov-node", handler="index.handler", **node),
             fn("cov-node-noop", handler="index.noop", **node),
             fn("cov-node-stale", handler="index.handler", timeout_s=10, **node),
+            fn("cov-node-own", handler="index.handler", **own),
+            fn("cov-node-esm", handler="esm.handler", **own),
+            fn("cov-node-inspector", handler="index.handler", environment={"COLDSEC_NODE_COVERAGE": "inspector"},
+               **node),
         ], sandbox="bwrap", extra_args=["--coverage-dir", cls.cov_dir]).start()
         cls.files = {name: CoverageFile(os.path.join(cls.cov_dir, name + ".cov")) for name in cls.FUNCS}
         cls.initial = {name: (os.stat(f.path), f.read()) for name, f in cls.files.items()}
@@ -275,6 +339,40 @@ class LabCoverageTest(unittest.TestCase):
 
     def test_node_stale_generation_writes_nothing(self):
         self.stale_check("cov-node-stale", None)
+
+    def test_node_runtime_work_lights_no_counter(self):
+        own = indices_of("index.js", NODE_OWN_INDEX) | indices_of("node_modules/dep/index.js", NODE_OWN_DEP)
+        _, plain = self.run_once("cov-node-own", {"d": 2})
+        _, heavy = self.run_once("cov-node-own", {"heavy": True, "d": 2})
+        _, again = self.run_once("cov-node-own", {"heavy": True, "d": 2})
+        self.assertTrue(plain and heavy)
+        self.assertLessEqual(set(plain) | set(heavy), own, "a counter outside the handler's files")
+        # Loading and running zlib, http and crypto (Node's code, hundreds of
+        # functions) adds only the handler's own branch: one block.
+        self.assertEqual(len(set(heavy) - set(plain)), 1, f"{plain} -> {heavy}")
+        self.assertEqual(again, heavy, "the same input, once warm, gives the same counts")
+
+    def test_node_counts_dependencies_under_task_root(self):
+        dep = indices_of("node_modules/dep/index.js", NODE_OWN_DEP)
+        _, one = self.run_once("cov-node-own", {"d": 1})
+        _, other = self.run_once("cov-node-own", {"d": 2})
+        self.assertTrue(set(one) & dep and set(other) & dep)
+        self.assertNotEqual(set(one) & dep, set(other) & dep)
+
+    def test_node_es_module_branches_light_different_counters(self):
+        esm = indices_of("esm.mjs", NODE_OWN_ESM)
+        got = [self.run_once("cov-node-esm", {"a": a})[1] for a in ("x", "y", "z", "x")]
+        self.assertTrue(all(got))
+        self.assertEqual(len({frozenset(g) for g in got[:3]}), 3, got)
+        self.assertEqual(got[0], got[3])
+        self.assertLessEqual(set().union(*got), esm)
+
+    def test_node_inspector_fallback_branches(self):
+        _, x = self.run_once("cov-node-inspector", {"a": "x"})
+        _, y = self.run_once("cov-node-inspector", {"a": "y"})
+        self.assertTrue(x and y)
+        self.assertNotEqual(set(x), set(y))
+        self.assertLessEqual(set(x) | set(y), node_indices())
 
     # -- shared ---------------------------------------------------------------------
 
@@ -388,6 +486,79 @@ class LabCoverageUnsandboxedTest(unittest.TestCase):
         self.assertEqual(out["cov"], node.path)
         self.assertTrue(node.counters())
         self.assertLessEqual(set(node.counters()), node_indices())
+
+
+# Statements and expressions whose counters are easy to get wrong: an if as a
+# loop's unbraced body, dangling else, directives, arrow bodies that are
+# objects, switch fallthrough, labels, short circuits, getters, generators.
+TRICKY_JS = r'''
+'use strict';
+function f(xs) {
+  'use strict';
+  const out = [];
+  outer: for (const x of xs) if (x > 2) out.push(x); else if (x < 0) continue outer;
+  for (let i = 0; i < 3; i++) if (i) out.push(i)
+  let k = 0;
+  do k++; while (k < 4)
+  while (k > 0) k -= 2
+  if (k) out.push('k'); else out.push('!k')
+  switch (xs.length) { case 0: case 1: out.push('few'); break; case 2: out.push('two'); default: out.push('d') }
+  const g = (o) => ({ a: o && o.a, b: o ?? 'none', c: o ? 'y' : 'n' });
+  const obj = { get v() { return this.w || 7; }, w: 0 };
+  function* gen() { yield 1; if (xs.length) yield 2 }
+  try { if (xs.length > 3) throw new Error('many') } catch (e) { out.push(e.message) } finally { out.push('fin') }
+  return [out, g(xs[0]), g(null), obj.v, [...gen()], (function () { return typeof this; })(), (() => typeof this)()];
+}
+module.exports = [[], [1], [1, 2], [3, -1, 5, 0], [9, 9, 9, 9, 9]].map(f);
+'''
+
+INSTRUMENT_CHECK_JS = r'''
+const { Instrumenter, loadAcorn } = require(process.argv[1]);
+const vm = require('vm');
+const fs = require('fs');
+const acorn = loadAcorn();
+const ins = new Instrumenter(acorn);
+globalThis.__coldsecCov = new Uint32Array(65536);
+const run = (code) => { const m = { exports: {} }; vm.compileFunction(code, ['exports', 'module'])(m.exports, m); return m.exports; };
+const tricky = fs.readFileSync(process.argv[2], 'utf8');
+const t = ins.instrument(tricky, 't.js', 'script');
+const plain = JSON.stringify(run(tricky));
+const counted = JSON.stringify(run(t.code));
+// acorn parsing its own source, instrumented: a large real program.
+const src = process.binding('natives')['internal/deps/acorn/acorn/dist/acorn'];
+const a = ins.instrument(src, 'acorn.js', 'script');
+const same = JSON.stringify(run(a.code).parse(src, { ecmaVersion: 'latest' })) === JSON.stringify(acorn.parse(src, { ecmaVersion: 'latest' }));
+const lines = (x) => x.split('\n').length;
+console.log(JSON.stringify({ plain, counted, tsites: t.sites.length, asites: a.sites.length, same,
+  lines: [lines(tricky) === lines(t.code), lines(src) === lines(a.code)], hits: globalThis.__coldsecCov.filter((v) => v).length }));
+'''
+
+
+class NodeInstrumenterTest(unittest.TestCase):
+    """The counters coverage.js adds change no behaviour and no line number."""
+
+    def test_instrumented_code_behaves_the_same(self):
+        node = shutil.which("node")
+        if node is None:
+            self.skipTest("node is not installed")
+        tmp = tempfile.mkdtemp(prefix="coldsec-cov-test-")
+        try:
+            tricky = os.path.join(tmp, "t.js")
+            with open(tricky, "w") as f:
+                f.write(TRICKY_JS)
+            cov_js = os.path.join(lf.REPO, "harness", "runtimes", "node", "coverage.js")
+            r = subprocess.run([node, "-e", INSTRUMENT_CHECK_JS, cov_js, tricky],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = __import__("json").loads(r.stdout)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.assertEqual(out["counted"], out["plain"])
+        self.assertGreater(out["tsites"], 20)
+        self.assertGreater(out["asites"], 1000)
+        self.assertTrue(out["same"], "instrumented acorn parses its own source differently")
+        self.assertEqual(out["lines"], [True, True], "instrumenting moved lines")
+        self.assertGreater(out["hits"], 100)
 
 
 if __name__ == "__main__":

@@ -29,17 +29,17 @@
  * handed everything to the pipe: Node writes pipes asynchronously once they
  * are full, and the lab closes an invocation's log when the result arrives.
  *
- * Coverage for `coldsec fuzz` (only when the lab sets COLDSEC_COVERAGE; see
- * Coverage below): V8 block coverage of the code under the task root, added
- * to the function's shared counter file before each /response or /error.
+ * Coverage for `coldsec fuzz` (only when the lab sets COLDSEC_COVERAGE;
+ * coverage.js): block counters in the code under the task root, added to
+ * the function's shared counter file before each /response or /error.
  */
 'use strict';
 
-const http = require('http');
 const fs = require('fs');
 const path = require('path');
 const util = require('util');
 const { pathToFileURL } = require('url');
+const { RuntimeApiConnection } = require('./runtime-api.js');
 
 /* ------------------------------------------------------------------------ */
 /* Errors, named and shaped as the RIC's Errors.js.                          */
@@ -165,7 +165,7 @@ function die(message) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Runtime API client: one keep-alive connection.                            */
+/* Runtime API client: one keep-alive connection (runtime-api.js).          */
 
 class RuntimeClient {
   constructor(hostPort) {
@@ -174,27 +174,12 @@ class RuntimeClient {
     if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
     this.hostname = host || '127.0.0.1';
     this.port = parseInt(hostPort.slice(i + 1), 10);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.connection = new RuntimeApiConnection(this.hostname, this.port);
     this.coverage = null;
   }
 
   _request(method, urlPath, body, headers, onDone) {
-    const req = http.request({
-      hostname: this.hostname,
-      port: this.port,
-      path: urlPath,
-      method,
-      headers,
-      agent: this.agent,
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => onDone(null, res.statusCode, res.headers,
-        chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-      res.on('error', (e) => onDone(e));
-    });
-    req.on('error', (e) => onDone(e));
-    req.end(body);
+    this.connection.request(method, urlPath, headers, body, onDone);
   }
 
   nextInvocation() {
@@ -267,164 +252,6 @@ function headerSafe(value) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Coverage for `coldsec fuzz`.                                              */
-
-const COV_MAGIC = 'CSCOV001';
-const COV_HEADER = 16;
-const COV_COUNTERS = 65536;
-const COV_SIZE = COV_HEADER + COV_COUNTERS;
-
-const CRC_TABLE = (() => {
-  const t = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = (c & 1) ? (0xedb88320 ^ (c >>> 1)) : (c >>> 1);
-    t[n] = c;
-  }
-  return t;
-})();
-
-/** zlib's crc32 (zlib.crc32 itself is missing before Node 20.15). */
-function crc32(str) {
-  const b = Buffer.from(str, 'utf8');
-  let c = -1;
-  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
-
-/**
- * Block coverage of the function's own code, for one invocation at a time.
- *
- * The file at COLDSEC_COVERAGE (lab_pool.h): 8 bytes magic, a generation only
- * the fuzzer writes, 65536 saturating counters. V8's precise coverage
- * (callCount, detailed) runs from start-up; Profiler.takePreciseCoverage
- * returns the counts since the previous take and resets them, and an
- * in-process inspector.Session answers synchronously, inside post(). Node
- * cannot mmap, so the file is read and written with pread/pwrite (one each
- * per invocation); the page cache keeps that coherent with the fuzzer's
- * mapping.
- *
- * For scripts under the task root, every range executed (count > 0) adds
- * min(count, 255) at crc32("<path relative to the task root>:<startOffset>")
- * & 0xFFFF. V8 leaves out a block that ran as often as its parent, so the
- * taken side of an if has no range of its own and only the untaken side is
- * reported (count 0): a range with count 0 inside an executed parent
- * therefore adds the parent's count at crc32("...:<startOffset>:skip"), or
- * the two sides of a branch would look the same.
- */
-class Coverage {
-  constructor(file, taskRoot) {
-    // eslint-disable-next-line global-require
-    const inspector = require('inspector');
-    this.fd = fs.openSync(file, 'r+');
-    const head = Buffer.alloc(COV_HEADER);
-    if (fs.readSync(this.fd, head, 0, COV_HEADER, 0) !== COV_HEADER ||
-      head.toString('latin1', 0, 8) !== COV_MAGIC) {
-      fs.closeSync(this.fd);
-      throw new Error(`${file}: no ${COV_MAGIC} header`);
-    }
-    this.root = pathToFileURL(taskRoot).href.replace(/\/*$/, '/');
-    this.generation = Buffer.alloc(8);
-    this.now = Buffer.alloc(COV_SIZE);
-    this.hits = new Map();
-    this.scripts = new Map(); // scriptId -> per-script index cache, or null when not ours
-    this.session = new inspector.Session();
-    this.session.connect();
-    this.post('Profiler.enable');
-    this.post('Profiler.startPreciseCoverage', { callCount: true, detailed: true });
-  }
-
-  post(method, params) {
-    let out;
-    let error;
-    this.session.post(method, params, (err, res) => { error = err; out = res; });
-    if (error) throw error;
-    return out;
-  }
-
-  script(s) {
-    let info = this.scripts.get(s.scriptId);
-    if (info === undefined) {
-      info = s.url.startsWith(this.root)
-        ? { prefix: `${decodeURIComponent(s.url.slice(this.root.length))}:`, index: new Map() }
-        : null;
-      this.scripts.set(s.scriptId, info);
-    }
-    return info;
-  }
-
-  add(info, offset, skipped, count) {
-    const key = skipped ? -1 - offset : offset;
-    let i = info.index.get(key);
-    if (i === undefined) {
-      i = crc32(info.prefix + offset + (skipped ? ':skip' : '')) & 0xffff;
-      info.index.set(key, i);
-    }
-    this.hits.set(i, (this.hits.get(i) || 0) + count);
-  }
-
-  /** Once the handler is loaded: its init is no invocation's coverage. */
-  reset() {
-    this.post('Profiler.takePreciseCoverage');
-  }
-
-  /**
-   * Start of an invocation. No take here: one costs 0.4 ms even when little
-   * ran, and between a post and the next /next only the runtime (not
-   * counted) runs, or what the handler left scheduled, which on Lambda too
-   * runs in the next invocation's window.
-   */
-  begin() {
-    fs.readSync(this.fd, this.generation, 0, 8, 8);
-    this.hits.clear();
-  }
-
-  /** Just before /response or /error is posted. */
-  flush() {
-    const taken = this.post('Profiler.takePreciseCoverage');
-    for (const s of taken.result) {
-      const info = this.script(s);
-      if (!info) continue;
-      for (const f of s.functions) {
-        const ranges = f.ranges;
-        if (!ranges.length || ranges[0].count === 0) continue;
-        const open = [];
-        for (const r of ranges) {
-          while (open.length && open[open.length - 1].endOffset <= r.startOffset) open.pop();
-          const parent = open.length ? open[open.length - 1] : null;
-          if (r.count > 0) this.add(info, r.startOffset, false, r.count);
-          else if (parent && parent.count > 0) this.add(info, r.startOffset, true, parent.count);
-          open.push(r);
-        }
-      }
-    }
-    if (this.hits.size === 0) return;
-    const buf = this.now;
-    if (fs.readSync(this.fd, buf, 0, COV_SIZE, 0) === COV_SIZE &&
-      buf.compare(this.generation, 0, 8, 8, 16) === 0) {
-      for (const [i, n] of this.hits) {
-        const v = buf[COV_HEADER + i] + n;
-        buf[COV_HEADER + i] = v < 255 ? v : 255;
-      }
-      fs.writeSync(this.fd, buf, COV_HEADER, COV_COUNTERS, COV_HEADER);
-    }
-    this.hits.clear();
-  }
-}
-
-function openCoverage(taskRoot) {
-  const file = process.env.COLDSEC_COVERAGE;
-  if (!file) return null;
-  try {
-    return new Coverage(file, taskRoot);
-  } catch (e) {
-    // A fuzzer with no coverage still finds crashes: say so and go on.
-    process.stderr.write(`coldsec-node-runtime: coverage off: ${e && e.message}\n`);
-    return null;
-  }
-}
-
-/* ------------------------------------------------------------------------ */
 /* Handler loading, as the RIC's UserFunction.js.                            */
 
 function hasPackageJsonTypeModule(folder) {
@@ -448,12 +275,14 @@ function tryRequireFile(file, ext) {
   return fs.existsSync(p) ? require(p) : undefined;
 }
 
-async function tryImport(file, ext) {
+async function tryImport(file, ext, beforeImport) {
   const p = file + (ext || '');
-  return fs.existsSync(p) ? import(pathToFileURL(p).href) : undefined;
+  if (!fs.existsSync(p)) return undefined;
+  beforeImport();
+  return import(pathToFileURL(p).href);
 }
 
-async function tryLoad(appRoot, moduleRoot, moduleName) {
+async function tryLoad(appRoot, moduleRoot, moduleName, beforeImport) {
   const lambdaStylePath = path.resolve(appRoot, moduleRoot, moduleName);
   const extensionless = tryRequireFile(lambdaStylePath);
   if (extensionless) return extensionless;
@@ -462,15 +291,16 @@ async function tryLoad(appRoot, moduleRoot, moduleName) {
     const loaded = tryRequireFile(lambdaStylePath, '.js');
     if (loaded) return loaded;
   }
-  const loaded = (isModule && (await tryImport(lambdaStylePath, '.js'))) ||
-    (await tryImport(lambdaStylePath, '.mjs')) ||
+  const loaded = (isModule && (await tryImport(lambdaStylePath, '.js', beforeImport))) ||
+    (await tryImport(lambdaStylePath, '.mjs', beforeImport)) ||
     tryRequireFile(lambdaStylePath, '.cjs');
   if (loaded) return loaded;
   // Node's own resolution (node_modules), relative to the task root, not to /var/runtime.
   return require(require.resolve(moduleName, { paths: [appRoot, moduleRoot] }));
 }
 
-async function loadHandler(appRoot, fullHandler) {
+/** beforeImport() runs before the handler is imported as an ES module. */
+async function loadHandler(appRoot, fullHandler, beforeImport) {
   if (fullHandler.includes('..')) {
     throw new MalformedHandlerName(`'${fullHandler}' is not a valid handler name. ` +
       'Use absolute paths when specifying root directories in handler names.');
@@ -483,7 +313,7 @@ async function loadHandler(appRoot, fullHandler) {
 
   let app;
   try {
-    app = await tryLoad(appRoot, moduleRoot, moduleName);
+    app = await tryLoad(appRoot, moduleRoot, moduleName, beforeImport);
   } catch (e) {
     if (e instanceof SyntaxError) throw new UserCodeSyntaxError(e);
     if (e && e.code === 'MODULE_NOT_FOUND') throw new ImportModuleError(e);
@@ -678,10 +508,15 @@ async function main() {
   process.on('beforeExit', beforeExit.invoke);
 
   const appRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
-  client.coverage = openCoverage(appRoot);
+  // With its extension: ./coverage is the counter file itself (COLDSEC_COVERAGE).
+  // eslint-disable-next-line global-require
+  client.coverage = process.env.COLDSEC_COVERAGE ? require('./coverage.js').openCoverage(appRoot) : null;
   let handler;
   try {
-    handler = await loadHandler(appRoot, process.env._HANDLER || '');
+    // ES module hooks only for an ES module handler: starting their thread costs
+    // a CommonJS handler's environment ~100 ms of init for nothing.
+    handler = await loadHandler(appRoot, process.env._HANDLER || '',
+      client.coverage ? () => client.coverage.beforeImport() : NO_OP);
   } catch (error) {
     // As on AWS, where the loader's rejection surfaces as an uncaught exception.
     logError('Uncaught Exception', error);
