@@ -257,7 +257,7 @@ def scale_table(path):
     ferr = [r.get("function_errors") or 0 for r in rounds]
     envs = [r.get("lab_peak_environments") or 0 for r in rounds]
     out.append(f"| f | **failed invocations** / function errors (lab-made: "
-               f"{' · '.join(str(r.get('platform_errors') or {}) for r in rounds)}) | "
+               f"{' · '.join(', '.join(f'{k} {v}' for k, v in (r.get('platform_errors') or {}).items()) or 'none' for r in rounds)}) | "
                f"{col('failed')} / {col('function_errors')} | 0 | "
                f"{'met' if max(failed + ferr) == 0 else 'missed'} |")
     out.append(f"| f | **environments** (the lab's children once all were in flight) | {col('lab_peak_environments')} "
