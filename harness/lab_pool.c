@@ -996,6 +996,7 @@ static void spawn_env(lab_pool *p, lab_env *e)
     spec.tmp_mb = fn->ephemeral_storage_mb;
     spec.listen_fd = listen_fd;
     spec.cache = p->sandbox_cache;
+    spec.spare_idle_s = fn->idle_timeout_s;
     pthread_mutex_unlock(&p->mu);
 
     listen_fd = -1; /* moved into spec */
@@ -1941,6 +1942,7 @@ static void housekeeping(lab_pool *p, bool all)
     lab_env *gone = NULL;
     double now = now_ms();
 
+    lab_sandbox_cache_trim(p->sandbox_cache);
     pthread_mutex_lock(&p->mu);
     for (int i = 0; i < p->unclaimed_count;) {
         if (now - p->unclaimed[i].at > UNCLAIMED_KEEP_MS) {

@@ -625,6 +625,7 @@ typedef struct spare {
     started st;       /* st.pid == 0: still being forked by the thread that reserved it */
     int listen_fd;    /* its netns listener, once handed over; else -1 */
     bool ready;       /* the stub said "ready": only then is it taken */
+    struct timespec expires; /* CLOCK_MONOTONIC: dropped by lab_sandbox_cache_trim after; 0: never */
     struct spare *next;
 } spare;
 
@@ -633,6 +634,7 @@ typedef struct shape {
     char *key;
     char *dirs[4];    /* code_dir, runtime_dir, extra_ro_dir, coverage_file (or NULL) */
     int tmp_mb;
+    int idle_s;       /* spec->spare_idle_s of the start that asked for it */
     struct timespec not_before; /* CLOCK_MONOTONIC: queued + REFILL_DELAY_MS */
     struct shape *next;
 } shape;
@@ -748,6 +750,37 @@ void lab_sandbox_cache_free(lab_sandbox_cache **cp)
     *cp = NULL;
 }
 
+void lab_sandbox_cache_trim(lab_sandbox_cache *c)
+{
+    struct timespec now;
+    spare *gone = NULL, **pp;
+
+    if (!c)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    pthread_mutex_lock(&c->mu);
+    for (pp = &c->head; *pp;) {
+        spare *t = *pp;
+        bool due = t->st.pid > 0 && t->expires.tv_sec != 0 &&
+                   (now.tv_sec > t->expires.tv_sec ||
+                    (now.tv_sec == t->expires.tv_sec && now.tv_nsec >= t->expires.tv_nsec));
+        if (!due) {
+            pp = &t->next;
+            continue;
+        }
+        *pp = t->next;
+        c->count--;
+        t->next = gone;
+        gone = t;
+    }
+    pthread_mutex_unlock(&c->mu);
+    while (gone) {
+        spare *t = gone;
+        gone = t->next;
+        spare_free(t);
+    }
+}
+
 /* What makes two environments' sandboxes interchangeable; NULL: no spare. */
 static char *spare_key(const lab_sandbox_spec *spec)
 {
@@ -858,13 +891,17 @@ static void spare_prepare(lab_sandbox_cache *c, shape *h)
         h->key = NULL;
         s->st.sock = s->st.log_fd = -1;
         s->listen_fd = -1;
+        if (h->idle_s > 0) {
+            clock_gettime(CLOCK_MONOTONIC, &s->expires);
+            s->expires.tv_sec += h->idle_s;
+        }
         s->next = c->head;
         c->head = s;
         c->count++;
         if (c->count > SPARES_MAX) {
             for (pp = &c->head; *pp && (*pp)->next; pp = &(*pp)->next)
                 ;
-            if ((*pp)->st.pid > 0) {
+            if (*pp != s && (*pp)->st.pid > 0) {
                 evict = *pp;
                 *pp = NULL;
                 c->count--;
@@ -956,6 +993,7 @@ static void spare_request(lab_sandbox_cache *c, const lab_sandbox_spec *spec, ch
     }
     h->key = key;
     h->tmp_mb = spec->tmp_mb;
+    h->idle_s = spec->spare_idle_s;
     clock_gettime(CLOCK_MONOTONIC, &h->not_before);
     h->not_before.tv_nsec += REFILL_DELAY_MS * 1000000L;
     h->not_before.tv_sec += h->not_before.tv_nsec / 1000000000L;

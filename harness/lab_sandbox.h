@@ -86,6 +86,7 @@ typedef struct lab_sandbox_spec {
     int listen_fd;            /* >= 0: use this listener (host network / NONE); -1: own namespace */
     const char *cgroup_procs; /* cgroup.procs the environment joins (lab_cgroup), or NULL */
     lab_sandbox_cache *cache; /* spares to start from and refill, or NULL (always the slow way) */
+    int spare_idle_s;         /* the spare prepared after this start goes when not taken this long; 0: kept */
 } lab_sandbox_spec;
 
 typedef struct lab_sandbox_proc {
@@ -116,6 +117,10 @@ int lab_sandbox_cache_new(lab_sandbox_cache **out, const char *stub_path, char *
 
 /* Kills and reaps every spare, frees the cache, sets *c to NULL. */
 void lab_sandbox_cache_free(lab_sandbox_cache **c);
+/* Kills and reaps the spares past their spare_idle_s, as idle environments
+ * are retired: an idle function keeps no process. Safe from any thread;
+ * c may be NULL. */
+void lab_sandbox_cache_trim(lab_sandbox_cache *c);
 
 /*
  * coldsec-lab-stub's whole program: waits for its command on the spare's
