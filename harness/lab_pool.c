@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <openssl/rand.h>
@@ -37,6 +36,7 @@
 #include "lab_id.h"
 #include "lab_log.h"
 #include "lab_runtime_api.h"
+#include "scratch.h"
 
 #define MAX_ENV_VARS 320
 #define ENV_STRINGS_MAX 16384
@@ -220,6 +220,19 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The wall-clock instant ms from now, for pthread_cond_timedwait. */
+static struct timespec realtime_after_ms(double ms)
+{
+    struct timespec ts;
+    long long ns;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ns = (long long)ts.tv_nsec + (long long)(ms * 1e6);
+    ts.tv_sec += (time_t)(ns / 1000000000LL);
+    ts.tv_nsec = (long)(ns % 1000000000LL);
+    return ts;
 }
 
 static long long epoch_ms(void)
@@ -523,14 +536,6 @@ static lab_env *env_new(lab_fn *fn, lab_pool *p)
     return e;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void env_free(lab_env *e)
 {
     if (e->log_fd >= 0)
@@ -540,7 +545,7 @@ static void env_free(lab_env *e)
     lab_log_close(&e->log);
     lab_cgroup_env_free(&e->cg);
     if (e->tmp_dir) {
-        nftw(e->tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        scratch_remove(e->tmp_dir);
         free(e->tmp_dir);
     }
     free(e->death_type);
@@ -1125,13 +1130,7 @@ static void *spawner_main(void *arg)
         if (inits_in_flight(p) >= p->max_inits) {
             /* An init ends in rt_next or a death, neither of which signals
              * the spawners: look again shortly. */
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += INIT_POLL_MS * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = realtime_after_ms(INIT_POLL_MS);
             pthread_cond_timedwait(&p->spawn_cv, &p->mu, &ts);
             continue;
         }
@@ -1325,14 +1324,7 @@ static void await_invocation(lab_pool *p, lab_env *e, invocation *inv)
         } else {
             wake = now + TICK_MS; /* killed, waiting for the reaper */
         }
-        {
-            struct timespec rt;
-            double rel = wake - now;
-            clock_gettime(CLOCK_REALTIME, &rt);
-            long long ns = (long long)rt.tv_nsec + (long long)(rel * 1e6);
-            ts.tv_sec = rt.tv_sec + (time_t)(ns / 1000000000LL);
-            ts.tv_nsec = (long)(ns % 1000000000LL);
-        }
+        ts = realtime_after_ms(wake - now);
         pthread_cond_timedwait(&e->cv, &p->mu, &ts);
     }
 }
