@@ -720,6 +720,17 @@ static void spare_free(spare *s)
     free(s);
 }
 
+/* A list unlinked from the cache: freed outside its lock, since
+ * kill_started waits for each spare's exit. */
+static void spare_free_list(spare *list)
+{
+    while (list) {
+        spare *s = list;
+        list = s->next;
+        spare_free(s);
+    }
+}
+
 void lab_sandbox_cache_free(lab_sandbox_cache **cp)
 {
     lab_sandbox_cache *c = cp ? *cp : NULL;
@@ -738,11 +749,8 @@ void lab_sandbox_cache_free(lab_sandbox_cache **cp)
         c->todo = h->next;
         shape_free(h);
     }
-    while (c->head) {
-        spare *s = c->head;
-        c->head = s->next;
-        spare_free(s);
-    }
+    spare_free_list(c->head);
+    c->head = NULL;
     close(c->stub_exe_fd);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
@@ -774,11 +782,7 @@ void lab_sandbox_cache_trim(lab_sandbox_cache *c)
         gone = t;
     }
     pthread_mutex_unlock(&c->mu);
-    while (gone) {
-        spare *t = gone;
-        gone = t->next;
-        spare_free(t);
-    }
+    spare_free_list(gone);
 }
 
 /* What makes two environments' sandboxes interchangeable; NULL: no spare. */
@@ -849,11 +853,7 @@ static spare *spare_take(lab_sandbox_cache *c, const char *key)
         dead = t;
     }
     pthread_mutex_unlock(&c->mu);
-    while (dead) {
-        spare *t = dead;
-        dead = t->next;
-        spare_free(t);
-    }
+    spare_free_list(dead);
     return s;
 }
 
