@@ -528,6 +528,15 @@ def meminfo_mb():
 MIN_AVAILABLE_MB = 3072
 
 
+def write_result(result, json_out):
+    """The measurements as JSON on stdout, and in json_out when given."""
+    text = json.dumps(result, indent=1)
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    print(text)
+
+
 def lab_1000(a, tmp, coldsec, build):
     """The real thing: 1,000 sleeping invocations against the lab, with the
     machine's memory watched (the lab is stopped if less than 3 GB is left)."""
@@ -672,11 +681,7 @@ def main():
             s.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     result["machine"]["loadavg_end"] = open("/proc/loadavg", encoding="ascii").read().split()[:3]
-    text = json.dumps(result, indent=1)
-    if a.json_out:
-        with open(a.json_out, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-    print(text)
+    write_result(result, a.json_out)
     return 0
 
 

@@ -258,11 +258,7 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     result["machine"]["loadavg_end"] = open("/proc/loadavg", encoding="ascii").read().split()[:3]
-    text = json.dumps(result, indent=1)
-    if a.json_out:
-        with open(a.json_out, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-    print(text)
+    fo.write_result(result, a.json_out)
     return 0
 
 

@@ -97,6 +97,17 @@ class Oracles(unittest.TestCase):
 
 
 class Coverage(unittest.TestCase):
+    def assert_nested_crash(self, r, findings, report):
+        """The crash of fuzz-nested-*, with all four conditions in its input."""
+        crash = [f for f in findings if f["kind"] == "crash"]
+        self.assertTrue(crash, r.stderr.decode(errors="replace")[-3000:])
+        event = json.load(open(crash[0]["input_file"]))
+        self.assertEqual(event["item"], "admin")
+        self.assertGreater(event["quantity"], 1000)
+        self.assertTrue(event["user_id"].startswith("root"))
+        self.assertIn("!!", event["note"])
+        self.assertIn("coverage on", report["results"][0]["summary"]["note"])
+
     @unittest.skipIf("asan" in build_dir(), "400,000 inputs through an ASan lab take far longer than the budget: "
                                             "make test runs this")
     def test_nested_bug_found_with_coverage_feedback(self):
@@ -107,14 +118,7 @@ class Coverage(unittest.TestCase):
         run without coverage, which does not get there."""
         r, findings, report, _ = fuzz("fuzz-nested-python", 600, "--", "-dict=bench/jazzer/fuzz-nested.dict",
                                       "-runs=400000")
-        crash = [f for f in findings if f["kind"] == "crash"]
-        self.assertTrue(crash, r.stderr.decode(errors="replace")[-3000:])
-        event = json.load(open(crash[0]["input_file"]))
-        self.assertEqual(event["item"], "admin")
-        self.assertGreater(event["quantity"], 1000)
-        self.assertTrue(event["user_id"].startswith("root"))
-        self.assertIn("!!", event["note"])
-        self.assertIn("coverage on", report["results"][0]["summary"]["note"])
+        self.assert_nested_crash(r, findings, report)
 
     @unittest.skipIf("asan" in build_dir(), "100,000 inputs through an ASan lab take far longer than the budget: "
                                             "make test runs this")
@@ -126,14 +130,7 @@ class Coverage(unittest.TestCase):
         BENCHMARKS.md), bounded by inputs, not time."""
         r, findings, report, _ = fuzz("fuzz-nested-node", 600, "--", "-dict=bench/jazzer/fuzz-nested.dict",
                                       "-runs=100000", seed=2)
-        crash = [f for f in findings if f["kind"] == "crash"]
-        self.assertTrue(crash, r.stderr.decode(errors="replace")[-3000:])
-        event = json.load(open(crash[0]["input_file"]))
-        self.assertEqual(event["item"], "admin")
-        self.assertGreater(event["quantity"], 1000)
-        self.assertTrue(event["user_id"].startswith("root"))
-        self.assertIn("!!", event["note"])
-        self.assertIn("coverage on", report["results"][0]["summary"]["note"])
+        self.assert_nested_crash(r, findings, report)
 
 
 class Exceptions(unittest.TestCase):
