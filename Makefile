@@ -174,7 +174,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
-# The corpus (eval/) and the samples through all five code scenarios:
+# The corpus (eval/) and the samples through all six code scenarios:
 # seed 1 at --jobs 1 and seeds 1, 2, 3 at --jobs 4, scored (EVAL_ARGS=--quick: one run).
 eval: deps
 	@$(MAKE) --no-print-directory all

@@ -2,7 +2,7 @@
 """coldsec's evaluation on code it was not written for (`make eval`).
 
 Runs every function of eval/corpus/ and every sample of the default suite
-through `coldsec run` with all five code scenarios, several times (each run
+through `coldsec run` with all six code scenarios, several times (each run
 with its own seed and --jobs), and scores the findings against what each
 function is known to be (eval/README.md): per class, recall (a weakness counts as found only
 when every run found it at medium or above) and false positives (a finding
@@ -25,14 +25,17 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CODE_SCENARIOS = ["cross-user-leak", "injection-persistence", "tmp-residue", "memory-growth",
-                  "secret-exposure"]
+                  "secret-exposure", "concurrent-state"]
+# Needs several requests at once in one environment (Managed Instances):
+# "not applicable" elsewhere, and must say so (never "passed").
+CONCURRENT = "concurrent-state"
 SEVERITIES = ["info", "low", "medium", "high", "critical"]
 GATE = "medium"
 # --jobs 1 once (no load) and --jobs 4 with three seeds (the load under which
 # verdicts used to flip): a verdict must change with neither.
 DEFAULT_RUNS = "1:1,1:4,2:4,3:4"
 EVAL_KEYS = {"runtime", "handler", "memory_mb", "timeout_s", "ephemeral_storage_mb", "environment",
-             "envelope", "baseline", "expect", "allow", "style", "why"}
+             "max_concurrency", "envelope", "baseline", "expect", "allow", "style", "why"}
 # Lambda's default /tmp is 512 MB; the /tmp fill sends 1.25 times the size, so
 # the corpus gets 64 MB unless it asks: the proof does not depend on the size.
 EPHEMERAL_MB = 64
@@ -70,16 +73,19 @@ def load_corpus(corpus_dir):
                "ephemeral_storage_mb": e.get("ephemeral_storage_mb", EPHEMERAL_MB)}
         if e.get("environment"):
             lab["environment"] = e["environment"]
+        if "max_concurrency" in e:
+            lab["max_concurrency"] = e["max_concurrency"]
         target = {"function": name, "baseline": e["baseline"], "scenarios": CODE_SCENARIOS}
         if e.get("envelope", "raw") != "raw":
             target["envelope"] = e["envelope"]
         out.append({"name": name, "lab": lab, "target": target, "expect": list(e["expect"]),
-                    "allow": list(e.get("allow", [])), "why": e.get("why", ""), "kind": "corpus"})
+                    "allow": list(e.get("allow", [])), "why": e.get("why", ""), "kind": "corpus",
+                    "concurrency": e.get("max_concurrency", 1)})
     return out
 
 
 def load_samples(suite_path, lab_path):
-    """The default suite's code samples with all five code scenarios. A
+    """The default suite's code samples with all six code scenarios. A
     sample's class is the scenario its name begins with; a hardened twin
     expects nothing."""
     with open(suite_path, encoding="utf-8") as f:
@@ -99,12 +105,13 @@ def load_samples(suite_path, lab_path):
         target = {k: v for k, v in t.items() if k in ("function", "envelope", "baseline")}
         target["scenarios"] = CODE_SCENARIOS
         vulnerable = name.endswith("-vulnerable")
-        # the /tmp samples show earlier callers' rows to later callers: a
-        # cross-user leak as much as a residue
-        allow = ["cross-user-leak"] if vulnerable and cls == "tmp-residue" else []
+        # the /tmp samples show earlier callers' rows to later callers, and
+        # the concurrent-state ones one caller's data to a caller in flight
+        # at the same time: a cross-user leak as much as their own class
+        allow = ["cross-user-leak"] if vulnerable and cls in ("tmp-residue", CONCURRENT) else []
         out.append({"name": name, "lab": f, "target": target,
                     "expect": [cls] if vulnerable else [], "allow": allow,
-                    "why": "sample", "kind": "sample"})
+                    "why": "sample", "kind": "sample", "concurrency": f.get("max_concurrency", 1)})
     return out
 
 
@@ -124,7 +131,7 @@ def write_suite(functions, out_dir, lab_meta):
              "targets": [f["target"] for f in functions]}
     suite_path = os.path.join(out_dir, "suite.yaml")
     with open(suite_path, "w", encoding="utf-8") as f:
-        f.write("# written by scripts/eval.py: every function with the five code scenarios\n")
+        f.write("# written by scripts/eval.py: every function with the six code scenarios\n")
         yaml.safe_dump(suite, f, sort_keys=False, width=120)
     return suite_path
 
@@ -138,13 +145,14 @@ def run_summary(report):
     report.json: the classes found at medium or above, and what could not be tested."""
     out = {}
     for r in report.get("results", []):
-        t = out.setdefault(r["target"], {"classes": {}, "untested": []})
-        if r["status"] not in ("passed", "findings"):
+        t = out.setdefault(r["target"], {"classes": {}, "untested": [], "statuses": {}})
+        t["statuses"][r["scenario"]] = r["status"]
+        if r["status"] not in ("passed", "findings", "not_applicable"):
             t["untested"].append(f"{r['scenario']}: {r['status']} {r.get('detail', '')}".strip())
     for fd in report.get("findings", []):
         if not at_or_above_gate(fd["severity"]):
             continue
-        t = out.setdefault(fd["target"], {"classes": {}, "untested": []})
+        t = out.setdefault(fd["target"], {"classes": {}, "untested": [], "statuses": {}})
         t["classes"].setdefault(fd["class"], []).append(f"{fd['scenario']}/{fd['assertion']} {fd['severity']}")
     return out
 
@@ -165,6 +173,13 @@ def score(functions, reports):
                 continue
             for u in got["untested"]:
                 untested.setdefault(name, []).append(f"{label}: {u}")
+            # concurrent-state applies exactly where one environment serves
+            # several requests at once; anything else is a wrong verdict
+            applicable = fn.get("concurrency", 1) > 1
+            for sc, st in got["statuses"].items():
+                if (st == "not_applicable") == (applicable if sc == CONCURRENT else True):
+                    untested.setdefault(name, []).append(
+                        f"{label}: {sc}: {st} on a function with max concurrency {fn.get('concurrency', 1)}")
             for cls, why in sorted(got["classes"].items()):
                 if cls not in fn["expect"] and cls not in fn["allow"]:
                     fps.setdefault(name, []).append(f"{label}: {cls} ({'; '.join(why)})")

@@ -83,6 +83,24 @@ class ScoreTest(unittest.TestCase):
         self.assertIn("False positives (medium or above, a class the function neither expects nor allows): "
                       "0 of 2 functions, 0 of 1 controls", text)
 
+    def test_concurrent_state_applies_exactly_to_managed_instances(self):
+        classic, mi = fn("classic"), dict(fn("mi", ["concurrent-state"]), concurrency=8)
+        good = report([("mi", "concurrent-state", "high")], results=[
+            {"target": "classic", "scenario": "concurrent-state", "status": "not_applicable"},
+            {"target": "mi", "scenario": "concurrent-state", "status": "findings"}])
+        res = ev.score([classic, mi], [("run", good)])
+        self.assertTrue(ev.passed(res), res)
+        # a pass where it cannot apply, or "not applicable" where it must
+        bad = report(results=[
+            {"target": "classic", "scenario": "concurrent-state", "status": "passed"},
+            {"target": "mi", "scenario": "concurrent-state", "status": "not_applicable"}])
+        res = ev.score([classic, fn("mi-control") | {"name": "mi", "concurrency": 8}], [("run", bad)])
+        self.assertEqual(sorted(res["untested"]), ["classic", "mi"])
+        self.assertIn("concurrent-state: passed on a function with max concurrency 1", res["untested"]["classic"][0])
+        # another scenario is never "not applicable"
+        other = report(results=[{"target": "classic", "scenario": "tmp-residue", "status": "not_applicable"}])
+        self.assertIn("classic", ev.score([classic], [("run", other)])["untested"])
+
     def test_corpus_entry_errors_name_the_file(self):
         with tempfile.TemporaryDirectory(prefix="coldsec-eval-") as d:
             os.mkdir(os.path.join(d, "py-x"))
