@@ -32,6 +32,11 @@
  * Coverage for `coldsec fuzz` (only when the lab sets COLDSEC_COVERAGE;
  * coverage.js): block counters in the code under the task root, added to
  * the function's shared counter file before each /response or /error.
+ *
+ * Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY > 1; see "Managed
+ * Instances" below): worker threads, each with its own init, serving N
+ * requests at once between them. AWS_LAMBDA_LOG_FORMAT=JSON makes console.*
+ * write JSON lines (any concurrency). Without either, nothing here changes.
  */
 'use strict';
 

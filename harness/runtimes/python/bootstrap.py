@@ -27,6 +27,11 @@ handler can observe through the Lambda contract:
 Coverage for `coldsec fuzz` (only when the lab sets COLDSEC_COVERAGE; see
 Coverage below): line coverage of the code under the task root, added to the
 function's shared counter file before each /response or /error is posted.
+
+Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY > 1; see run_workers): N
+forked worker processes, each its own init and one request at a time.
+AWS_LAMBDA_LOG_FORMAT=JSON makes the logging module write JSON lines (any
+concurrency); print() stays raw. Without either, nothing here changes.
 """
 
 import json
