@@ -534,7 +534,7 @@ static lab_env *env_new(lab_fn *fn, lab_pool *p)
     e->listen_fd = -1;
     e->init_ms = -1;
     if (fn->max_concurrency > 0) {
-        e->invs = calloc((size_t)fn->max_concurrency, sizeof(*e->invs));
+        e->invs = calloc((size_t)fn->max_concurrency, sizeof(invocation *));
         if (!e->invs) {
             free(e);
             return NULL;
@@ -1657,7 +1657,7 @@ static void mi_finish(lab_env *e, invocation *inv, lab_invoke_result *out)
     for (i = 0; i < e->inv_count && e->invs[i] != inv; i++) {
     }
     if (i < e->inv_count) {
-        memmove(&e->invs[i], &e->invs[i + 1], (size_t)(e->inv_count - i - 1) * sizeof(*e->invs));
+        memmove(&e->invs[i], &e->invs[i + 1], (size_t)(e->inv_count - i - 1) * sizeof(invocation *));
         e->inv_count--;
     }
     e->invocations++;
