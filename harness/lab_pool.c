@@ -885,6 +885,11 @@ static int rt_init_error(void *arg, const char *body, size_t len, const char *er
     } else {
         e->init_error = memdup0(body, len);
         e->init_ms = now_ms() - e->spawned_at;
+        if (e->invs && e->log) { /* MI: init is reported once, as JSON */
+            env_drain_log(e);
+            lab_log_json_init_report(e->log, e->init_ms, "error");
+            e->init_reported = true;
+        }
         pthread_cond_broadcast(&e->cv);
     }
     pthread_mutex_unlock(&p->mu);
