@@ -534,7 +534,7 @@ static lab_env *env_new(lab_fn *fn, lab_pool *p)
     e->listen_fd = -1;
     e->init_ms = -1;
     if (fn->max_concurrency > 0) {
-        e->invs = calloc((size_t)fn->max_concurrency, sizeof(*e->invs));
+        e->invs = calloc((size_t)fn->max_concurrency, sizeof(invocation *));
         if (!e->invs) {
             free(e);
             return NULL;
@@ -885,6 +885,11 @@ static int rt_init_error(void *arg, const char *body, size_t len, const char *er
     } else {
         e->init_error = memdup0(body, len);
         e->init_ms = now_ms() - e->spawned_at;
+        if (e->invs && e->log) { /* MI: init is reported once, as JSON */
+            env_drain_log(e);
+            lab_log_json_init_report(e->log, e->init_ms, "error");
+            e->init_reported = true;
+        }
         pthread_cond_broadcast(&e->cv);
     }
     pthread_mutex_unlock(&p->mu);
@@ -1657,7 +1662,7 @@ static void mi_finish(lab_env *e, invocation *inv, lab_invoke_result *out)
     for (i = 0; i < e->inv_count && e->invs[i] != inv; i++) {
     }
     if (i < e->inv_count) {
-        memmove(&e->invs[i], &e->invs[i + 1], (size_t)(e->inv_count - i - 1) * sizeof(*e->invs));
+        memmove(&e->invs[i], &e->invs[i + 1], (size_t)(e->inv_count - i - 1) * sizeof(invocation *));
         e->inv_count--;
     }
     e->invocations++;

@@ -75,11 +75,14 @@ def tail_lines(r):
 class LabConcurrencyTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        cls.info_marker = lf.unique("mi-info")
         cls.lab = Lab([
             mi("mi-pack", environments=2),
             mi("mi-one", environments=1),
             mi("mi-timeout", timeout_s=3),
-            mi("mi-info"),
+            mi("mi-info", environment={"FN_MARKER": cls.info_marker}),
+            mi("mi-crash"),
+            mi("mi-update"),
             fn("classic-info"),
         ]).start()
         cls.pool = concurrent.futures.ThreadPoolExecutor(16)
@@ -153,6 +156,40 @@ class LabConcurrencyTest(unittest.TestCase):
         last = lf.assert_ok(self, self.lab.invoke("mi-timeout", {"who": "last"}))
         self.assertEqual(last["stream"], o["stream"])
 
+    def test_crash_fails_every_invocation_of_the_environment(self):
+        h = Holder(self)
+        held = self.submit("mi-crash", {"hold": h.port})
+        h.accept(1)
+        first = held  # running in the environment when it dies
+        r = self.lab.invoke("mi-crash", {"exit": 3})
+        self.assertEqual(r.function_error, "Unhandled", r)
+        self.assertEqual(r.payload["errorType"], "Runtime.ExitError", r.payload)
+        r1 = first.result(60)
+        self.assertNotIsInstance(r1, Exception, repr(r1))
+        self.assertEqual(r1.function_error, "Unhandled", r1)
+        self.assertEqual(r1.payload["errorType"], "Runtime.ExitError", r1.payload)
+        rep = [l for l in tail_lines(r1) if l.get("type") == "platform.report"
+               and l["record"]["requestId"] == r1.request_id]
+        self.assertEqual([l["record"]["status"] for l in rep], ["error"], r1.log)
+        # a new environment serves what comes next
+        self.assertIsInstance(lf.assert_ok(self, self.lab.invoke("mi-crash", {}))["stream"], str)
+
+    def test_configuration_change_retires_after_in_flight(self):
+        h = Holder(self)
+        held = self.submit("mi-update", {"hold": h.port})
+        h.accept(1)
+        c = self.lab.client()
+        c.update_function_configuration(FunctionName="mi-update",
+                                        Environment={"Variables": self.lab.env_of("mi-update", ROUND="2")})
+        self.lab.wait_updated("mi-update")
+        new = lf.assert_ok(self, self.lab.invoke("mi-update", {"env": ["ROUND"]}))
+        self.assertEqual(new["env"], {"ROUND": "2"})
+        h.release()
+        old = ok(self, held)  # finished in its old environment, not cut short
+        self.assertNotEqual(old["stream"], new["stream"])
+        again = lf.assert_ok(self, self.lab.invoke("mi-update", {"env": ["ROUND"]}))
+        self.assertEqual(again["stream"], new["stream"])
+
     def test_configuration_shows_capacity_provider_and_json_logs(self):
         def conf(name):
             r = self.lab.raw("GET", f"/2015-03-31/functions/{name}/configuration")
@@ -189,6 +226,10 @@ class LabConcurrencyTest(unittest.TestCase):
         self.assertTrue(any(l.get("requestId") == r.request_id and l.get("message") == "handling"
                             for l in lines), r.log)
         self.assertNotIn("REPORT RequestId", r.log)
+        # never frozen between invocations (a classic environment is)
+        procs = lf.runtime_procs(self.info_marker)
+        self.assertTrue(procs)
+        self.assertEqual([p for p in procs if p.state == "T"], [], procs)
         self.assertTrue(r.log.endswith("\n") and json.loads(r.log.rstrip("\n").split("\n")[-1])
                         ["type"] == "platform.report")
 
