@@ -80,6 +80,9 @@ class ManagedRuntimesTest(unittest.TestCase):
                network="host", timeout_s=30, max_concurrency=N_PY),
             fn("mi-python-logs", runtime="python3.13", handler="handler.handler", code=MI_PYTHON,
                network="host", timeout_s=30, max_concurrency=N_PY),
+            dict(node_mi("mi-node-timeout", 1, n=2), timeout_s=2),
+            fn("mi-python-timeout", runtime="python3.13", handler="handler.handler", code=MI_PYTHON,
+               network="host", timeout_s=2, max_concurrency=2),
         ]).start()
         cls.pool = concurrent.futures.ThreadPoolExecutor(16)
 
@@ -121,7 +124,27 @@ class ManagedRuntimesTest(unittest.TestCase):
     def json_lines(text):
         return [json.loads(line) for line in text.split("\n") if line.startswith("{")]
 
+    def timed_out_worker_goes_on(self, name):
+        """A held request times out alone; once released, its late /response
+        is refused and its worker serves again: both slots take a request at
+        once."""
+        h = Holder(self)
+        slow = self.submit(name, {"hold": h.port})
+        h.accept(1)
+        other = self.result(self.submit(name, {}))
+        r = slow.result(60)
+        self.assertNotIsInstance(r, Exception, repr(r))
+        self.assertEqual(r.payload["errorType"], "Sandbox.Timedout", r.payload)
+        h.release()
+        again = [r.payload for r in self.held_round(name, [{}, {}])]
+        self.assertEqual({a["stream"] for a in again}, {other.payload["stream"]}, again)
+        return again
+
     # -- Node ---------------------------------------------------------------
+
+    def test_node_timed_out_request_leaves_its_worker_serving(self):
+        again = self.timed_out_worker_goes_on("mi-node-timeout")
+        self.assertEqual(len({a["initId"] for a in again}), 1, again)
 
     def test_node_one_worker_overlapping_requests_share_its_state(self):
         answers = [r.payload for r in self.held_round("mi-node-1w", [{} for _ in range(N)])]
@@ -195,6 +218,10 @@ class ManagedRuntimesTest(unittest.TestCase):
                          log[-2000:])
         removed = lf.assert_ok(self, self.lab.invoke("mi-python", {"cleanup": tag}))
         self.assertEqual(removed, {"removed": tag})
+
+    def test_python_timed_out_request_leaves_its_process_serving(self):
+        again = self.timed_out_worker_goes_on("mi-python-timeout")
+        self.assertEqual(len({a["pid"] for a in again}), 2, again)
 
     def test_python_logging_json_with_request_id_print_raw(self):
         markers = ["p%d-%s" % (i, uuid.uuid4().hex[:8]) for i in range(N_PY)]
