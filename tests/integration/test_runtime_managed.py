@@ -237,6 +237,17 @@ class NodeManaged(ManagedCase):
         self.assertEqual(api.wait_post()["kind"], "error")
         self.assert_exits(proc, 129)
 
+    def test_bad_worker_count_is_named_and_replaced(self):
+        root = self.task_root({"index.js": NODE_GATE})
+        for value, says, workers in (("zero", "is not a positive integer: ", None),
+                                     ("9", "is more than AWS_LAMBDA_MAX_CONCURRENCY=2: 2 workers", 2)):
+            api, proc = self.node(root, "index.handler", {"AWS_LAMBDA_MAX_CONCURRENCY": "2",
+                                                          "AWS_LAMBDA_NODEJS_WORKER_COUNT": value})
+            _, results = self.gate_round(api, proc, 2, self.scratch())
+            self.assertIn('AWS_LAMBDA_NODEJS_WORKER_COUNT="%s" %s' % (value, says), proc.output())
+            if workers:
+                self.assertEqual(len({r["threadId"] for r in results.values()}), workers, results)
+
     def test_classic_when_max_concurrency_is_one(self):
         root = self.task_root({"index.js": NODE_GATE})
         api, proc = self.node(root, "index.busy", {"AWS_LAMBDA_MAX_CONCURRENCY": "1"})

@@ -604,10 +604,16 @@ function parsePositiveInt(value) {
 
 function miWorkerCount(maxConcurrency) {
   const os = require('os'); // eslint-disable-line global-require
-  const asked = parsePositiveInt(process.env.AWS_LAMBDA_NODEJS_WORKER_COUNT);
+  const raw = process.env.AWS_LAMBDA_NODEJS_WORKER_COUNT;
+  const asked = parsePositiveInt(raw);
   const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  const w = asked || Math.min(Math.max(cpus, 1), maxConcurrency);
-  return Math.min(w, maxConcurrency);
+  const w = Math.min(asked || Math.max(cpus, 1), maxConcurrency);
+  if (raw !== undefined && raw !== '' && asked !== w) {
+    process.stderr.write(`coldsec-node-runtime: AWS_LAMBDA_NODEJS_WORKER_COUNT=${JSON.stringify(raw)} ` +
+      `${asked ? `is more than AWS_LAMBDA_MAX_CONCURRENCY=${maxConcurrency}` : 'is not a positive integer'}: ` +
+      `${w} workers\n`);
+  }
+  return w;
 }
 
 const stdioSleep = new Int32Array(new SharedArrayBuffer(4));
