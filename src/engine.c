@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "canary.h"
+#include "concur.h"
 #include "event.h"
 #include "fanout.h"
 #include "fnconfig.h"
@@ -1292,11 +1293,7 @@ typedef struct sightings {
  * the first attempt to the answer), in ms; <= 0 when they did not. */
 static double overlap_ms(const inv *a, const inv *b)
 {
-    double from = a->start_ms > b->start_ms ? a->start_ms : b->start_ms;
-    double to = a->end_ms < b->end_ms ? a->end_ms : b->end_ms;
-    if (a->end_ms <= 0 || b->end_ms <= 0)
-        return 0;
-    return to - from;
+    return concur_overlap_ms(a->start_ms, a->end_ms, b->start_ms, b->end_ms);
 }
 
 static int sighting_add(sightings *l, long owner, size_t seen, const char *where, const char *value)
@@ -2284,24 +2281,24 @@ static int setup(run *r)
  * The slots are how many ran at once, not environments. */
 static void assign_slots(const run *r, const inv **order, long n, int *slot_of)
 {
-    double *busy_until = calloc((size_t)(n > 0 ? n : 1), sizeof(double));
-    long nslots = 0;
+    double *start = malloc((r->ninvs ? r->ninvs : 1) * sizeof(double));
+    double *end = malloc((r->ninvs ? r->ninvs : 1) * sizeof(double));
+    size_t *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof(size_t));
 
     for (size_t i = 0; i < r->ninvs; i++)
         slot_of[i] = 0;
-    if (!busy_until)
-        return;
-    for (long k = 0; k < n; k++) {
-        const inv *iv = order[k];
-        long s;
-        for (s = 0; s < nslots && busy_until[s] > iv->start_ms; s++)
-            ;
-        if (s == nslots)
-            nslots++;
-        busy_until[s] = iv->end_ms;
-        slot_of[iv - r->invs] = (int)s + 1;
+    if (start && end && idx) {
+        for (size_t i = 0; i < r->ninvs; i++) {
+            start[i] = r->invs[i].start_ms;
+            end[i] = r->invs[i].end_ms;
+        }
+        for (long k = 0; k < n; k++)
+            idx[k] = (size_t)(order[k] - r->invs);
+        concur_slots(start, end, idx, (size_t)n, slot_of);
     }
-    free(busy_until);
+    free(start);
+    free(end);
+    free(idx);
 }
 
 /* {steps: [...], invocations: [...]} for report.json; NULL when nothing ran. */
