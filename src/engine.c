@@ -1650,8 +1650,12 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
          * in the order they were sent is the whole proof. */
         cJSON_AddItemToObject(ex, "planted", inv_json(r, &r->invs[s[i].owner], s[i].value, shown == 0 ? reproduce : NULL));
         cJSON_AddItemToObject(ex, "seen", inv_json(r, &r->invs[s[i].seen], s[i].value, shown == 0 ? reproduce : NULL));
-        if (a->who == WHO_CONCURRENT_OTHER_USER)
+        if (a->who == WHO_CONCURRENT_OTHER_USER) {
             add_overlap(r, ex, &r->invs[s[i].owner], &r->invs[s[i].seen]);
+            if (shown == 0)
+                cJSON_AddItemToArray(reproduce, cJSON_CreateString("send the two requests above at the same time "
+                                                                   "(both invokes in flight together)"));
+        }
         cJSON_AddItemToArray(examples, ex);
         shown++;
     }

@@ -838,7 +838,7 @@ static int parse_header(load_ctx *c, const yamldoc_node *root)
         return yamldoc_fail(c->doc, yamldoc_get(root, "class"), c->err, c->errlen,
                             "class: letters, digits, '-' and '_' (the built-in classes are "
                             "injection-persistence, cross-user-leak, tmp-residue, memory-growth, "
-                            "secret-exposure and config)");
+                            "secret-exposure, concurrent-state and config)");
     if (req_string(c, root, "severity", &s) != 0)
         return -1;
     r = severity_parse(s, &sc->sev);
