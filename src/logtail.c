@@ -463,8 +463,11 @@ static const char *json_str(const cJSON *o, const char *key)
 
 static bool json_id(const char *v, char *id, size_t idlen)
 {
-    size_t n = v ? strlen(v) : 0;
-    if (!valid_request_id(v ? v : "", n) || n >= idlen)
+    size_t n;
+    if (!v)
+        return false;
+    n = strlen(v);
+    if (!valid_request_id(v, n) || n >= idlen)
         return false;
     memcpy(id, v, n + 1);
     return true;
