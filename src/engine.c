@@ -1604,6 +1604,13 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
                  distinct, distinct == 1 ? "" : "s", r->sc->users[r->invs[s[0].owner].user],
                  r->sc->steps[r->invs[s[0].owner].step].id, ns, ns == 1 ? "" : "s", l->responses,
                  l->responses == 1 ? "" : "s", who_words(a));
+    else if (r->multi)
+        /* One environment serves many requests at once: canaries seen
+         * apart may share one, so no count of environments is claimed. */
+        snprintf(summary, sizeof(summary), "%zu canar%s sent by %s in step '%s' came back %zu time%s in %zu answer%s to %s",
+                 distinct, distinct == 1 ? "y" : "ies", r->sc->users[r->invs[s[0].owner].user],
+                 r->sc->steps[r->invs[s[0].owner].step].id, ns, ns == 1 ? "" : "s", l->responses,
+                 l->responses == 1 ? "" : "s", who_words(a));
     else
         snprintf(summary, sizeof(summary),
                  "%zu canar%s sent by %s in step '%s' came back %zu time%s in %zu answer%s to %s (at least %zu "
@@ -1622,7 +1629,8 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
     cJSON_AddNumberToObject(ev, "sightings", (double)ns);
     cJSON_AddNumberToObject(ev, "distinct_canaries", (double)distinct);
     cJSON_AddNumberToObject(ev, "answers_affected", (double)l->responses);
-    cJSON_AddNumberToObject(ev, "environments_at_least", (double)envs);
+    if (!r->multi)
+        cJSON_AddNumberToObject(ev, "environments_at_least", (double)envs);
     if (a->who == WHO_CONCURRENT_OTHER_USER && l->apart)
         cJSON_AddNumberToObject(ev, "sightings_not_overlapping", (double)l->apart);
     if (reach) {
