@@ -24,6 +24,7 @@ import re
 import shutil
 import unittest
 
+from driverfixture import coldsec_env, run_coldsec
 from labfixture import REPO, Lab, fn, tmp_dir, unique
 from test_scenarios import coldsec_run
 
@@ -192,9 +193,10 @@ class ConcurrentState(unittest.TestCase):
                         shutil.rmtree(os.path.dirname(run_dir), ignore_errors=True)
 
 
-class InterleavedTails(unittest.TestCase):
-    """What the attribution test above rests on: the lab's tails of one
-    Managed Instances environment do interleave requests' lines."""
+class ManagedInstancesByHand(unittest.TestCase):
+    """What the attribution test above rests on (the lab's tails of one
+    Managed Instances environment do interleave requests' lines), and what
+    `coldsec describe` and `coldsec cold-start` do with such a function."""
 
     @classmethod
     def setUpClass(cls):
@@ -224,3 +226,20 @@ class InterleavedTails(unittest.TestCase):
                 if note in line:
                     self.assertEqual(rid, inv.request_id, line)
         self.assertGreater(foreign, 0, "no tail held another request's line: the attribution test would prove nothing")
+
+    def test_describe_shows_the_concurrency_model(self):
+        r = run_coldsec(["describe", "cs-logger"], coldsec_env(self.lab))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        c = json.loads(r.stdout)["Concurrency"]
+        self.assertEqual((c["managed_instances"], c["max_concurrency"], c["log_format"]), (True, 8, "JSON"))
+        self.assertIn(":capacity-provider:", c["capacity_provider"])
+
+    def test_cold_start_refused_nothing_changed(self):
+        before = self.lab.client().get_function_configuration(FunctionName="cs-logger")
+        out = tmp_dir("coldsec-cs-out-")
+        r = run_coldsec(["cold-start", "cs-logger", "--allow-mutation", "--out", out], coldsec_env(self.lab))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(b"Managed Instances", r.stderr)
+        after = self.lab.client().get_function_configuration(FunctionName="cs-logger")
+        self.assertEqual(after["RevisionId"], before["RevisionId"])
+        self.assertEqual(glob.glob(os.path.join(out, "*", "journal.json")), [])
