@@ -17,7 +17,8 @@ from labfixture import Lab, REPO, tmp_dir
 
 SUITE = os.path.join(REPO, "scenarios.yaml")
 FUNCTIONS = os.path.join(REPO, "harness", "functions.yaml")
-CLASSES = ("injection-persistence", "cross-user-leak", "tmp-residue", "memory-growth", "secret-exposure", "config")
+CLASSES = ("injection-persistence", "cross-user-leak", "tmp-residue", "memory-growth", "secret-exposure",
+           "concurrent-state", "config")
 SEVERITY = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 

@@ -365,6 +365,26 @@ static void test_statuses_become_errors(void **state)
     cJSON_Delete(doc);
 }
 
+/* not_applicable: <skipped> with the detail, counted as skipped, never a pass or an error. */
+static void test_not_applicable_is_skipped(void **state)
+{
+    cJSON *doc = fixture_load(SAMPLE), *r0;
+    rendered r;
+
+    (void)state;
+    r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "results"), 0);
+    cJSON_ReplaceItemInObjectCaseSensitive(r0, "status", cJSON_CreateString("not_applicable"));
+    cJSON_ReplaceItemInObjectCaseSensitive(r0, "findings", cJSON_CreateNumber(0));
+    cJSON_AddStringToObject(r0, "detail", "needs a function that serves at least 2 requests at once");
+    render(doc, &r);
+    assert_xpath(&r, "count(//testcase/skipped)", "1");
+    assert_xpath(&r, "//testcase/skipped/@message", "needs a function that serves at least 2 requests at once");
+    assert_xpath(&r, "count(//testcase[skipped]/error)", "0");
+    assert_xpath(&r, "/testsuites/@skipped", "1");
+    release(&r);
+    cJSON_Delete(doc);
+}
+
 /* not-restored whose detail names no journal still says what to run. */
 static void test_not_restored_without_journal(void **state)
 {
@@ -648,6 +668,7 @@ int main(void)
         cmocka_unit_test(test_sample_counts_and_structure),
         cmocka_unit_test(test_gate_nongate_and_known),
         cmocka_unit_test(test_statuses_become_errors),
+        cmocka_unit_test(test_not_applicable_is_skipped),
         cmocka_unit_test(test_not_restored_without_journal),
         cmocka_unit_test(test_hostile_evidence_stays_text),
         cmocka_unit_test(test_hostile_names),

@@ -272,6 +272,29 @@ static void test_notifications(void **state)
     cJSON_Delete(report);
 }
 
+/* not_applicable: a note, no error, and the run still executed successfully. */
+static void test_not_applicable_is_a_note(void **state)
+{
+    cJSON *report = fixture_load(SAMPLE), *log, *r0;
+    const cJSON *inv, *notes, *n0;
+
+    (void)state;
+    r0 = cJSON_GetArrayItem(at(report, "results"), 0);
+    cJSON_ReplaceItemInObjectCaseSensitive(r0, "status", cJSON_CreateString("not_applicable"));
+    cJSON_AddStringToObject(r0, "detail", "needs a function that serves at least 2 requests at once");
+    log = render_ok(report);
+    inv = cJSON_GetArrayItem(at(run_of(log), "invocations"), 0);
+    assert_true(cJSON_IsTrue(at(inv, "executionSuccessful")));
+    notes = at(inv, "toolExecutionNotifications");
+    assert_int_equal(cJSON_GetArraySize(notes), 1);
+    n0 = cJSON_GetArrayItem(notes, 0);
+    assert_string_equal(str(n0, "level"), "note");
+    assert_string_equal(str(at(n0, "properties"), "status"), "not_applicable");
+    assert_non_null(strstr(str(at(n0, "message"), "text"), "serves at least 2 requests at once"));
+    cJSON_Delete(log);
+    cJSON_Delete(report);
+}
+
 static void test_no_findings(void **state)
 {
     cJSON *report = fixture_load(NO_FINDINGS), *log;
@@ -549,7 +572,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample),        cmocka_unit_test(test_baseline_and_shard),
-        cmocka_unit_test(test_notifications), cmocka_unit_test(test_no_findings),
+        cmocka_unit_test(test_notifications), cmocka_unit_test(test_not_applicable_is_a_note),
+        cmocka_unit_test(test_no_findings),
         cmocka_unit_test(test_suite_paths),   cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_malformed),     cmocka_unit_test(test_validator),
     };
