@@ -1670,6 +1670,44 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
     free(parent);
 }
 
+/* who: concurrent_other_user: how many answered requests of the seen steps
+ * ran (client-side) at the same time as at least one of another user's
+ * planted ones. A sweep by start time that stops at the first partner, so
+ * a lower bound; it says whether the pass means anything. */
+static size_t overlapping_answers(const run *r, const scenario_assert *a, size_t *answered)
+{
+    const inv **order = malloc((r->ninvs ? r->ninvs : 1) * sizeof(const inv *));
+    bool *hit = calloc(r->ninvs ? r->ninvs : 1, sizeof(bool));
+    size_t n = 0, count = 0;
+
+    *answered = 0;
+    if (!order || !hit)
+        goto cleanup;
+    for (size_t i = 0; i < r->ninvs; i++) {
+        if (r->invs[i].end_ms > 0)
+            order[n++] = &r->invs[i];
+        *answered += in_steps(a->seen_in, r->invs[i].step) && r->invs[i].state == FANOUT_OK;
+    }
+    qsort((void *)order, n, sizeof(const inv *), by_start);
+    for (size_t p = 0; p < n; p++)
+        for (size_t q = p + 1; q < n && order[q]->start_ms < order[p]->end_ms; q++) {
+            const inv *x = order[p], *y = order[q];
+            bool xy = in_steps(a->planted_in, x->step) && in_steps(a->seen_in, y->step);
+            bool yx = in_steps(a->planted_in, y->step) && in_steps(a->seen_in, x->step);
+            if (x->user == y->user || (!xy && !yx) || overlap_ms(x, y) <= 0)
+                continue;
+            hit[y - r->invs] |= xy && y->state == FANOUT_OK;
+            hit[x - r->invs] |= yx && x->state == FANOUT_OK;
+            break;
+        }
+    for (size_t i = 0; i < r->ninvs; i++)
+        count += hit[i];
+cleanup:
+    free((void *)order);
+    free(hit);
+    return count;
+}
+
 static void eval_canary_seen(run *r, const scenario_assert *a)
 {
     sightings hits = {NULL, 0, 0, 0, 0}, echoes = {NULL, 0, 0, 0, 0};
@@ -1714,6 +1752,15 @@ static void eval_canary_seen(run *r, const scenario_assert *a)
         snprintf(msg, sizeof(msg), "%s: the planting steps reached %zu environment%s and the later requests came "
                  "back to %zu of them (inferred from Init Duration and timing)", a->id, reach[0],
                  reach[0] == 1 ? "" : "s", reach[1]);
+        add_note(r, msg);
+    }
+    if (a->who == WHO_CONCURRENT_OTHER_USER && !hits.n) {
+        /* A pass only says something about requests that ran together. */
+        size_t answered, together = overlapping_answers(r, a, &answered);
+        char msg[300];
+        snprintf(msg, sizeof(msg), "%s: at least %zu of %zu answered requests ran at the same time as another "
+                 "user's (client-side timing)%s", a->id, together, answered,
+                 together ? "" : ": none overlapped, so nothing was tested");
         add_note(r, msg);
     }
     if (hits.apart) {

@@ -373,6 +373,8 @@ static void check_scenario(const scenario_set *set, const scenario *sc)
             CHECK(k->per_run && strncmp(k->plant, "COLDSEC_", 8) == 0 && name_ok(k->plant));
     }
     CHECK(sc->nusers <= SCENARIO_MAX_USERS);
+    /* requires: {max_concurrency: N}: AWS's range, or 0 for none. */
+    CHECK(sc->requires_max_concurrency >= 0 && sc->requires_max_concurrency <= 1600);
     for (size_t i = 0; i < sc->nusers; i++)
         CHECK(name_ok(sc->users[i]));
 
@@ -426,7 +428,7 @@ static void check_scenario(const scenario_set *set, const scenario *sc)
         CHECK(a->line >= 1 && a->column >= 1);
         CHECK(step_mask_ok(sc, a->planted_in) && step_mask_ok(sc, a->seen_in));
         CHECK((a->where & ~(unsigned)(WHERE_PAYLOAD | WHERE_LOG)) == 0);
-        CHECK((unsigned)a->who <= WHO_OTHER_INVOCATION);
+        CHECK((unsigned)a->who <= WHO_CONCURRENT_OTHER_USER);
         CHECK(a->ncanaries <= SCENARIO_MAX_CANARIES);
         for (size_t k = 0; k < a->ncanaries && k < SCENARIO_MAX_CANARIES; k++)
             CHECK(a->canaries[k] >= 0 && (size_t)a->canaries[k] < sc->ncanaries);

@@ -164,6 +164,11 @@ class ConcurrentState(unittest.TestCase):
             with self.subTest(scenario=scenario):
                 self.assertEqual(self.result("cs-caller-als", scenario)["status"], "passed",
                                  self.findings("cs-caller-als", scenario))
+        # The pass rests on requests that did run together.
+        note = self.result("cs-caller-als")["summary"]["note"]
+        m = re.search(r"at least (\d+) of (\d+) answered requests ran at the same time", note)
+        self.assertIsNotNone(m, note)
+        self.assertGreater(int(m.group(1)), 0, note)
 
     def test_cold_start_is_not_forced_on_managed_instances(self):
         r = self.result("cs-caller-als", "cross-user-leak")
