@@ -1758,10 +1758,17 @@ static void eval_canary_seen(run *r, const scenario_assert *a)
         /* A pass only says something about requests that ran together. */
         size_t answered, together = overlapping_answers(r, a, &answered);
         char msg[300];
-        snprintf(msg, sizeof(msg), "%s: at least %zu of %zu answered requests ran at the same time as another "
-                 "user's (client-side timing)%s", a->id, together, answered,
-                 together ? "" : ": none overlapped, so nothing was tested");
-        add_note(r, msg);
+        if (together == 0 && answered > 0) {
+            /* Nothing ran together: a pass would claim what was never
+             * tried, so the result is untestable, never passed. */
+            set_detail(r, ENGINE_UNTESTABLE, "%s: none of the %zu answered requests ran at the same time as another "
+                       "user's (client-side timing), so nothing was tested; raise the scenario's parallel or check "
+                       "that the function serves several requests at once", a->id, answered);
+        } else {
+            snprintf(msg, sizeof(msg), "%s: at least %zu of %zu answered requests ran at the same time as another "
+                     "user's (client-side timing)", a->id, together, answered);
+            add_note(r, msg);
+        }
     }
     if (hits.apart) {
         /* Honest about what this assertion leaves to another: seen, but

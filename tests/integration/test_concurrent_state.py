@@ -198,6 +198,27 @@ class ConcurrentState(unittest.TestCase):
                         shutil.rmtree(os.path.dirname(run_dir), ignore_errors=True)
 
 
+    def test_nothing_in_flight_together_is_untestable_not_passed(self):
+        # One request at a time: no two users' requests overlap, so the
+        # clean twin must not be reported as passed.
+        path = os.path.join(self.dir, "serial.yaml")
+        with open(path, "w") as f:
+            f.write(SUITE.split("targets:")[0].replace("@S@", os.path.join(REPO, "scenarios"))
+                    + "targets:\n  - {function: cs-caller-als, baseline: " + BASELINE
+                    + ", scenarios: [concurrent-state], parameters: {concurrent-state: {parallel: 1}}}\n")
+        r, report, run_dir = coldsec_run(path, "--jobs", "1", timeout=600)
+        try:
+            self.assertIsNotNone(report, r.stderr.decode()[-3000:])
+            (res,) = report["results"]
+            self.assertEqual(res["status"], "untestable", res)
+            self.assertIn("nothing was tested", res["detail"])
+            self.assertEqual(report["findings"], [])
+            self.assertEqual(r.returncode, 3, r.stderr.decode()[-3000:])
+        finally:
+            if run_dir:
+                shutil.rmtree(os.path.dirname(run_dir), ignore_errors=True)
+
+
 class ManagedInstancesByHand(unittest.TestCase):
     """What the attribution test above rests on (the lab's tails of one
     Managed Instances environment do interleave requests' lines), and what
