@@ -140,10 +140,9 @@ class LabSamplesTest(unittest.TestCase):
                 node = "-node-" in name
                 self.assertEqual(f["handler"], "index.handler" if node else "handler.handler")
                 if name in CONCURRENT:
-                    # the oldest runtimes Managed Instances support; one
-                    # environment's memory holds every worker
+                    # the oldest runtimes Managed Instances support
                     self.assertEqual(f["runtime"], "nodejs22.x" if node else "python3.13")
-                    self.assertEqual((f["memory_mb"], f["timeout_s"], f["max_concurrency"]), (512, 3, 8))
+                    self.assertEqual((f["memory_mb"], f["timeout_s"], f["max_concurrency"]), (128, 3, 8))
                 elif not name.startswith("config-"):
                     self.assertEqual(f["runtime"], "nodejs22.x" if node else "python3.12")
                     self.assertEqual(f["memory_mb"], 128)
