@@ -169,6 +169,13 @@ static enum MHD_Result send_status(struct MHD_Connection *c, lab_pool *pool,
     case LAB_POOL_THROTTLED_ACCOUNT:
         return send_error(c, 429, "TooManyRequestsException", "Rate Exceeded.",
                           "ConcurrentInvocationLimitExceeded");
+    case LAB_POOL_THROTTLED_BUSY:
+        /* The Reason is the lab's own: AWS documents the backpressure of a
+         * Managed Instances function whose every slot is busy but no
+         * ThrottleReason value for it
+         * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-execution-environment.html). */
+        return send_error(c, 429, "TooManyRequestsException", "Rate Exceeded.",
+                          "ExecutionEnvironmentConcurrencyLimitExceeded");
     case LAB_POOL_CONFLICT:
         return send_error(c, 409, "ResourceConflictException", msg, NULL);
     case LAB_POOL_PRECONDITION:

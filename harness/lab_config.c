@@ -430,12 +430,12 @@ static const char *const credential_keys[] = {"access_key_id", "secret_access_ke
 enum {
     FK_NAME, FK_RUNTIME, FK_HANDLER, FK_CODE, FK_DESCRIPTION, FK_MEMORY, FK_TIMEOUT,
     FK_ENVIRONMENT, FK_RESERVED, FK_IDLE, FK_MAX_AGE, FK_NETWORK, FK_KMS, FK_EPHEMERAL,
-    FK_FUNCTION_URL,
+    FK_FUNCTION_URL, FK_MAX_CONCURRENCY, FK_ENVIRONMENTS,
 };
 static const char *const function_keys[] = {
     "name", "runtime", "handler", "code", "description", "memory_mb", "timeout_s",
     "environment", "reserved_concurrency", "idle_timeout_s", "max_age_s", "network",
-    "kms_key_arn", "ephemeral_storage_mb", "function_url", NULL,
+    "kms_key_arn", "ephemeral_storage_mb", "function_url", "max_concurrency", "environments", NULL,
 };
 
 /* key is the `environment` key, where a message about the whole goes. */
@@ -497,6 +497,8 @@ static void function_defaults(lab_function_config *fn)
     fn->host_network = false;
     fn->ephemeral_storage_mb = LAB_CONFIG_EPHEMERAL_DEFAULT_MB;
     fn->function_url = false;
+    fn->max_concurrency = 0;
+    fn->environments = 1;
 }
 
 /* One key of a function; fn->name is set. */
@@ -572,10 +574,64 @@ static int parse_function_key(const cfg_ctx *c, const yamldoc_node *k, const yam
     case FK_FUNCTION_URL:
         r = get_bool(c, v, "function_url", &fn->function_url);
         break;
+    case FK_MAX_CONCURRENCY:
+        r = get_int(c, v, "max_concurrency", 1, LAB_CONFIG_MAX_CONCURRENCY, &fn->max_concurrency);
+        break;
+    case FK_ENVIRONMENTS:
+        r = get_int(c, v, "environments", 1, LAB_CONFIG_MAX_ENVIRONMENTS, &fn->environments);
+        break;
     default:
         break; /* name, read first */
     }
     return r;
+}
+
+/*
+ * Lambda Managed Instances run Python 3.13+, Node.js 22+, Java 21+, .NET 8+
+ * and the OS-only provided.al2023
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-python-runtime.html,
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-nodejs-runtime.html); the lab runs only the first two and provided, so
+ * max_concurrency on an older one is refused rather than simulated on a
+ * runtime AWS would not accept. `environments` bounds an MI function's
+ * environments and means nothing without max_concurrency.
+ */
+static bool runtime_supports_mi(const lab_function_config *fn)
+{
+    switch (fn->kind) {
+    case LAB_RUNTIME_PYTHON:
+        return strtol(fn->runtime + strlen("python3."), NULL, 10) >= 13;
+    case LAB_RUNTIME_NODE:
+        return strtol(fn->runtime + strlen("nodejs"), NULL, 10) >= 22;
+    case LAB_RUNTIME_PROVIDED:
+        return strcmp(fn->runtime, "provided.al2023") == 0;
+    default:
+        return false;
+    }
+}
+
+/* The key node of key in map (yamldoc_get gives its value), or NULL. */
+static const yamldoc_node *key_node(const yamldoc_node *map, const char *key)
+{
+    for (size_t i = 0; i < map->count; i++)
+        if (strlen(key) == map->keys[i]->len && memcmp(map->keys[i]->text, key, map->keys[i]->len) == 0)
+            return map->keys[i];
+    return NULL;
+}
+
+static int check_managed_instances(const cfg_ctx *c, const yamldoc_node *node,
+                                   const lab_function_config *fn)
+{
+    const yamldoc_node *mc = yamldoc_get(node, "max_concurrency");
+    const yamldoc_node *envs = yamldoc_get(node, "environments");
+
+    if (envs != NULL && mc == NULL)
+        return FAIL(c, key_node(node, "environments"), "function '%s': environments applies "
+                    "only to a Managed Instances function (set max_concurrency)", fn->name);
+    if (mc != NULL && !runtime_supports_mi(fn))
+        return FAIL(c, mc, "function '%s': max_concurrency (Lambda Managed Instances) is not "
+                    "supported on runtime %s (Managed Instances run python3.13+, nodejs22.x+ "
+                    "or provided.al2023)", fn->name, fn->runtime);
+    return 0;
 }
 
 /* pos is the function's 0-based place in the list, for a message without a name. */
@@ -622,7 +678,7 @@ static int parse_function(const cfg_ctx *c, const yamldoc_node *node, size_t pos
                         : "handler must look like 'module.function' (at most 128 characters, "
                           "no spaces), got %s",
                     quote(&q, fn->handler));
-    return 0;
+    return check_managed_instances(c, node, fn);
 }
 
 static int parse_functions(const cfg_ctx *c, const yamldoc_node *seq, lab_config *cfg)

@@ -28,6 +28,11 @@
 #define LAB_CONFIG_EPHEMERAL_MIN_MB 1
 #define LAB_CONFIG_EPHEMERAL_MAX_MB 10240
 #define LAB_CONFIG_EPHEMERAL_DEFAULT_MB 512
+/* PerExecutionEnvironmentMaxConcurrency's range
+ * (API_LambdaManagedInstancesCapacityProviderConfig, Lambda API Reference). */
+#define LAB_CONFIG_MAX_CONCURRENCY 1600
+/* The lab's own bound on an MI function's environments. */
+#define LAB_CONFIG_MAX_ENVIRONMENTS 64
 
 typedef enum {
     LAB_RUNTIME_PYTHON = 0, /* python3.x */
@@ -59,6 +64,8 @@ typedef struct lab_function_config {
     char *kms_key_arn;     /* arn:aws...:kms:...:key/ID or :alias/NAME; NULL when absent */
     int ephemeral_storage_mb; /* /tmp's size, 1..10240, default 512 */
     bool function_url;     /* served at /lambda-url/NAME (auth type NONE); default false */
+    int max_concurrency;   /* Managed Instances: invocations per environment, 1..1600; 0: classic */
+    int environments;      /* MI only (lab's key): at most this many environments, 1..64, default 1 */
 } lab_function_config;
 
 typedef struct lab_credential {

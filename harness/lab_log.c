@@ -5,6 +5,7 @@
  */
 #include "lab_log.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <openssl/evp.h>
@@ -143,12 +144,25 @@ void lab_log_format_report(const char *request_id, const lab_log_report *r,
         snprintf(out + n, outlen - (size_t)n, "Init Duration: %.2f ms\t", r->init_duration_ms);
 }
 
+/* The ring, oldest byte first, in base64 (NULL on allocation failure). */
+static char *ring_b64(const lab_log *l)
+{
+    unsigned char flat[LAB_LOG_TAIL_BYTES];
+    size_t start = (l->ring_head + LAB_LOG_TAIL_BYTES - l->ring_len) % LAB_LOG_TAIL_BYTES;
+    char *b64;
+
+    for (size_t i = 0; i < l->ring_len; i++)
+        flat[i] = (unsigned char)l->ring[(start + i) % LAB_LOG_TAIL_BYTES];
+    b64 = malloc(4 * ((l->ring_len + 2) / 3) + 1);
+    if (b64)
+        EVP_EncodeBlock((unsigned char *)b64, flat, (int)l->ring_len);
+    return b64;
+}
+
 char *lab_log_finish(lab_log *l, const char *request_id, const lab_log_report *r,
                      const char *after_report)
 {
     char line[512];
-    unsigned char flat[LAB_LOG_TAIL_BYTES];
-    size_t start;
     char *b64;
 
     snprintf(line, sizeof(line), "END RequestId: %s", request_id);
@@ -160,15 +174,126 @@ char *lab_log_finish(lab_log *l, const char *request_id, const lab_log_report *r
     if (l->stream)
         fflush(l->stream);
 
-    start = (l->ring_head + LAB_LOG_TAIL_BYTES - l->ring_len) % LAB_LOG_TAIL_BYTES;
-    for (size_t i = 0; i < l->ring_len; i++)
-        flat[i] = (unsigned char)l->ring[(start + i) % LAB_LOG_TAIL_BYTES];
-    b64 = malloc(4 * ((l->ring_len + 2) / 3) + 1);
-    if (b64)
-        EVP_EncodeBlock((unsigned char *)b64, flat, (int)l->ring_len);
+    b64 = ring_b64(l);
     l->ring_len = 0;
     l->ring_head = 0;
     return b64;
+}
+
+/* ---- JSON log format (Managed Instances) ---- */
+
+/* Two decimals, as the text REPORT line has them. */
+static double ms2(double ms)
+{
+    return round(ms * 100.0) / 100.0;
+}
+
+/* {"time":iso,"type":type,"record":record} into out; takes record. */
+static void json_platform_line(const char *iso, const char *type, cJSON *record,
+                               char *out, size_t outlen)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *text;
+
+    out[0] = '\0';
+    if (!o || !record) {
+        cJSON_Delete(o);
+        cJSON_Delete(record);
+        return;
+    }
+    cJSON_AddStringToObject(o, "time", iso);
+    cJSON_AddStringToObject(o, "type", type);
+    cJSON_AddItemToObject(o, "record", record);
+    text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text && strlen(text) < outlen)
+        memcpy(out, text, strlen(text) + 1);
+    free(text);
+}
+
+void lab_log_format_json_start(const char *iso, const char *request_id, char *out, size_t outlen)
+{
+    cJSON *rec = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(rec, "requestId", request_id);
+    cJSON_AddStringToObject(rec, "version", "$LATEST");
+    json_platform_line(iso, "platform.start", rec, out, outlen);
+}
+
+void lab_log_format_json_report(const char *iso, const char *request_id, const char *status,
+                                const lab_log_report *r, char *out, size_t outlen)
+{
+    cJSON *rec = cJSON_CreateObject(), *m;
+
+    cJSON_AddStringToObject(rec, "requestId", request_id);
+    cJSON_AddStringToObject(rec, "status", status);
+    m = cJSON_AddObjectToObject(rec, "metrics");
+    cJSON_AddNumberToObject(m, "durationMs", ms2(r->duration_ms));
+    cJSON_AddNumberToObject(m, "billedDurationMs", ceil(r->duration_ms));
+    cJSON_AddNumberToObject(m, "memorySizeMB", r->memory_size_mb);
+    cJSON_AddNumberToObject(m, "maxMemoryUsedMB", r->max_memory_used_mb);
+    json_platform_line(iso, "platform.report", rec, out, outlen);
+}
+
+void lab_log_format_json_init_report(const char *iso, double init_ms, const char *status,
+                                     char *out, size_t outlen)
+{
+    cJSON *rec = cJSON_CreateObject(), *m;
+
+    cJSON_AddStringToObject(rec, "initializationType", "on-demand");
+    cJSON_AddStringToObject(rec, "phase", "init");
+    cJSON_AddStringToObject(rec, "status", status);
+    m = cJSON_AddObjectToObject(rec, "metrics");
+    cJSON_AddNumberToObject(m, "durationMs", ms2(init_ms));
+    json_platform_line(iso, "platform.initReport", rec, out, outlen);
+}
+
+void lab_log_iso_now(char *out, size_t outlen)
+{
+    struct timespec ts;
+    struct tm tm;
+    size_t n;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n == 0 || snprintf(out + n, outlen - n, ".%03dZ", (int)(ts.tv_nsec / 1000000)) < 0)
+        out[0] = '\0';
+}
+
+void lab_log_json_start(lab_log *l, const char *request_id)
+{
+    char iso[40], line[512];
+
+    lab_log_iso_now(iso, sizeof(iso));
+    lab_log_format_json_start(iso, request_id, line, sizeof(line));
+    lab_log_line(l, line);
+}
+
+void lab_log_json_init_report(lab_log *l, double init_ms, const char *status)
+{
+    char iso[40], line[512];
+
+    lab_log_iso_now(iso, sizeof(iso));
+    lab_log_format_json_init_report(iso, init_ms, status, line, sizeof(line));
+    lab_log_line(l, line);
+    if (l->stream)
+        fflush(l->stream);
+}
+
+char *lab_log_json_finish(lab_log *l, const char *request_id, const lab_log_report *r,
+                          const char *status)
+{
+    char iso[40], line[512];
+
+    lab_log_iso_now(iso, sizeof(iso));
+    lab_log_format_json_report(iso, request_id, status, r, line, sizeof(line));
+    lab_log_line(l, line);
+    if (l->stream)
+        fflush(l->stream);
+    /* The ring is the environment's, shared by its concurrent requests:
+     * kept, so the next tail holds what came before it too. */
+    return ring_b64(l);
 }
 
 void lab_log_close(lab_log **lp)

@@ -8,6 +8,13 @@
  * its START line: an init-time secret must show in the first tail, as it
  * does in Lambda's log tail after an init error.
  *
+ * A Managed Instances environment writes JSON platform lines instead
+ * (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html:
+ * MI support only the JSON log format) and serves several requests at once,
+ * so its tail is not one invocation's: lab_log_json_finish returns the last
+ * LAB_LOG_TAIL_BYTES of the environment's log up to that request's
+ * platform.report, other requests' lines interleaved, and keeps the ring.
+ *
  * Not thread-safe: the owning environment serialises calls. Ownership:
  * lab_log_open() returns an object freed by lab_log_close(), which NULLs
  * the caller's pointer; lab_log_finish()'s tail is malloc'd, caller frees.
@@ -54,6 +61,33 @@ char *lab_log_finish(lab_log *l, const char *request_id, const lab_log_report *r
 /* Formats the REPORT line (no newline) into out. */
 void lab_log_format_report(const char *request_id, const lab_log_report *r,
                            char *out, size_t outlen);
+/*
+ * JSON platform lines, one object each (no newline) into out, "" when it
+ * does not fit. iso is the "time" value (lab_log_iso_now's form,
+ * 2026-01-02T03:04:05.678Z):
+ *   {"time":T,"type":"platform.start","record":{"requestId":ID,"version":"$LATEST"}}
+ *   {"time":T,"type":"platform.report","record":{"requestId":ID,"status":S,"metrics":
+ *     {"durationMs":D,"billedDurationMs":B,"memorySizeMB":M,"maxMemoryUsedMB":U}}}
+ *   {"time":T,"type":"platform.initReport","record":{"initializationType":"on-demand",
+ *     "phase":"init","status":S,"metrics":{"durationMs":D}}}
+ * S is "success", "error" or "timeout" (initReport: "success" or "error");
+ * r->init_duration_ms is not used: init is reported once by initReport.
+ */
+void lab_log_format_json_start(const char *iso, const char *request_id, char *out, size_t outlen);
+void lab_log_format_json_report(const char *iso, const char *request_id, const char *status,
+                                const lab_log_report *r, char *out, size_t outlen);
+void lab_log_format_json_init_report(const char *iso, double init_ms, const char *status,
+                                     char *out, size_t outlen);
+/* The current UTC time as 2026-01-02T03:04:05.678Z. */
+void lab_log_iso_now(char *out, size_t outlen);
+/* The lines above, written to l with the current time. */
+void lab_log_json_start(lab_log *l, const char *request_id);
+void lab_log_json_init_report(lab_log *l, double init_ms, const char *status);
+/* Writes platform.report, flushes, and returns the base64 of the last
+ * LAB_LOG_TAIL_BYTES of the environment's log (caller frees; NULL on
+ * allocation failure); the ring is kept. */
+char *lab_log_json_finish(lab_log *l, const char *request_id, const lab_log_report *r,
+                          const char *status);
 void lab_log_close(lab_log **l);
 
 #endif

@@ -11,6 +11,13 @@
  * environment's peak memory, and releases the environment, which freezes
  * itself at its next GET /next. Timeouts and memory are enforced by the
  * invoker, crashes are seen by the main loop's reaper.
+ *
+ * A Managed Instances (MI) environment (fn->max_concurrency > 0) holds up
+ * to max_concurrency invocations in e->invs, oldest first, and is never
+ * frozen: each invoker hangs its own invocation there and waits on the same
+ * condition variable; any waiting GET /next takes the oldest undelivered
+ * one; the invoker enforces its own invocation's timeout without killing
+ * the environment (mi_await), writes its platform.report and unhooks it.
  */
 #include "lab_pool.h"
 
@@ -95,6 +102,10 @@ typedef struct invocation {
     double duration_ms;
 } invocation;
 
+/* Lab-only bound on one environment's Runtime API connections beyond its
+ * max concurrency's /next and /response pairs. */
+#define MI_EXTRA_CONNECTIONS 16
+
 struct lab_env {
     lab_fn *fn;
     lab_pool *pool;
@@ -127,6 +138,10 @@ struct lab_env {
     char *init_error;        /* body the runtime posted to /init/error */
     char *spawn_error;
     invocation *inv;
+    /* MI: up to fn->max_concurrency invocations, in arrival order (FIFO
+     * for /next); inv stays NULL. */
+    invocation **invs;
+    int inv_count;
     double last_used;        /* monotonic ms */
     pthread_cond_t cv;
     pthread_mutex_t next_mu; /* one GET /next at a time: see rt_next() */
@@ -159,6 +174,8 @@ struct lab_fn {
     unsigned long long generation;
     double update_done_at;   /* monotonic ms; 0 once Successful */
     int in_flight;
+    int max_concurrency;     /* MI: invocations per environment; 0: classic */
+    int max_envs;            /* MI: environments of its current generation, at most */
     lab_env *envs;
 };
 
@@ -516,6 +533,13 @@ static lab_env *env_new(lab_fn *fn, lab_pool *p)
     e->log_fd = -1;
     e->listen_fd = -1;
     e->init_ms = -1;
+    if (fn->max_concurrency > 0) {
+        e->invs = calloc((size_t)fn->max_concurrency, sizeof(invocation *));
+        if (!e->invs) {
+            free(e);
+            return NULL;
+        }
+    }
     e->refs = 1; /* the function's list */
     e->spawned_at = now_ms();
     e->last_used = e->spawned_at;
@@ -551,9 +575,16 @@ static void env_free(lab_env *e)
     free(e->death_type);
     free(e->init_error);
     free(e->spawn_error);
+    free(e->invs);
     pthread_cond_destroy(&e->cv);
     pthread_mutex_destroy(&e->next_mu);
     free(e);
+}
+
+/* An invocation is hung on it (classic or MI). */
+static bool env_busy(const lab_env *e)
+{
+    return e->inv != NULL || e->inv_count > 0;
 }
 
 static void env_unref(lab_env *e)
@@ -635,6 +666,85 @@ static void set_platform_error(invocation *inv, const char *type, const char *me
 
 /* ---------- Runtime API callbacks (daemon threads) ---------- */
 
+/* The oldest invocation of an MI environment no /next has taken; p->mu held. */
+static invocation *mi_undelivered(const lab_env *e)
+{
+    for (int i = 0; i < e->inv_count; i++)
+        if (!e->invs[i]->delivered && !e->invs[i]->done)
+            return e->invs[i];
+    return NULL;
+}
+
+/* Fills ev from inv, marked delivered now; p->mu held. The strings are
+ * checked by the caller after unlocking. */
+static void deliver(lab_env *e, invocation *inv, lab_runtime_event *ev)
+{
+    char trace[128];
+    char hex[25];
+
+    lab_id_hex(hex, 12);
+    inv->delivered = true;
+    inv->delivered_at = now_ms();
+    inv->deadline_ms = epoch_ms() + (long long)e->fn->timeout_s * 1000;
+    snprintf(trace, sizeof(trace), "Root=1-%08llx-%s;Parent=%.16s;Sampled=0",
+             (unsigned long long)(inv->deadline_ms / 1000 - e->fn->timeout_s), hex, e->hexid);
+    ev->request_id = strdup(inv->request_id);
+    ev->function_arn = strdup(e->fn->arn);
+    ev->trace_id = strdup(trace);
+    ev->client_context = xstrdup(inv->client_context);
+    ev->payload = memdup0(inv->payload, inv->payload_len);
+    ev->payload_len = inv->payload_len;
+    ev->deadline_ms = inv->deadline_ms;
+}
+
+/*
+ * GET /next of an MI environment: up to max_concurrency of these wait at
+ * once (one per runtime worker), so no next_mu, and no freeze: an MI
+ * environment runs continuously between invocations
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-execution-environment.html).
+ * Init is over at the first worker's /next (same page): its initReport is
+ * written then, once.
+ */
+static int rt_next_mi(lab_env *e, lab_runtime_event *ev)
+{
+    lab_pool *p = e->pool;
+    invocation *inv;
+
+    pthread_mutex_lock(&p->mu);
+    if (e->state == ENV_INIT) {
+        e->init_ms = now_ms() - e->spawned_at;
+        e->state = ENV_READY;
+        e->runtime_pid = find_runtime_pid(e);
+        env_drain_log(e);
+        lab_log_json_init_report(e->log, e->init_ms, "success");
+        e->init_reported = true;
+    }
+    while (e->state == ENV_READY && !(inv = mi_undelivered(e)))
+        pthread_cond_wait(&e->cv, &p->mu);
+    if (e->state != ENV_READY) {
+        pthread_mutex_unlock(&p->mu);
+        return -1;
+    }
+    env_drain_log(e);
+    lab_log_json_start(e->log, inv->request_id);
+    deliver(e, inv, ev);
+    pthread_mutex_unlock(&p->mu);
+    if (!ev->request_id || !ev->function_arn || !ev->trace_id || !ev->payload) {
+        lab_runtime_event_clear(ev);
+        return -1;
+    }
+    return 0;
+}
+
+/* An MI environment's invocation by request id; p->mu held. */
+static invocation *mi_find(const lab_env *e, const char *request_id)
+{
+    for (int i = 0; i < e->inv_count; i++)
+        if (strcmp(e->invs[i]->request_id, request_id) == 0)
+            return e->invs[i];
+    return NULL;
+}
+
 /*
  * The freeze (SIGSTOP while the runtime waits here, SIGCONT when work comes)
  * is sent by this thread alone and outside p->mu, so no invoker waits on the
@@ -649,12 +759,11 @@ static int rt_next(void *arg, lab_runtime_event *ev)
     lab_env *e = arg;
     lab_pool *p = e->pool;
     invocation *inv;
-    char trace[128];
-    char hex[25];
     bool thaw;
     pid_t pid;
 
-    lab_id_hex(hex, 12);
+    if (e->fn->max_concurrency > 0) /* set once at start: read without p->mu */
+        return rt_next_mi(e, ev);
     pthread_mutex_lock(&e->next_mu);
     pthread_mutex_lock(&p->mu);
     if (e->state == ENV_INIT) {
@@ -685,21 +794,10 @@ static int rt_next(void *arg, lab_runtime_event *ev)
     inv = e->inv;
     env_drain_log(e);
     lab_log_start(e->log, inv->request_id);
-    inv->delivered = true;
-    inv->delivered_at = now_ms();
-    inv->deadline_ms = epoch_ms() + (long long)e->fn->timeout_s * 1000;
     /* No wake-up for the invoker: it looks again within MEM_SAMPLE_MS
      * anyway (await_invocation), and a wake-up here would cost a context
      * switch on every warm invoke. */
-    snprintf(trace, sizeof(trace), "Root=1-%08llx-%s;Parent=%.16s;Sampled=0",
-             (unsigned long long)(inv->deadline_ms / 1000 - e->fn->timeout_s), hex, e->hexid);
-    ev->request_id = strdup(inv->request_id);
-    ev->function_arn = strdup(e->fn->arn);
-    ev->trace_id = strdup(trace);
-    ev->client_context = xstrdup(inv->client_context);
-    ev->payload = memdup0(inv->payload, inv->payload_len);
-    ev->payload_len = inv->payload_len;
-    ev->deadline_ms = inv->deadline_ms;
+    deliver(e, inv, ev);
     pthread_mutex_unlock(&p->mu);
     if (thaw)
         lab_sandbox_signal(pid, SIGCONT);
@@ -721,8 +819,26 @@ static int rt_result(void *arg, const char *request_id, const char *body, size_t
 
     (void)error_type;
     pthread_mutex_lock(&p->mu);
-    inv = e->inv;
-    if (!inv || !inv->delivered || inv->done) {
+    if (e->invs) {
+        /* MI: by request id; one that timed out or finished is gone from
+         * the list and refused like an unknown id. */
+        if (e->inv_count == 0) {
+            status = 403;
+            goto out;
+        }
+        inv = mi_find(e, request_id);
+        if (!inv) {
+            status = 400;
+            goto out;
+        }
+    } else {
+        inv = e->inv;
+        if (!inv) {
+            status = 403;
+            goto out;
+        }
+    }
+    if (!inv->delivered || inv->done) {
         status = 403;
         goto out;
     }
@@ -769,6 +885,11 @@ static int rt_init_error(void *arg, const char *body, size_t len, const char *er
     } else {
         e->init_error = memdup0(body, len);
         e->init_ms = now_ms() - e->spawned_at;
+        if (e->invs && e->log) { /* MI: init is reported once, as JSON */
+            env_drain_log(e);
+            lab_log_json_init_report(e->log, e->init_ms, "error");
+            e->init_reported = true;
+        }
         pthread_cond_broadcast(&e->cv);
     }
     pthread_mutex_unlock(&p->mu);
@@ -855,6 +976,10 @@ static int plan_build(lab_pool *p, lab_env *e, int port, const char *rt_host, sp
          * function's own variable must not redirect the runtime's writes. */
         if (fn->cov_path && strcmp(fn->env[i].key, LAB_POOL_COV_ENV) == 0)
             continue;
+        /* Nor may it change what an MI environment is told below. */
+        if (fn->max_concurrency > 0 && (strcmp(fn->env[i].key, "AWS_LAMBDA_MAX_CONCURRENCY") == 0 ||
+                                        strcmp(fn->env[i].key, "AWS_LAMBDA_LOG_FORMAT") == 0))
+            continue;
         plan_env(sp, fn->env[i].key, fn->env[i].value);
     }
     if (fn->cov_path)
@@ -886,6 +1011,14 @@ static int plan_build(lab_pool *p, lab_env *e, int port, const char *rt_host, sp
     plan_env(sp, "PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin");
     plan_env(sp, "LD_LIBRARY_PATH", "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib");
     plan_env(sp, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    if (fn->max_concurrency > 0) {
+        /* MI runtimes size their workers by it and log JSON only
+         * (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html,
+         * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html). */
+        snprintf(buf, sizeof(buf), "%d", fn->max_concurrency);
+        plan_env(sp, "AWS_LAMBDA_MAX_CONCURRENCY", buf);
+        plan_env(sp, "AWS_LAMBDA_LOG_FORMAT", "JSON");
+    }
     random_alnum(akid_rand, 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
     snprintf(akid, sizeof(akid), "ASIA%s", akid_rand);
     random_alnum(secret, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
@@ -1047,7 +1180,11 @@ static void spawn_env(lab_pool *p, lab_env *e)
     }
     pthread_mutex_unlock(&p->mu);
 
-    rt = lab_runtime_api_start(proc.listen_fd, &rt_ops, e, err, sizeof(err));
+    /* An MI environment's workers each hold a /next open and post their
+     * /response on another connection. */
+    rt = lab_runtime_api_start(proc.listen_fd, &rt_ops, e,
+                               (unsigned int)(2 * fn->max_concurrency + MI_EXTRA_CONNECTIONS),
+                               err, sizeof(err));
     pthread_mutex_lock(&p->mu);
     e->rt = rt;
     if (!rt) {
@@ -1386,6 +1523,180 @@ static void finish_invocation(lab_env *e, invocation *inv, lab_invoke_result *ou
         env_kill(e, NULL);
 }
 
+/* ---------- Managed Instances invocations (API threads, p->mu held) ---------- */
+
+/*
+ * The environment of the function's current generation with a free slot
+ * that already holds the most invocations, starting or ready, so that
+ * overlapping requests share one environment as MI packs them; NULL when
+ * every one is full.
+ */
+static lab_env *mi_pick_env(lab_fn *fn, int *live)
+{
+    lab_env *best = NULL;
+
+    *live = 0;
+    for (lab_env *e = fn->envs; e; e = e->next) {
+        if (e->state == ENV_DEAD || e->generation != fn->generation)
+            continue;
+        (*live)++;
+        if (e->inv_count < fn->max_concurrency && (!best || e->inv_count > best->inv_count))
+            best = e;
+    }
+    return best;
+}
+
+static void mi_timed_out(lab_env *e, invocation *inv, double waited)
+{
+    char msg[160];
+
+    snprintf(msg, sizeof(msg), "RequestId: %s Error: Task timed out after %.2f seconds",
+             inv->request_id, waited / 1000.0);
+    inv->duration_ms = waited;
+    env_drain_log(e);
+    set_platform_error(inv, "Sandbox.Timedout", msg);
+}
+
+/*
+ * Waits for inv on an MI environment. Its timeout fails it alone: Lambda
+ * does not stop the code of a timed-out MI invocation nor its environment
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-execution-environment.html);
+ * a late /response is refused once it is unhooked. Memory over the size
+ * and a crash end the environment and so every invocation in it.
+ */
+static void mi_await(lab_pool *p, lab_env *e, invocation *inv)
+{
+    double next_sample = now_ms() + MEM_SAMPLE_MS;
+
+    for (;;) {
+        double now = now_ms(), wake;
+        struct timespec ts;
+
+        if (inv->done)
+            return;
+        if (e->state == ENV_DEAD && (e->reaped || e->spawn_error)) {
+            env_drain_log(e);
+            fail_dead_env(e, inv);
+            return;
+        }
+        if (e->state == ENV_DEAD) {
+            wake = now + TICK_MS; /* killed, waiting for the reaper */
+        } else if (inv->delivered) {
+            double deadline = inv->delivered_at + (double)e->fn->timeout_s * 1000.0;
+            if (now >= deadline) {
+                mi_timed_out(e, inv, now - inv->delivered_at);
+                return;
+            }
+            if (now >= next_sample) {
+                next_sample = now + MEM_SAMPLE_MS;
+                if (env_over_memory(e, false)) {
+                    inv->duration_ms = now - inv->delivered_at;
+                    env_kill(e, "Runtime.OutOfMemory");
+                    env_drain_log(e);
+                    fail_dead_env(e, inv);
+                    return;
+                }
+            }
+            wake = deadline < next_sample ? deadline : next_sample;
+        } else if (e->state == ENV_QUEUED || e->state == ENV_SPAWNING) {
+            wake = now + 1000.0; /* no budget runs yet (spawner_main) */
+        } else if (e->state == ENV_INIT) {
+            /* Init failing its budget ends the environment, for all. */
+            double deadline = e->init_started_at + LAB_POOL_INIT_TIMEOUT_MS;
+            if (now >= deadline) {
+                env_kill(e, "Sandbox.Timedout");
+                mi_timed_out(e, inv, now - e->init_started_at);
+                return;
+            }
+            wake = deadline < now + MEM_SAMPLE_MS ? deadline : now + MEM_SAMPLE_MS;
+        } else {
+            /* Ready, every worker busy: it waits for one, within its own
+             * timeout, and fails alone past it. */
+            double deadline = inv->assigned_at + (double)e->fn->timeout_s * 1000.0;
+            if (now >= deadline) {
+                mi_timed_out(e, inv, now - inv->assigned_at);
+                return;
+            }
+            wake = deadline < now + MEM_SAMPLE_MS ? deadline : now + MEM_SAMPLE_MS;
+        }
+        ts = realtime_after_ms(wake - now);
+        pthread_cond_timedwait(&e->cv, &p->mu, &ts);
+    }
+}
+
+/* platform.report, the shared tail, and inv unhooked from e. */
+static void mi_finish(lab_env *e, invocation *inv, lab_invoke_result *out)
+{
+    lab_log_report r;
+    const char *status;
+    int i;
+
+    if (e->state == ENV_READY && !inv->platform_error && env_over_memory(e, true)) {
+        env_kill(e, "Runtime.OutOfMemory");
+        fail_dead_env(e, inv);
+    }
+    if (inv->platform_error && strcmp(inv->platform_error, "Sandbox.Timedout") == 0)
+        status = "timeout";
+    else
+        status = inv->function_error ? "error" : "success";
+    if (e->log) {
+        if (!inv->delivered)
+            lab_log_json_start(e->log, inv->request_id);
+        r.duration_ms = inv->duration_ms;
+        r.memory_size_mb = e->fn->memory_mb;
+        r.max_memory_used_mb = env_max_memory_mb(e); /* the environment's peak, shared */
+        r.init_duration_ms = -1; /* platform.initReport has it */
+        out->log_tail_b64 = lab_log_json_finish(e->log, inv->request_id, &r, status);
+    }
+
+    memcpy(out->request_id, inv->request_id, sizeof(out->request_id));
+    out->function_error = inv->function_error;
+    out->payload = inv->response;
+    out->payload_len = inv->response_len;
+    inv->response = NULL;
+    if (!out->payload) {
+        out->payload = strdup("null");
+        out->payload_len = 4;
+    }
+
+    for (i = 0; i < e->inv_count && e->invs[i] != inv; i++) {
+    }
+    if (i < e->inv_count) {
+        memmove(&e->invs[i], &e->invs[i + 1], (size_t)(e->inv_count - i - 1) * sizeof(invocation *));
+        e->inv_count--;
+    }
+    e->invocations++;
+    e->last_used = now_ms();
+    /* Retired by a configuration change or age once its last invocation is done. */
+    if (e->state == ENV_READY && e->inv_count == 0 &&
+        (e->generation != e->fn->generation ||
+         e->last_used - e->spawned_at > (double)e->fn->max_age_s * 1000.0))
+        env_kill(e, NULL);
+}
+
+/* Invoke of an MI function: fn's in-flight counts are taken; p->mu held. */
+static lab_pool_status mi_invoke(lab_pool *p, lab_fn *fn, invocation *inv, lab_invoke_result *out)
+{
+    int live;
+    lab_env *e = mi_pick_env(fn, &live);
+
+    if (!e) {
+        if (live >= fn->max_envs)
+            return LAB_POOL_THROTTLED_BUSY; /* backpressure: every slot is busy */
+        e = env_new(fn, p);
+        if (!e)
+            return LAB_POOL_INTERNAL;
+    }
+    e->refs++;
+    e->invs[e->inv_count++] = inv;
+    inv->assigned_at = now_ms();
+    pthread_cond_broadcast(&e->cv); /* a waiting /next takes it */
+    mi_await(p, e, inv);
+    mi_finish(e, inv, out);
+    env_unref(e);
+    return LAB_POOL_OK;
+}
+
 lab_pool_status lab_pool_invoke(lab_pool *p, const char *function, const char *payload,
                                 size_t len, const char *client_context,
                                 lab_invoke_result *out)
@@ -1428,6 +1739,12 @@ lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char
         goto out;
     fn->in_flight++;
     p->in_flight++;
+    if (fn->max_concurrency > 0) {
+        st = mi_invoke(p, fn, &inv, out);
+        fn->in_flight--;
+        p->in_flight--;
+        goto out;
+    }
     e = pick_env(fn);
     if (!e) {
         e = env_new(fn, p);
@@ -1490,7 +1807,8 @@ static void *event_worker(void *arg)
             lab_invoke_result r;
             lab_pool_status st = lab_pool_invoke(p, it->function, it->payload, it->len, NULL, &r);
             lab_pool_result_clear(&r);
-            if ((st != LAB_POOL_THROTTLED_RESERVED && st != LAB_POOL_THROTTLED_ACCOUNT) ||
+            if ((st != LAB_POOL_THROTTLED_RESERVED && st != LAB_POOL_THROTTLED_ACCOUNT &&
+                 st != LAB_POOL_THROTTLED_BUSY) ||
                 now_ms() - started > EVENT_RETRY_LIMIT_MS)
                 break;
             pthread_mutex_lock(&p->mu);
@@ -1594,8 +1912,22 @@ static cJSON *config_json(lab_pool *p, lab_fn *fn)
     cJSON_AddItemToArray(arch, cJSON_CreateString("x86_64"));
     eph = cJSON_AddObjectToObject(o, "EphemeralStorage");
     cJSON_AddNumberToObject(eph, "Size", fn->ephemeral_storage_mb);
+    if (fn->max_concurrency > 0) {
+        /* API_LambdaManagedInstancesCapacityProviderConfig (Lambda API
+         * Reference); the provider is the lab's one, named coldsec-lab. */
+        cJSON *cpc = cJSON_AddObjectToObject(o, "CapacityProviderConfig");
+        cJSON *mi = cJSON_AddObjectToObject(cpc, "LambdaManagedInstancesCapacityProviderConfig");
+        char cp[256];
+        snprintf(cp, sizeof(cp), "arn:aws:lambda:%s:%s:capacity-provider:coldsec-lab", p->region,
+                 p->account);
+        cJSON_AddStringToObject(mi, "CapacityProviderArn", cp);
+        cJSON_AddNumberToObject(mi, "PerExecutionEnvironmentMaxConcurrency", fn->max_concurrency);
+        cJSON_AddNumberToObject(mi, "ExecutionEnvironmentMemoryGiBPerVCpu", 2.0);
+    }
     state = cJSON_AddObjectToObject(o, "LoggingConfig");
-    cJSON_AddStringToObject(state, "LogFormat", "Text");
+    /* MI support only JSON logs
+     * (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html). */
+    cJSON_AddStringToObject(state, "LogFormat", fn->max_concurrency > 0 ? "JSON" : "Text");
     {
         char group[256];
         snprintf(group, sizeof(group), "/aws/lambda/%s", fn->name);
@@ -1725,7 +2057,7 @@ static void retire_generation(lab_fn *fn)
 {
     fn->generation++;
     for (lab_env *e = fn->envs; e; e = e->next)
-        if (!e->inv && e->state != ENV_DEAD)
+        if (!env_busy(e) && e->state != ENV_DEAD)
             env_kill(e, NULL);
 }
 
@@ -1949,12 +2281,12 @@ static void housekeeping(lab_pool *p, bool all)
         refresh_update_status(fn);
         while (*pp) {
             lab_env *e = *pp;
-            bool idle_too_long = e->state == ENV_READY && !e->inv &&
+            bool idle_too_long = e->state == ENV_READY && !env_busy(e) &&
                                  (now - e->last_used > (double)fn->idle_timeout_s * 1000.0 ||
                                   now - e->spawned_at > (double)fn->max_age_s * 1000.0);
             if ((all && e->state != ENV_DEAD) || idle_too_long)
                 env_kill(e, NULL);
-            if (e->state == ENV_DEAD && e->reaped && !e->inv) {
+            if (e->state == ENV_DEAD && e->reaped && !env_busy(e)) {
                 *pp = e->next;
                 e->next = gone;
                 gone = e;
@@ -2174,6 +2506,8 @@ static int copy_function(lab_pool *p, lab_fn *fn, const lab_function_config *c)
     fn->ephemeral_storage_mb = c->ephemeral_storage_mb;
     fn->reserved = c->reserved_concurrency;
     fn->kms_key_arn = xstrdup(c->kms_key_arn);
+    fn->max_concurrency = c->max_concurrency;
+    fn->max_envs = c->environments > 0 ? c->environments : 1;
     fn->env = calloc(c->env_count ? c->env_count : 1, sizeof(lab_kv));
     if (!fn->name || !fn->arn || !fn->runtime || !fn->code_dir || !fn->description || !fn->env ||
         (c->kms_key_arn && !fn->kms_key_arn))

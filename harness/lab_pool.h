@@ -8,6 +8,19 @@
  * change (after its current invocation), idle timeout, maximum age, crash,
  * timeout or memory over the function's size.
  *
+ * A Managed Instances function (max_concurrency N) is served differently
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-execution-environment.html):
+ * an environment holds up to N invocations at once, is never frozen, and
+ * hands each waiting GET /next one undelivered invocation, oldest first;
+ * /response and /error name theirs by request id. New invocations go to the
+ * busiest environment with a free slot; a new environment starts (on
+ * demand: AWS provisions them ahead) only while fewer than `environments`
+ * exist, else Invoke answers 429 (LAB_POOL_THROTTLED_BUSY). A timed-out
+ * invocation fails alone (Sandbox.Timedout to its caller; the environment
+ * and its other invocations go on); a crash or memory kill fails them all.
+ * A configuration change retires an environment once its in-flight
+ * invocations are done. Its log is JSON lines (lab_log_json_*).
+ *
  * Threads: invocations arrive on the Lambda API's connection threads and
  * block in lab_pool_invoke(); the runtime's calls arrive on each
  * environment's daemon threads; new environments are forked by the pool's
@@ -63,6 +76,8 @@ typedef enum {
     LAB_POOL_NOT_FOUND,          /* 404 ResourceNotFoundException */
     LAB_POOL_THROTTLED_RESERVED, /* 429 ReservedFunctionConcurrentInvocationLimitExceeded */
     LAB_POOL_THROTTLED_ACCOUNT,  /* 429 ConcurrentInvocationLimitExceeded */
+    LAB_POOL_THROTTLED_BUSY,     /* 429 ExecutionEnvironmentConcurrencyLimitExceeded (the lab's
+                                  * Reason): every slot of a Managed Instances function is busy */
     LAB_POOL_CONFLICT,           /* 409 ResourceConflictException: update in progress */
     LAB_POOL_PRECONDITION,       /* 412 PreconditionFailedException */
     LAB_POOL_INVALID,            /* 400 InvalidParameterValueException */

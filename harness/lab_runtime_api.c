@@ -14,6 +14,8 @@
 
 #include "lab_request.h"
 
+/* Connections of a classic environment (one /next at a time, plus the
+ * runtime's extra or stale ones). */
 #define MAX_CONNECTIONS 16
 /* Each environment has a polling thread and a thread per connection: with
  * 1,000 environments, 8 MiB default stacks would reserve 16 GB of address
@@ -215,9 +217,13 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 lab_runtime_api *lab_runtime_api_start(int listen_fd, const lab_runtime_api_ops *ops,
-                                       void *env, char *err, size_t errlen)
+                                       void *env, unsigned int max_connections,
+                                       char *err, size_t errlen)
 {
     lab_runtime_api *api = calloc(1, sizeof(*api));
+
+    if (max_connections < MAX_CONNECTIONS)
+        max_connections = MAX_CONNECTIONS;
 
     if (!api) {
         snprintf(err, errlen, "out of memory");
@@ -232,7 +238,7 @@ lab_runtime_api *lab_runtime_api_start(int listen_fd, const lab_runtime_api_ops 
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC,
         0, NULL, NULL, handle, api,
         MHD_OPTION_LISTEN_SOCKET, listen_fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+        MHD_OPTION_CONNECTION_LIMIT, max_connections,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_END);

@@ -45,9 +45,13 @@ typedef struct lab_runtime_api_ops {
     int (*init_error)(void *env, const char *body, size_t len, const char *error_type);
 } lab_runtime_api_ops;
 
-/* Takes ownership of listen_fd (closed by lab_runtime_api_stop or on failure). */
+/* Takes ownership of listen_fd (closed by lab_runtime_api_stop or on failure).
+ * max_connections: concurrent connections served, at least 16 (a Managed
+ * Instances environment keeps up to its max concurrency of GET /next open
+ * at once, plus its /response posts). */
 lab_runtime_api *lab_runtime_api_start(int listen_fd, const lab_runtime_api_ops *ops,
-                                       void *env, char *err, size_t errlen);
+                                       void *env, unsigned int max_connections,
+                                       char *err, size_t errlen);
 /* Stops the daemon; every blocked next() must already have been told to return. */
 void lab_runtime_api_stop(lab_runtime_api **api);
 

@@ -96,7 +96,8 @@ def hello_c_dir():
 
 def fn(name, runtime="python3.11", handler="handler.handler", code=PROBE_PY,
        memory_mb=128, timeout_s=3, environment=None, reserved_concurrency=None,
-       idle_timeout_s=None, max_age_s=None, network=None, description=None):
+       idle_timeout_s=None, max_age_s=None, network=None, description=None,
+       max_concurrency=None, environments=None):
     """One function of a test config (the lab's YAML keys, nothing else:
     the lab refuses unknown keys)."""
     f = {"name": name, "runtime": runtime, "handler": handler, "code": code,
@@ -104,7 +105,8 @@ def fn(name, runtime="python3.11", handler="handler.handler", code=PROBE_PY,
          "environment": dict(environment or {})}
     for k, v in (("reserved_concurrency", reserved_concurrency),
                  ("idle_timeout_s", idle_timeout_s), ("max_age_s", max_age_s),
-                 ("network", network), ("description", description)):
+                 ("network", network), ("description", description),
+                 ("max_concurrency", max_concurrency), ("environments", environments)):
         if v is not None:
             f[k] = v
     return f
@@ -169,7 +171,8 @@ def render_config(functions, base_dir, region=REGION, account_id=ACCOUNT,
         if os.path.isabs(code):
             code = os.path.relpath(code, base_dir)
         lines.append(f"    code: {_q(code)}")
-        for k in ("memory_mb", "timeout_s", "reserved_concurrency", "idle_timeout_s", "max_age_s"):
+        for k in ("memory_mb", "timeout_s", "reserved_concurrency", "idle_timeout_s", "max_age_s",
+                  "max_concurrency", "environments"):
             if k in f:
                 lines.append(f"    {k}: {int(f[k])}")
         if "description" in f:

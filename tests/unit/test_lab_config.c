@@ -250,6 +250,29 @@ static error_case error_cases[] = {
     {"ephemeral_typo", FN_HEAD "    ephemeral_storag_mb: 16\n",
      "t.yaml:6:5: unknown key 'ephemeral_storag_mb' in function 'f' (did you mean 'ephemeral_storage_mb'?)"},
 
+    /* max_concurrency (Managed Instances): 1..1600, MI runtimes only; environments with it */
+#define MI_HEAD "functions:\n  - name: f\n    runtime: python3.13\n    handler: h.handler\n    code: c\n"
+    {"max_concurrency_zero", MI_HEAD "    max_concurrency: 0\n",
+     "t.yaml:6:22: max_concurrency must be an integer from 1 to 1600, got '0'"},
+    {"max_concurrency_above", MI_HEAD "    max_concurrency: 1601\n",
+     "t.yaml:6:22: max_concurrency must be an integer from 1 to 1600, got '1601'"},
+    {"max_concurrency_word", MI_HEAD "    max_concurrency: x\n",
+     "t.yaml:6:22: max_concurrency must be an integer from 1 to 1600, got 'x'"},
+    {"max_concurrency_python311", FN_HEAD "    max_concurrency: 4\n",
+     "t.yaml:6:22: function 'f': max_concurrency (Lambda Managed Instances) is not supported on runtime python3.11"},
+    {"max_concurrency_node20",
+     "functions:\n  - name: f\n    runtime: nodejs20.x\n    handler: h.handler\n    code: c\n    max_concurrency: 4\n",
+     "t.yaml:6:22: function 'f': max_concurrency (Lambda Managed Instances) is not supported on runtime nodejs20.x"},
+    {"max_concurrency_provided_al2",
+     "functions:\n  - name: f\n    runtime: provided.al2\n    code: c\n    max_concurrency: 4\n",
+     "t.yaml:5:22: function 'f': max_concurrency (Lambda Managed Instances) is not supported on runtime provided.al2"},
+    {"environments_without_mi", FN_HEAD "    environments: 2\n",
+     "t.yaml:6:5: function 'f': environments applies only to a Managed Instances function"},
+    {"environments_zero", MI_HEAD "    max_concurrency: 2\n    environments: 0\n",
+     "t.yaml:7:19: environments must be an integer from 1 to 64, got '0'"},
+    {"environments_above", MI_HEAD "    max_concurrency: 2\n    environments: 65\n",
+     "t.yaml:7:19: environments must be an integer from 1 to 64, got '65'"},
+
     /* function_url: YAML 1.2 booleans, unquoted */
     {"function_url_yes", FN_HEAD "    function_url: yes\n",
      "t.yaml:6:19: function_url must be true or false, got 'yes'"},
@@ -687,6 +710,39 @@ static void test_kms_and_ephemeral_accepted(void **state)
     }
 }
 
+/* max_concurrency on each runtime MI supports, and its defaults. */
+static void test_max_concurrency_accepted(void **state)
+{
+    static const struct {
+        const char *runtime;
+        const char *extra;
+        int mc, envs;
+    } ok[] = {
+        {"python3.13", "    handler: h.handler\n    max_concurrency: 1\n", 1, 1},
+        {"python3.14", "    handler: h.handler\n    max_concurrency: 1600\n    environments: 64\n", 1600, 64},
+        {"nodejs22.x", "    handler: h.handler\n    max_concurrency: 8\n    environments: 2\n", 8, 2},
+        {"provided.al2023", "    max_concurrency: 4\n", 4, 1},
+    };
+    char yaml[512];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        lab_config *cfg;
+        snprintf(yaml, sizeof yaml, "functions:\n  - name: f\n    runtime: %s\n    code: c\n%s",
+                 ok[i].runtime, ok[i].extra);
+        cfg = parse_ok(yaml);
+        assert_int_equal(cfg->functions[0].max_concurrency, ok[i].mc);
+        assert_int_equal(cfg->functions[0].environments, ok[i].envs);
+        lab_config_free(&cfg);
+    }
+    {
+        lab_config *cfg = parse_ok(FN_HEAD);
+        assert_int_equal(cfg->functions[0].max_concurrency, 0); /* classic */
+        assert_int_equal(cfg->functions[0].environments, 1);
+        lab_config_free(&cfg);
+    }
+}
+
 /* Lambda's KMSKeyArn limit; longer must fail, however well formed. */
 static void test_kms_length(void **state)
 {
@@ -1034,6 +1090,7 @@ int main(void)
         cmocka_unit_test(test_long_values_are_cut_in_messages),
         cmocka_unit_test(test_integers_accepted),
         cmocka_unit_test(test_kms_and_ephemeral_accepted),
+        cmocka_unit_test(test_max_concurrency_accepted),
         cmocka_unit_test(test_kms_length),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_plain_scalars_as_written),

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "lab_log.h"
 
 static char *decode(const char *b64, size_t *len)
@@ -117,6 +119,124 @@ static void test_tail_is_last_4k(void **state)
     lab_log_close(&l);
 }
 
+/* A JSON line parsed back with cJSON; the test fails when it is not JSON. */
+static cJSON *parse_line(const char *line)
+{
+    cJSON *o = cJSON_Parse(line);
+
+    if (!o)
+        fail_msg("not JSON: %s", line);
+    return o;
+}
+
+static double num_at(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), b);
+
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+static const char *str_at(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = a ? cJSON_GetObjectItemCaseSensitive(o, a) : o;
+
+    v = cJSON_GetObjectItemCaseSensitive(v, b);
+    assert_true(cJSON_IsString(v));
+    return v->valuestring;
+}
+
+static void test_json_platform_lines(void **state)
+{
+    char line[512];
+    lab_log_report r = {.duration_ms = 1234.567, .memory_size_mb = 512,
+                        .max_memory_used_mb = 77, .init_duration_ms = 99};
+    cJSON *o, *rec, *m;
+
+    (void)state;
+    lab_log_format_json_start("2026-01-02T03:04:05.678Z", "id-\"1", line, sizeof(line));
+    o = parse_line(line);
+    assert_string_equal(str_at(o, NULL, "time"), "2026-01-02T03:04:05.678Z");
+    assert_string_equal(str_at(o, NULL, "type"), "platform.start");
+    assert_string_equal(str_at(o, "record", "requestId"), "id-\"1");
+    assert_string_equal(str_at(o, "record", "version"), "$LATEST");
+    cJSON_Delete(o);
+
+    lab_log_format_json_report("2026-01-02T03:04:06.000Z", "id-2", "timeout", &r, line, sizeof(line));
+    o = parse_line(line);
+    assert_string_equal(str_at(o, NULL, "type"), "platform.report");
+    assert_string_equal(str_at(o, "record", "requestId"), "id-2");
+    assert_string_equal(str_at(o, "record", "status"), "timeout");
+    rec = cJSON_GetObjectItemCaseSensitive(o, "record");
+    m = cJSON_GetObjectItemCaseSensitive(rec, "metrics");
+    assert_true(num_at(rec, "metrics", "durationMs") == 1234.57);
+    assert_true(num_at(rec, "metrics", "billedDurationMs") == 1235);
+    assert_true(num_at(rec, "metrics", "memorySizeMB") == 512);
+    assert_true(num_at(rec, "metrics", "maxMemoryUsedMB") == 77);
+    /* init is reported once, by platform.initReport, not on invoke reports */
+    assert_null(cJSON_GetObjectItemCaseSensitive(m, "initDurationMs"));
+    cJSON_Delete(o);
+
+    lab_log_format_json_init_report("2026-01-02T03:04:05.000Z", 250.456, "success", line, sizeof(line));
+    o = parse_line(line);
+    assert_string_equal(str_at(o, NULL, "type"), "platform.initReport");
+    assert_string_equal(str_at(o, "record", "status"), "success");
+    assert_string_equal(str_at(o, "record", "phase"), "init");
+    assert_true(num_at(cJSON_GetObjectItemCaseSensitive(o, "record"), "metrics", "durationMs") == 250.46);
+    cJSON_Delete(o);
+
+    /* too small a buffer: nothing rather than half a line */
+    lab_log_format_json_start("2026-01-02T03:04:05.678Z", "id-3", line, 10);
+    assert_string_equal(line, "");
+}
+
+/* An MI environment's tail: its ring is kept, so concurrent requests'
+ * lines interleave and a later tail still holds earlier lines. */
+static void test_json_tail_is_shared(void **state)
+{
+    char err[256];
+    lab_log *l = lab_log_open(NULL, "fn", "[$LATEST]x", err, sizeof(err));
+    lab_log_report r = {.duration_ms = 3, .memory_size_mb = 128, .max_memory_used_mb = 20,
+                        .init_duration_ms = -1};
+    char *b64, *tail, iso[40];
+    size_t len;
+
+    (void)state;
+    assert_non_null(l);
+    lab_log_iso_now(iso, sizeof(iso));
+    assert_int_equal(strlen(iso), 24);
+    assert_int_equal(iso[23], 'Z');
+    lab_log_json_init_report(l, 12.5, "success");
+    lab_log_json_start(l, "req-a");
+    lab_log_json_start(l, "req-b");
+    lab_log_append(l, "from b\n", 7);
+    b64 = lab_log_json_finish(l, "req-b", &r, "success");
+    tail = decode(b64, &len);
+    assert_non_null(strstr(tail, "\"type\":\"platform.initReport\""));
+    assert_non_null(strstr(tail, "\"requestId\":\"req-a\""));
+    assert_non_null(strstr(tail, "from b\n{\"time\":"));
+    assert_non_null(strstr(tail, "\"type\":\"platform.report\",\"record\":{\"requestId\":\"req-b\""));
+    assert_int_equal(tail[len - 1], '\n');
+    free(b64);
+    free(tail);
+
+    b64 = lab_log_json_finish(l, "req-a", &r, "error");
+    tail = decode(b64, &len);
+    /* b's report is before a's, in the same tail */
+    assert_true(strstr(tail, "\"requestId\":\"req-b\",\"status\"") <
+                strstr(tail, "\"requestId\":\"req-a\",\"status\":\"error\""));
+    assert_non_null(strstr(tail, "\"requestId\":\"req-b\",\"status\""));
+    /* every line of it is a JSON object but the function's raw one */
+    for (char *line = strtok(tail, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strcmp(line, "from b") == 0)
+            continue;
+        cJSON_Delete(parse_line(line));
+    }
+    free(b64);
+    free(tail);
+    lab_log_close(&l);
+}
+
 static void test_stream_file_and_cap(void **state)
 {
     char dir[] = "/tmp/coldsec-test-lab-log-XXXXXX";
@@ -162,6 +282,8 @@ int main(void)
         cmocka_unit_test(test_tail_holds_invocation_and_init_output),
         cmocka_unit_test(test_tail_is_last_4k),
         cmocka_unit_test(test_stream_file_and_cap),
+        cmocka_unit_test(test_json_platform_lines),
+        cmocka_unit_test(test_json_tail_is_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

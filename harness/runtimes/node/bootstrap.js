@@ -32,6 +32,11 @@
  * Coverage for `coldsec fuzz` (only when the lab sets COLDSEC_COVERAGE;
  * coverage.js): block counters in the code under the task root, added to
  * the function's shared counter file before each /response or /error.
+ *
+ * Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY > 1; see "Managed
+ * Instances" below): worker threads, each with its own init, serving N
+ * requests at once between them. AWS_LAMBDA_LOG_FORMAT=JSON makes console.*
+ * write JSON lines (any concurrency). Without either, nothing here changes.
  */
 'use strict';
 
@@ -113,8 +118,31 @@ function toFormatted(error) {
 /* Logging.                                                                  */
 
 const REQUEST_ID = Symbol.for('aws.lambda.runtime.requestId');
+const LOG_JSON = (process.env.AWS_LAMBDA_LOG_FORMAT || '').toUpperCase() === 'JSON';
 
-function patchConsole() {
+/** One JSON log line, the shape of AWS's JSON log format for Node
+ * (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html):
+ * timestamp, level, requestId (left out outside any request: init), message
+ * as util.format makes it; an Error among the arguments adds errorType,
+ * errorMessage and stackTrace, as the RIC's logging/formatter.ts does. */
+function formatJsonLine(level, requestId, message, params) {
+  const record = { timestamp: new Date().toISOString(), level };
+  if (requestId !== undefined && requestId !== null) record.requestId = requestId;
+  record.message = util.format(message, ...params);
+  const err = params.find((p) => p instanceof Error);
+  if (err) {
+    record.errorType = (err.constructor && err.constructor.name) || 'UnknownError';
+    record.errorMessage = err.message;
+    record.stackTrace = typeof err.stack === 'string' ? err.stack.split('\n') : [];
+  }
+  return `${JSON.stringify(record)}\n`;
+}
+
+/** console.* as the RIC patches it: text lines `<ISO>\t<requestId>\t<LEVEL>\t<message>`,
+ * or JSON lines when AWS_LAMBDA_LOG_FORMAT=JSON. currentRequestId() names
+ * the request whose code is logging: the global of the single-request loop,
+ * or the AsyncLocalStorage store of a Managed Instances worker. */
+function patchConsole(currentRequestId = () => global[REQUEST_ID]) {
   const levels = {
     TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5, FATAL: 6,
   };
@@ -122,8 +150,13 @@ function patchConsole() {
   const nop = () => {};
   const make = (name) => {
     if (levels[name] < wanted) return nop;
+    if (LOG_JSON) {
+      return (message, ...params) => {
+        process.stdout.write(formatJsonLine(name, currentRequestId(), message, params));
+      };
+    }
     return (message, ...params) => {
-      const line = `${new Date().toISOString()}\t${global[REQUEST_ID]}\t${name}\t` +
+      const line = `${new Date().toISOString()}\t${currentRequestId()}\t${name}\t` +
         `${util.format(message, ...params)}\n`;
       process.stdout.write(line);
     };
@@ -138,7 +171,9 @@ function patchConsole() {
 }
 
 function logError(message, err) {
-  console.error(message, toFormatted(intoError(err)));
+  // JSON lines carry the error as fields (formatJsonLine), text lines as a tab and JSON.
+  if (LOG_JSON) console.error(message, intoError(err));
+  else console.error(message, toFormatted(intoError(err)));
 }
 
 /** Resolves once stdout and stderr have written everything queued so far;
@@ -405,9 +440,13 @@ function parseJsonHeader(value, name) {
   }
 }
 
-function attachEnvironmentData(context, headers) {
+/** shareEnv false (Managed Instances): several requests run at once in one
+ * thread, so the trace id goes only on the context (xRayTraceId), not into
+ * the process-wide _X_AMZN_TRACE_ID. */
+function attachEnvironmentData(context, headers, shareEnv = true) {
   const trace = headers['lambda-runtime-trace-id'];
-  if (trace) process.env._X_AMZN_TRACE_ID = trace;
+  if (!shareEnv) context.xRayTraceId = trace;
+  else if (trace) process.env._X_AMZN_TRACE_ID = trace;
   else delete process.env._X_AMZN_TRACE_ID;
   const env = process.env;
   const deadline = Number(headers['lambda-runtime-deadline-ms']);
@@ -528,4 +567,282 @@ async function main() {
   new Runtime(client, handler, isAsync, errorCallbacks).scheduleIteration();
 }
 
-main();
+/* ------------------------------------------------------------------------ */
+/* Managed Instances: several requests at once (AWS_LAMBDA_MAX_CONCURRENCY). */
+/*
+ * As AWS documents it
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-nodejs-runtime.html):
+ * worker threads, each doing its own init (module-level state is per worker,
+ * shared by every request of that worker), each serving several requests at
+ * once through async/await; a synchronous handler serves one at a time per
+ * worker. AWS's own RIC (github.com/aws/aws-lambda-nodejs-runtime-interface-client,
+ * src/runtime/runtime.ts processMultiConcurrent, src/utils/worker.ts
+ * getWorkerCount) runs one /next loop per worker that hands each request on
+ * with setImmediate and keeps request state in an AsyncLocalStorage
+ * (@aws/lambda-invoke-store). Here each worker runs its share of the N slots
+ * as separate loops, each loop one request at a time on its own Runtime API
+ * connection: at most N requests are out at once, as the Runtime API allows
+ * (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
+ *
+ * Worker count: AWS_LAMBDA_NODEJS_WORKER_COUNT when it is a positive
+ * integer, else min(available parallelism, N); never more than N (a worker
+ * with no slot would only init). AWS's RIC defaults to 8 per CPU; the
+ * documentation says one per vCPU, which is what this follows.
+ *
+ * Coverage (COLDSEC_COVERAGE) is not supported here: its counters are per
+ * invocation and a worker runs several at once. The runtime says so on
+ * stderr and runs without it.
+ */
+
+const MI_WORKER = 'coldsec-mi-worker';
+
+function parsePositiveInt(value) {
+  if (value === undefined || !/^\s*\d+\s*$/.test(value)) return 0;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
+function miWorkerCount(maxConcurrency) {
+  const os = require('os'); // eslint-disable-line global-require
+  const raw = process.env.AWS_LAMBDA_NODEJS_WORKER_COUNT;
+  const asked = parsePositiveInt(raw);
+  const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const w = Math.min(asked || Math.max(cpus, 1), maxConcurrency);
+  if (raw !== undefined && raw !== '' && asked !== w) {
+    process.stderr.write(`coldsec-node-runtime: AWS_LAMBDA_NODEJS_WORKER_COUNT=${JSON.stringify(raw)} ` +
+      `${asked ? `is more than AWS_LAMBDA_MAX_CONCURRENCY=${maxConcurrency}` : 'is not a positive integer'}: ` +
+      `${w} workers\n`);
+  }
+  return w;
+}
+
+const stdioSleep = new Int32Array(new SharedArrayBuffer(4));
+
+/** A whole buffer to fd, from any thread: a worker's process.stdout is
+ * otherwise a message port to the main thread, so its lines could reach the
+ * pipe after the request's /response, out of the lab's log for it. stdout
+ * may be non-blocking (shared with the main thread's libuv): wait 1 ms on
+ * EAGAIN. A line up to PIPE_BUF (4 KB) is one atomic write; longer ones may
+ * interleave with other threads' lines. */
+function writeAllSync(fd, buf) {
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off, buf.length - off);
+    } catch (e) {
+      if (e.code !== 'EAGAIN') return; // EPIPE and the like: nowhere to write
+      Atomics.wait(stdioSleep, 0, 0, 1);
+    }
+  }
+}
+
+function writeStreamSync(stream, fd) {
+  // eslint-disable-next-line no-param-reassign
+  stream.write = function write(chunk, encoding, cb) {
+    let done = cb;
+    let enc = encoding;
+    if (typeof enc === 'function') {
+      done = enc;
+      enc = undefined;
+    }
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, enc || 'utf8') : Buffer.from(chunk);
+    writeAllSync(fd, buf);
+    if (typeof done === 'function') process.nextTick(done);
+    return true;
+  };
+}
+
+/** The main thread: starts the workers, posts the init error a worker hands
+ * it (at most one: see the gate in miWorkerMain), then exits 129 as the
+ * classic runtime does, and exits when no worker is left (a worker that
+ * crashed is gone, the others go on, as AWS documents for a crashed runtime
+ * worker). */
+function miMain(maxConcurrency) {
+  const { Worker } = require('worker_threads'); // eslint-disable-line global-require
+  patchConsole(() => undefined);
+  const workers = miWorkerCount(maxConcurrency);
+  if (process.env.COLDSEC_COVERAGE) {
+    process.stderr.write('coldsec-node-runtime: coverage off: not supported with AWS_LAMBDA_MAX_CONCURRENCY > 1\n');
+  }
+  const client = new RuntimeClient(process.env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001');
+  let alive = 0;
+  let initFailed = false;
+  // One int shared by all workers: 0 until a worker reaches /next or takes
+  // the right to report an init error (Atomics.compareExchange: one wins).
+  const gate = new SharedArrayBuffer(4);
+  let lastCode = 0;
+  for (let i = 0; i < workers; i++) {
+    // Slots shared out so they add up to N exactly: the first N % W workers take one more.
+    const slots = Math.floor(maxConcurrency / workers) + (i < maxConcurrency % workers ? 1 : 0);
+    const worker = new Worker(__filename, {
+      argv: process.argv.slice(2),
+      workerData: { kind: MI_WORKER, index: i, slots, gate },
+    });
+    alive++;
+    worker.on('message', (msg) => {
+      if (!msg || typeof msg !== 'object') return;
+      if (msg.t === 'initError' && !initFailed) {
+        initFailed = true;
+        const body = safeStringify(msg.response);
+        afterStdio(() => client._request('POST', '/2018-06-01/runtime/init/error', body, {
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+          'Lambda-Runtime-Function-Error-Type': headerSafe(msg.response.errorType),
+        }, () => process.exit(129)));
+      }
+    });
+    worker.on('error', (err) => {
+      process.stderr.write(`coldsec-node-runtime: worker ${i} failed: ${err && err.stack}\n`);
+    });
+    worker.on('exit', (code) => {
+      lastCode = code;
+      alive--;
+      if (alive === 0 && !initFailed) afterStdio(() => process.exit(lastCode || 1));
+    });
+  }
+}
+
+/** One request on a worker: resolves once its /response or /error is posted. */
+function miInvoke(client, handler, bodyJson, headers, id) {
+  return new Promise((resolve) => {
+    let finished = false;
+    const finish = (err, result) => {
+      if (finished) {
+        console.error('Invocation has already been reported as done. Cannot call complete more than once per invocation.');
+        return;
+      }
+      finished = true;
+      if (err !== undefined && err !== null) {
+        logError('Invoke Error', err);
+        client.postInvocationError(err, id, resolve);
+        return;
+      }
+      try {
+        client.postInvocationResponse(result, id, resolve);
+      } catch (e) {
+        logError('Invoke Error', e);
+        client.postInvocationError(e, id, resolve);
+      }
+    };
+    const fail = (err) => finish(err === undefined || err === null ? 'handled' : err);
+    const callback = (err, result) => {
+      if (err !== undefined && err !== null) finish(err);
+      else finish(null, result);
+    };
+    // callbackWaitsForEmptyEventLoop has no meaning here: the loop is never
+    // empty while other requests are waiting, so a callback answers at once.
+    const context = {
+      callbackWaitsForEmptyEventLoop: false,
+      succeed: (result) => finish(null, result),
+      fail,
+      done: callback,
+    };
+    let result;
+    try {
+      result = handler(JSON.parse(bodyJson), attachEnvironmentData(context, headers, false), callback);
+    } catch (err) {
+      finish(err);
+      return;
+    }
+    if (result && typeof result.then === 'function') {
+      result.then((value) => finish(null, value), fail);
+    } else if (handler.length < 3) {
+      // No callback to wait for and no empty event loop to wait on: the
+      // value returned is the result (AWS's RIC buffered-invoke-processor.ts
+      // awaits the handler's return value the same way).
+      finish(null, result);
+    }
+  });
+}
+
+/** A worker thread: its own init, then `slots` loops of /next -> handler -> post. */
+async function miWorkerMain({ slots, gate }) {
+  const { parentPort } = require('worker_threads'); // eslint-disable-line global-require
+  const { AsyncLocalStorage } = require('async_hooks'); // eslint-disable-line global-require
+  writeStreamSync(process.stdout, 1);
+  writeStreamSync(process.stderr, 2);
+  const store = new AsyncLocalStorage();
+  patchConsole(() => {
+    const s = store.getStore();
+    return s ? s.requestId : undefined;
+  });
+  const hostPort = process.env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001';
+  const inFlight = new Map(); // request id -> the loop's client
+  let initDone = false;
+  // Init is done for the environment once any worker reaches /next (AWS's
+  // wording); an init error after that, or after another worker's, is this
+  // worker's crash only.
+  const claimGate = () => Atomics.compareExchange(new Int32Array(gate), 0, 0, 1) === 0;
+  const reportInitError = (error) => {
+    if (claimGate()) parentPort.postMessage({ t: 'initError', response: toRuntimeResponse(error) });
+    else afterStdio(() => process.exit(129));
+  };
+  // The worker is lost with all its requests: each gets the error, then the
+  // thread ends (the environment goes on with the other workers).
+  const crash = (error, code) => {
+    const pending = [...inFlight.entries()];
+    inFlight.clear();
+    if (pending.length === 0) {
+      afterStdio(() => process.exit(code));
+      return;
+    }
+    let left = pending.length;
+    for (const [id, c] of pending) {
+      c.postInvocationError(error, id, () => {
+        left--;
+        if (left === 0) process.exit(code);
+      });
+    }
+  };
+  process.on('uncaughtException', (error) => {
+    logError('Uncaught Exception', error);
+    if (!initDone) reportInitError(error);
+    else crash(error, 129);
+  });
+  process.on('unhandledRejection', (reason, promise) => {
+    const error = new UnhandledPromiseRejection(reason, promise);
+    logError('Unhandled Promise Rejection', error);
+    if (!initDone) reportInitError(error);
+    else crash(error, 128);
+  });
+
+  const appRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
+  let handler;
+  try {
+    handler = await loadHandler(appRoot, process.env._HANDLER || '', NO_OP);
+  } catch (error) {
+    logError('Uncaught Exception', error);
+    reportInitError(error);
+    return;
+  }
+  initDone = true;
+  claimGate();
+
+  const loop = async () => {
+    const client = new RuntimeClient(hostPort);
+    for (;;) {
+      const { bodyJson, headers } = await client.nextInvocation();
+      const id = headers['lambda-runtime-aws-request-id'];
+      if (!id) throw new Error('invocation id is missing or invalid');
+      inFlight.set(id, client);
+      await store.run({ requestId: id }, () => miInvoke(client, handler, bodyJson, headers, id));
+      inFlight.delete(id);
+    }
+  };
+  for (let i = 0; i < slots; i++) {
+    loop().catch((err) => die(`Runtime API failure: ${err && err.message}`));
+  }
+}
+
+function start() {
+  const { isMainThread, workerData } = require('worker_threads'); // eslint-disable-line global-require
+  if (!isMainThread && workerData && workerData.kind === MI_WORKER) {
+    miWorkerMain(workerData);
+    return;
+  }
+  const maxConcurrency = parsePositiveInt(process.env.AWS_LAMBDA_MAX_CONCURRENCY);
+  if (maxConcurrency > 1) miMain(maxConcurrency);
+  else main();
+}
+
+start();

@@ -27,6 +27,11 @@ handler can observe through the Lambda contract:
 Coverage for `coldsec fuzz` (only when the lab sets COLDSEC_COVERAGE; see
 Coverage below): line coverage of the code under the task root, added to the
 function's shared counter file before each /response or /error is posted.
+
+Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY > 1; see run_workers): N
+forked worker processes, each its own init and one request at a time.
+AWS_LAMBDA_LOG_FORMAT=JSON makes the logging module write JSON lines (any
+concurrency); print() stays raw. Without either, nothing here changes.
 """
 
 import json
@@ -389,7 +394,17 @@ def _replace_indentation(line):
 
 
 def log_error(error_result):
-    """Writes `[ERROR] Type: message` and the traceback as awslambdaric does."""
+    """Writes `[ERROR] Type: message` and the traceback as awslambdaric does
+    (with AWS_LAMBDA_LOG_FORMAT=JSON: one JSON line, timestamp, log_level and
+    the error result's fields, as awslambdaric's JSON log_error)."""
+    if _log_format_json():
+        record = {
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "log_level": "ERROR",
+        }
+        record.update(error_result)
+        sys.stdout.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        return
     description = "[ERROR]"
     etype = error_result.get("errorType")
     if etype:
@@ -498,15 +513,68 @@ class LambdaLoggerFilter(logging.Filter):
         return True
 
 
+# Attributes every LogRecord has (and the two the filter adds): anything else
+# on a record came from `extra=` and is written as a field of its own, as
+# awslambdaric's JsonFormatter does.
+_RESERVED_FIELDS = frozenset(
+    (
+        "name msg args levelname levelno pathname filename module exc_info exc_text stack_info "
+        "lineno funcName created msecs relativeCreated thread threadName processName process "
+        "taskName aws_request_id tenant_id"
+    ).split()
+)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, the shape of awslambdaric's JsonFormatter
+    (github.com/aws/aws-lambda-python-runtime-interface-client,
+    awslambdaric/lambda_runtime_log_utils.py) for AWS_LAMBDA_LOG_FORMAT=JSON
+    (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html):
+    timestamp (UTC, whole seconds), level (the level rounded down to a
+    standard one), message, logger, requestId ("" outside a request, as
+    awslambdaric writes it), and for an exception stackTrace, errorType,
+    errorMessage and location; fields that are None are left out."""
+
+    def __init__(self):
+        super().__init__(datefmt="%Y-%m-%dT%H:%M:%SZ")
+
+    def format(self, record):
+        levelno = min(50, max(0, record.levelno)) // 10 * 10
+        exc = record.exc_info
+        result = {
+            "timestamp": self.formatTime(record, self.datefmt),
+            "level": logging.getLevelName(levelno),
+            "message": record.getMessage(),
+            "logger": record.name,
+            "stackTrace": traceback.format_tb(exc[2]) if exc else None,
+            "errorType": exc[0].__name__ if exc else None,
+            "errorMessage": str(exc[1]) if exc else None,
+            "requestId": getattr(record, "aws_request_id", None),
+            "location": "%s:%s:%s" % (record.pathname, record.funcName, record.lineno) if exc else None,
+        }
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED_FIELDS and key not in result:
+                result[key] = value
+        result = {k: v for k, v in result.items() if v is not None}
+        return json.dumps(result, ensure_ascii=False, default=str) + "\n"
+
+
+def _log_format_json():
+    return (os.environ.get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON"
+
+
 def setup_logging():
     logging.Formatter.converter = time.gmtime
     handler = LambdaLoggerHandler()
-    handler.setFormatter(
-        logging.Formatter(
-            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
-            "%Y-%m-%dT%H:%M:%S",
+    if _log_format_json():
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter(
+                "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+                "%Y-%m-%dT%H:%M:%S",
+            )
         )
-    )
     handler.addFilter(LambdaLoggerFilter())
     level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
     level = {None: "", "TRACE": "DEBUG"}.get(level, level or "").upper()
@@ -655,7 +723,10 @@ def _check_post(what, result):
     sys.stderr.write("coldsec-python-runtime: Runtime API %s answered %d: %r\n" % (what, status, body[:200]))
 
 
-def run(handler_name, api, coverage=None):
+def run(handler_name, api, coverage=None, init_gate=None):
+    """The invoke loop. init_gate (Managed Instances workers, see
+    run_workers): claim() says whether this process is the one to post an
+    init error; it is claimed, whatever the answer, before the first /next."""
     global _current_request_id
 
     try:
@@ -668,11 +739,18 @@ def run(handler_name, api, coverage=None):
         logging.warning(LAMBDA_WARNING)
         log_error(error_result)
         _flush_std()
+        if init_gate is not None and not init_gate.claim():
+            os._exit(1)  # another worker posted it, or is serving: this one just ends
         try:
             api.post(b"init/error", _encode(error_result).encode("utf-8"), error_type=error_result["errorType"])
         except (OSError, RuntimeAPIError) as post_err:
             sys.stderr.write("coldsec-python-runtime: could not post init error: %s\n" % post_err)
+        if init_gate is not None:
+            _flush_std()
+            os._exit(INIT_ERROR_POSTED)
         sys.exit(1)
+    if init_gate is not None:
+        init_gate.claim()
 
     environ = os.environ
     flush = _flush_std
@@ -747,6 +825,118 @@ def run(handler_name, api, coverage=None):
             _die("Runtime API post failed: %s" % e)
 
 
+# --------------------------------------------------------------------------
+# Managed Instances: N worker processes (AWS_LAMBDA_MAX_CONCURRENCY = N > 1).
+#
+# As AWS documents it
+# (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-python-runtime.html):
+# one process per concurrent request, as many as the max concurrency, each
+# with its own init and memory and one request at a time; /tmp is shared
+# (one sandbox); a crashed worker leaves the others serving. awslambdaric
+# (github.com/aws/aws-lambda-python-runtime-interface-client,
+# awslambdaric/lambda_multi_concurrent_utils.py MultiConcurrentRunner) starts
+# them with multiprocessing.Process before the handler is imported and joins
+# them. Here the parent forks N children itself: fork (as multiprocessing's
+# default start method on Linux before 3.14) costs no fresh interpreter per
+# worker, and the parent has imported no function code, started no thread
+# and opened no Runtime API connection, so every child starts clean and does
+# the whole init (the handler's import) itself. Each child has its own
+# connection to the Runtime API and its own coverage tracer (counts go to
+# the one shared counter file; a lost increment under a race changes a
+# count, never whether a line was hit).
+
+INIT_ERROR_POSTED = 86  # a worker's exit status: it posted /init/error for the environment
+
+
+class InitGate:
+    """Exactly one worker may post /init/error, and none once any worker has
+    reached /next (then init is done, as AWS documents: a later init failure
+    is one crashed worker). The right is one byte in a pipe made before the
+    fork: whoever reads it holds it (a pipe read is atomic between processes)."""
+
+    def __init__(self):
+        self._r, w = os.pipe()
+        os.write(w, b"T")
+        os.close(w)
+        os.set_blocking(self._r, False)
+        self._claimed = None
+
+    def claim(self):
+        if self._claimed is None:
+            try:
+                self._claimed = os.read(self._r, 1) == b"T"
+            except BlockingIOError:
+                self._claimed = False
+            os.close(self._r)
+        return self._claimed
+
+
+def _die_with_parent(parent):
+    """A worker must not outlive the runtime's parent process (the lab kills
+    the environment's process group, but a parent that crashed is not that)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before the prctl
+        os._exit(1)
+
+
+def run_workers(n, handler_name, address, task_root):
+    gate = InitGate()
+    parent = os.getpid()
+    pids = set()
+    for _ in range(n):
+        _flush_std()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                _die_with_parent(parent)
+                run(handler_name, RuntimeAPI(address), _open_coverage(task_root), gate)
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 1
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                _flush_std()
+                os._exit(code)
+        pids.add(pid)
+    os.close(gate._r)
+    status = 1
+    while pids:
+        try:
+            pid, wstatus = os.wait()
+        except ChildProcessError:
+            break
+        if pid not in pids:
+            continue  # not ours (cannot be: the parent runs no function code)
+        pids.discard(pid)
+        status = os.waitstatus_to_exitcode(wstatus)
+        if status == INIT_ERROR_POSTED:
+            # Init failed for the environment: the rest go, the runtime exits
+            # as the classic one does after /init/error.
+            import signal
+
+            for other in pids:
+                try:
+                    os.kill(other, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            status = 1
+    _flush_std()
+    os._exit(status if status > 0 else 1)
+
+
+def _max_concurrency():
+    value = (os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY") or "").strip()
+    return int(value) if value.isdigit() else 0
+
+
 def main():
     sys.stdout = Unbuffered(sys.stdout)
     sys.stderr = Unbuffered(sys.stderr)
@@ -757,7 +947,12 @@ def main():
     else:
         sys.path.insert(0, task_root)
     setup_logging()
-    api = RuntimeAPI(os.environ.get("AWS_LAMBDA_RUNTIME_API") or "127.0.0.1:9001")
+    address = os.environ.get("AWS_LAMBDA_RUNTIME_API") or "127.0.0.1:9001"
+    n = _max_concurrency()
+    if n > 1:
+        run_workers(n, os.environ.get("_HANDLER", ""), address, task_root)
+        return
+    api = RuntimeAPI(address)
     run(os.environ.get("_HANDLER", ""), api, _open_coverage(task_root))
 
 
