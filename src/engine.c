@@ -27,8 +27,10 @@
 #include <time.h>
 
 #include "canary.h"
+#include "concur.h"
 #include "event.h"
 #include "fanout.h"
+#include "fnconfig.h"
 #include "forcer.h"
 #include "logtail.h"
 #include "memfit.h"
@@ -46,6 +48,7 @@
 #define MAX_MERGE_PLACES 16               /* objects of the baseline a merge entry is tried at */
 #define SPLIT_AT 15                       /* {{split:}}: "CSC" + 12 hex, then the other 12 */
 #define ECHO_WINDOW ((size_t)48)          /* bytes before a sighting searched for a merge's own member */
+#define MAX_OVERLAP_MARKS 64              /* concurrent sightings marked on the timeline */
 
 typedef struct variant {
     char *field;               /* JSON Pointer into the baseline, or NULL */
@@ -66,8 +69,16 @@ typedef struct inv {
     bool has_report, cold;
     int max_mem;
     double start_ms, end_ms;
+    char request_id[LAMBDA_REQUEST_ID_MAX];  /* x-amzn-RequestId; "" when the answer had none */
     char err[240];
 } inv;
+
+/* A canary seen in a request that overlapped the one that sent it, as the
+ * timeline marks it: both requests and the time they ran together. */
+typedef struct overlap_mark {
+    size_t planted_seq, seen_seq;
+    double start_ms, end_ms;
+} overlap_mark;
 
 typedef struct canary_ref {
     char value[CANARY_LEN + 1];
@@ -108,6 +119,15 @@ typedef struct run {
     size_t nrefs;
     cJSON *findings;
     engine_result *res;
+    /* How the function runs requests (fnconfig.h): a multi-concurrent one's
+     * log tails interleave other requests' lines, and its environments are
+     * not one request at a time. */
+    long max_concurrency;
+    bool multi, managed;
+    size_t unattributed;       /* multi: answers without a request id, so without log evidence */
+    bool not_forced[SCENARIO_MAX_STEPS];  /* cold_start steps that did not change the function */
+    overlap_mark marks[MAX_OVERLAP_MARKS];
+    size_t nmarks;
 } run;
 
 /* ---------- small helpers ---------- */
@@ -711,6 +731,8 @@ static cJSON *inv_record(const run *r, const inv *iv)
         cJSON_AddBoolToObject(o, "cold", iv->cold);
         cJSON_AddNumberToObject(o, "max_memory_used_mb", iv->max_mem);
     }
+    if (iv->request_id[0])
+        cJSON_AddStringToObject(o, "request_id", iv->request_id);
     cJSON_AddNumberToObject(o, "start_ms", ms1(iv->start_ms));
     cJSON_AddNumberToObject(o, "end_ms", ms1(iv->end_ms));
     return o;
@@ -752,7 +774,16 @@ static void on_one_done(void *ctx, fanout_item *it)
         iv->payload = memdup0(it->resp.body, it->resp.body_len);
         iv->payload_len = iv->payload ? it->resp.body_len : 0;
     }
-    if (it->log) {
+    memcpy(iv->request_id, it->resp.request_id, sizeof(iv->request_id));
+    if (it->log && r->multi) {
+        /* One environment serves several requests at once and its tail
+         * interleaves their lines: only those naming this request's id are
+         * its evidence (contract 6), whatever the scenario. */
+        if (logtail_own_lines(it->log, it->log_len, iv->request_id, &iv->log, &iv->log_len) != 0)
+            iv->log_len = 0;
+        if (!iv->request_id[0])
+            r->unattributed++;
+    } else if (it->log) {
         iv->log = memdup0(it->log, it->log_len);
         iv->log_len = iv->log ? it->log_len : 0;
     }
@@ -848,8 +879,9 @@ static int restore(run *r)
     return st == FORCER_OK ? 0 : -1;
 }
 
-static int run_cold_start(run *r, const scenario_step *st)
+static int run_cold_start(run *r, size_t si)
 {
+    const scenario_step *st = &r->sc->steps[si];
     const char *names[SCENARIO_MAX_CANARIES], *values[SCENARIO_MAX_CANARIES];
     char dir[4096], err[2048];
     forcer_options fo;
@@ -857,6 +889,20 @@ static int run_cold_start(run *r, const scenario_step *st)
 
     if (restore(r) != 0)
         return -1;
+    if (r->managed) {
+        /* A Managed Instances function keeps its environments through a
+         * configuration change: only a published version gets new ones
+         * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-version-publishing.html),
+         * and publishing would deploy whatever $LATEST holds. Nothing is
+         * changed; the scenario goes on against the running environments. */
+        char msg[400];
+        snprintf(msg, sizeof(msg), "%s: not forced: a Managed Instances function keeps its environments through a "
+                 "configuration change (only publishing a version replaces them, and coldsec never publishes "
+                 "one); the steps after it ran against the running environments", st->id);
+        r->not_forced[si] = true;
+        add_note(r, msg);
+        return 0;
+    }
     for (size_t i = 0; i < st->nplant; i++) {
         names[i] = r->sc->canaries[st->plant[i]].plant;
         values[i] = r->run_canary[st->plant[i]];
@@ -1196,7 +1242,7 @@ static int assign_env(env_slot *envs, size_t *nenvs, int *next_id, const inv *iv
 }
 
 /* env_of[i]: the inferred environment of invocation i (1, 2, ...), 0 for
- * one without a REPORT line. order (r->ninvs slots) gets the invocations
+ * one without a REPORT line or of a multi-concurrent function. order (r->ninvs slots) gets the invocations
  * that ran, by start; returns how many. -1 when memory runs out. */
 static long infer_envs(const run *r, int *env_of, const inv **order)
 {
@@ -1219,7 +1265,9 @@ static long infer_envs(const run *r, int *env_of, const inv **order)
         for (; si_next < r->sc->nsteps && r->step_end[si_next] > 0 && r->step_end[si_next] <= iv->start_ms; si_next++)
             if (r->sc->steps[si_next].kind == STEP_COLD_START)
                 nenvs = 0;
-        if (iv->has_report)
+        /* One environment of a multi-concurrent function serves many at
+         * once: overlap says nothing about which one a request went to. */
+        if (iv->has_report && !r->multi)
             env_of[iv - r->invs] = assign_env(envs, &nenvs, &next_id, iv);
     }
     free(envs);
@@ -1238,7 +1286,15 @@ typedef struct sighting {
 typedef struct sightings {
     sighting *s;
     size_t n, cap, responses;  /* responses: answers with at least one */
+    size_t apart;              /* who: concurrent_other_user: sightings in requests that did not overlap */
 } sightings;
+
+/* How long two invocations ran together as the client saw them (start of
+ * the first attempt to the answer), in ms; <= 0 when they did not. */
+static double overlap_ms(const inv *a, const inv *b)
+{
+    return concur_overlap_ms(a->start_ms, a->end_ms, b->start_ms, b->end_ms);
+}
 
 static int sighting_add(sightings *l, long owner, size_t seen, const char *where, const char *value)
 {
@@ -1317,10 +1373,28 @@ static void eval_canary_always(run *r, const scenario_assert *a, const bool *had
 }
 
 /* The invocation that sent user u's identity to where invocation j saw it:
- * u's last one of the planted steps that began before j ended; -1 if none. */
+ * u's last one of the planted steps that began before j ended; -1 if none.
+ * For who: concurrent_other_user, the one of u's that ran longest together
+ * with j when any did. */
 static long identity_source(const run *r, const scenario_assert *a, int u, size_t j)
 {
     long best = -1;
+    if (a->who == WHO_CONCURRENT_OTHER_USER) {
+        double most = 0;
+        for (size_t i = 0; i < r->ninvs; i++) {
+            const inv *o = &r->invs[i];
+            double ov;
+            if (o->user != u || !in_steps(a->planted_in, o->step) || i == j)
+                continue;
+            ov = overlap_ms(o, &r->invs[j]);
+            if (ov > most) {
+                most = ov;
+                best = (long)i;
+            }
+        }
+        if (best >= 0)
+            return best;
+    }
     for (size_t i = 0; i < r->ninvs; i++) {
         const inv *o = &r->invs[i];
         if (o->user != u || !in_steps(a->planted_in, o->step) || o->state != FANOUT_OK ||
@@ -1354,7 +1428,7 @@ static long half_owner(const run *r, const scenario_assert *a, const char *key)
 
 static bool others_ok(const scenario_assert *a, const inv *owner, long owner_idx, const inv *iv, size_t j)
 {
-    if (a->who == WHO_OTHER_USER && owner->user == iv->user)
+    if ((a->who == WHO_OTHER_USER || a->who == WHO_CONCURRENT_OTHER_USER) && owner->user == iv->user)
         return false;
     if (a->who == WHO_OTHER_INVOCATION && (size_t)owner_idx == j)
         return false;
@@ -1386,6 +1460,13 @@ static void scan_text(run *r, const scenario_assert *a, size_t j, const event_te
         }
         if (!others_ok(a, &r->invs[owner], owner, iv, j))
             continue;
+        if (a->who == WHO_CONCURRENT_OTHER_USER && overlap_ms(&r->invs[owner], iv) <= 0) {
+            /* Another user's, but from a request that had ended (or not
+             * begun): warm state across requests, cross-user-leak's
+             * finding, not a race between concurrent ones. */
+            hits->apart++;
+            continue;
+        }
         if (c->user < 0 && merge_echo(t->data, pos - CANARY_LEN)) {
             if (a->echo_class)
                 sighting_add(echoes, owner, j, t->label, c->value);
@@ -1399,6 +1480,8 @@ static void scan_text(run *r, const scenario_assert *a, size_t j, const event_te
     while (next_shape(t->data, t->len, &pos, SPLIT_AT - 3, true, key)) {
         long owner = half_owner(r, a, key);
         if (owner < 0 || !in_steps(a->planted_in, r->invs[owner].step) || !others_ok(a, &r->invs[owner], owner, iv, j))
+            continue;
+        if (a->who == WHO_CONCURRENT_OTHER_USER && overlap_ms(&r->invs[owner], iv) <= 0)
             continue;
         sighting_add(echoes, owner, j, t->label, key);
     }
@@ -1432,6 +1515,42 @@ static void env_reach(const run *r, const scenario_assert *a, size_t *reached, s
     free(env_of);
     free((void *)order);
     free(seen);
+}
+
+/* Who received what was seen, for a finding's summary. */
+static const char *who_words(const scenario_assert *a)
+{
+    switch (a->who) {
+    case WHO_OTHER_USER: return "other users";
+    case WHO_CONCURRENT_OTHER_USER: return "other users' requests running at the same time (client-side timing)";
+    default: return "later requests";
+    }
+}
+
+/* The overlap of an example's two requests, in ms from the scenario's
+ * start as the client saw them, and its mark on the timeline. */
+static void add_overlap(run *r, cJSON *ex, const inv *planted, const inv *seen)
+{
+    cJSON *o = cJSON_AddObjectToObject(ex, "overlap"), *p, *q;
+    double from = planted->start_ms > seen->start_ms ? planted->start_ms : seen->start_ms;
+    double to = planted->end_ms < seen->end_ms ? planted->end_ms : seen->end_ms;
+    if (!o)
+        return;
+    p = cJSON_AddArrayToObject(o, "planted_ms");
+    q = cJSON_AddArrayToObject(o, "seen_ms");
+    cJSON_AddItemToArray(p, cJSON_CreateNumber(ms1(planted->start_ms)));
+    cJSON_AddItemToArray(p, cJSON_CreateNumber(ms1(planted->end_ms)));
+    cJSON_AddItemToArray(q, cJSON_CreateNumber(ms1(seen->start_ms)));
+    cJSON_AddItemToArray(q, cJSON_CreateNumber(ms1(seen->end_ms)));
+    cJSON_AddNumberToObject(o, "overlap_ms", ms1(to - from));
+    cJSON_AddStringToObject(o, "clock", "client");
+    if (r->nmarks < MAX_OVERLAP_MARKS) {
+        overlap_mark *m = &r->marks[r->nmarks++];
+        m->planted_seq = planted->seq;
+        m->seen_seq = seen->seq;
+        m->start_ms = from;
+        m->end_ms = to;
+    }
 }
 
 /* The finding for a list of sightings; echo: of the request's own text, at
@@ -1484,14 +1603,21 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
                  "answer%s to %s: the function stored it and showed it to them (nothing shows it ran)",
                  distinct, distinct == 1 ? "" : "s", r->sc->users[r->invs[s[0].owner].user],
                  r->sc->steps[r->invs[s[0].owner].step].id, ns, ns == 1 ? "" : "s", l->responses,
-                 l->responses == 1 ? "" : "s", a->who == WHO_OTHER_USER ? "other users" : "later requests");
+                 l->responses == 1 ? "" : "s", who_words(a));
+    else if (r->multi)
+        /* One environment serves many requests at once: canaries seen
+         * apart may share one, so no count of environments is claimed. */
+        snprintf(summary, sizeof(summary), "%zu canar%s sent by %s in step '%s' came back %zu time%s in %zu answer%s to %s",
+                 distinct, distinct == 1 ? "y" : "ies", r->sc->users[r->invs[s[0].owner].user],
+                 r->sc->steps[r->invs[s[0].owner].step].id, ns, ns == 1 ? "" : "s", l->responses,
+                 l->responses == 1 ? "" : "s", who_words(a));
     else
         snprintf(summary, sizeof(summary),
                  "%zu canar%s sent by %s in step '%s' came back %zu time%s in %zu answer%s to %s (at least %zu "
                  "environment%s affected)",
                  distinct, distinct == 1 ? "y" : "ies", r->sc->users[r->invs[s[0].owner].user],
                  r->sc->steps[r->invs[s[0].owner].step].id, ns, ns == 1 ? "" : "s", l->responses,
-                 l->responses == 1 ? "" : "s", a->who == WHO_OTHER_USER ? "other users" : "later requests", envs,
+                 l->responses == 1 ? "" : "s", who_words(a), envs,
                  envs == 1 ? "" : "s");
     f = finding_new(r, a, echo ? a->echo_sev : a->sev, summary, &ev);
     if (echo) {
@@ -1503,7 +1629,10 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
     cJSON_AddNumberToObject(ev, "sightings", (double)ns);
     cJSON_AddNumberToObject(ev, "distinct_canaries", (double)distinct);
     cJSON_AddNumberToObject(ev, "answers_affected", (double)l->responses);
-    cJSON_AddNumberToObject(ev, "environments_at_least", (double)envs);
+    if (!r->multi)
+        cJSON_AddNumberToObject(ev, "environments_at_least", (double)envs);
+    if (a->who == WHO_CONCURRENT_OTHER_USER && l->apart)
+        cJSON_AddNumberToObject(ev, "sightings_not_overlapping", (double)l->apart);
     if (reach) {
         cJSON_AddNumberToObject(ev, "environments_reached_inferred", (double)reach[0]);
         cJSON_AddNumberToObject(ev, "environments_revisited_inferred", (double)reach[1]);
@@ -1529,6 +1658,12 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
          * in the order they were sent is the whole proof. */
         cJSON_AddItemToObject(ex, "planted", inv_json(r, &r->invs[s[i].owner], s[i].value, shown == 0 ? reproduce : NULL));
         cJSON_AddItemToObject(ex, "seen", inv_json(r, &r->invs[s[i].seen], s[i].value, shown == 0 ? reproduce : NULL));
+        if (a->who == WHO_CONCURRENT_OTHER_USER) {
+            add_overlap(r, ex, &r->invs[s[i].owner], &r->invs[s[i].seen]);
+            if (shown == 0)
+                cJSON_AddItemToArray(reproduce, cJSON_CreateString("send the two requests above at the same time "
+                                                                   "(both invokes in flight together)"));
+        }
         cJSON_AddItemToArray(examples, ex);
         shown++;
     }
@@ -1537,7 +1672,7 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
 
 static void eval_canary_seen(run *r, const scenario_assert *a)
 {
-    sightings hits = {NULL, 0, 0, 0}, echoes = {NULL, 0, 0, 0};
+    sightings hits = {NULL, 0, 0, 0, 0}, echoes = {NULL, 0, 0, 0, 0};
     bool *had = calloc(r->ninvs ? r->ninvs : 1, sizeof(*had));
     size_t reach[2] = {0, 0};
     const size_t *apart = NULL;  /* planted and seen in other steps: their reach, once */
@@ -1569,11 +1704,25 @@ static void eval_canary_seen(run *r, const scenario_assert *a)
      * the executed marker is the stronger proof and says it all. */
     if (!a->always && echoes.n && !hits.n)
         report_sightings(r, a, &echoes, true, apart);
-    if (!hits.n && apart) {
+    if (!hits.n && apart && r->multi) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "%s: environments are not inferred for a function serving up to %ld requests "
+                 "at once in one environment", a->id, r->max_concurrency);
+        add_note(r, msg);
+    } else if (!hits.n && apart) {
         char msg[300];
         snprintf(msg, sizeof(msg), "%s: the planting steps reached %zu environment%s and the later requests came "
                  "back to %zu of them (inferred from Init Duration and timing)", a->id, reach[0],
                  reach[0] == 1 ? "" : "s", reach[1]);
+        add_note(r, msg);
+    }
+    if (hits.apart) {
+        /* Honest about what this assertion leaves to another: seen, but
+         * not while the requests overlapped. */
+        char msg[400];
+        snprintf(msg, sizeof(msg), "%s: %zu sighting%s of another user's canary in requests that did not overlap "
+                 "the one that sent it (state kept across requests: cross-user-leak's finding, not this one)",
+                 a->id, hits.apart, hits.apart == 1 ? "" : "s");
         add_note(r, msg);
     }
     free(had);
@@ -2034,6 +2183,17 @@ static void eval_config(run *r, const scenario_assert *a)
         return;
     }
     case CHECK_NO_RESERVED_CONCURRENCY:
+        if (r->managed) {
+            /* Managed Instances scale by their capacity provider and
+             * FunctionScalingConfig (Min/MaxExecutionEnvironments), not on
+             * invoke, so reserved concurrency is not their bound
+             * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-scaling.html,
+             * https://docs.aws.amazon.com/lambda/latest/api/API_FunctionScalingConfig.html). */
+            add_note(r, "config: a Managed Instances function scales by its capacity provider and "
+                        "FunctionScalingConfig, not reserved concurrency: the reserved-concurrency check does not "
+                        "apply");
+            return;
+        }
         if (!r->o->concurrency) {
             /* A denied permission must not read as a pass. */
             add_note(r, "config: GetFunctionConcurrency was not answered (permission?): the reserved-concurrency "
@@ -2127,6 +2287,32 @@ static int setup(run *r)
 
 /* ---------- timeline ---------- */
 
+/* Concurrency slots for a multi-concurrent function's timeline: by start,
+ * each invocation takes the lowest-numbered slot free when it started
+ * (client-side timing). slot_of[i] is 1-based; 0 for one that never ran.
+ * The slots are how many ran at once, not environments. */
+static void assign_slots(const run *r, const inv **order, long n, int *slot_of)
+{
+    double *start = malloc((r->ninvs ? r->ninvs : 1) * sizeof(double));
+    double *end = malloc((r->ninvs ? r->ninvs : 1) * sizeof(double));
+    size_t *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof(size_t));
+
+    for (size_t i = 0; i < r->ninvs; i++)
+        slot_of[i] = 0;
+    if (start && end && idx) {
+        for (size_t i = 0; i < r->ninvs; i++) {
+            start[i] = r->invs[i].start_ms;
+            end[i] = r->invs[i].end_ms;
+        }
+        for (long k = 0; k < n; k++)
+            idx[k] = (size_t)(order[k] - r->invs);
+        concur_slots(start, end, idx, (size_t)n, slot_of);
+    }
+    free(start);
+    free(end);
+    free(idx);
+}
+
 /* {steps: [...], invocations: [...]} for report.json; NULL when nothing ran. */
 static cJSON *build_timeline(const run *r)
 {
@@ -2157,6 +2343,14 @@ static cJSON *build_timeline(const run *r)
         cJSON_AddStringToObject(st, "kind", kinds[r->sc->steps[si].kind]);
         cJSON_AddNumberToObject(st, "start_ms", ms1(r->step_start[si]));
         cJSON_AddNumberToObject(st, "end_ms", ms1(r->step_end[si]));
+        if (r->not_forced[si])
+            cJSON_AddStringToObject(st, "note", "not forced: Managed Instances keep their environments through a "
+                                                "configuration change");
+    }
+    if (r->multi) {
+        cJSON_AddStringToObject(tl, "lanes", "concurrency_slots");
+        cJSON_AddNumberToObject(tl, "max_concurrency", (double)r->max_concurrency);
+        assign_slots(r, order, n, env_of);
     }
     for (long k = 0; k < n; k++) {
         const inv *iv = order[k];
@@ -2164,8 +2358,23 @@ static cJSON *build_timeline(const run *r)
         if (!o)
             goto fail;
         cJSON_AddItemToArray(list, o);
-        if (iv->has_report)
+        if (r->multi && env_of[iv - r->invs])
+            cJSON_AddNumberToObject(o, "slot", env_of[iv - r->invs]);
+        else if (iv->has_report && !r->multi)
             cJSON_AddNumberToObject(o, "env", env_of[iv - r->invs]);
+    }
+    if (r->nmarks) {
+        cJSON *marks = cJSON_AddArrayToObject(tl, "overlaps");
+        for (size_t i = 0; marks && i < r->nmarks; i++) {
+            cJSON *m = cJSON_CreateObject();
+            if (!m)
+                goto fail;
+            cJSON_AddItemToArray(marks, m);
+            cJSON_AddNumberToObject(m, "planted_seq", (double)r->marks[i].planted_seq);
+            cJSON_AddNumberToObject(m, "seen_seq", (double)r->marks[i].seen_seq);
+            cJSON_AddNumberToObject(m, "start_ms", ms1(r->marks[i].start_ms));
+            cJSON_AddNumberToObject(m, "end_ms", ms1(r->marks[i].end_ms));
+        }
     }
     free(order);
     free(env_of);
@@ -2194,6 +2403,21 @@ int engine_run(const engine_opts *o, engine_result *out)
     out->findings = cJSON_CreateArray();
     out->summary = cJSON_CreateObject();
     r.findings = out->findings;
+    r.max_concurrency = fnconfig_max_concurrency(o->config);
+    r.multi = fnconfig_is_multi_concurrent(o->config);
+    r.managed = fnconfig_is_managed(o->config);
+    if (out->summary && r.managed)
+        cJSON_AddItemToObject(out->summary, "concurrency", fnconfig_summary(o->config));
+    if (r.sc->requires_max_concurrency > r.max_concurrency) {
+        /* Nothing it tests can happen on this function: say so, never pass. */
+        set_detail(&r, ENGINE_NOT_APPLICABLE,
+                   "needs a function that serves at least %ld requests at once in one environment "
+                   "(PerExecutionEnvironmentMaxConcurrency); this one reports %s",
+                   r.sc->requires_max_concurrency,
+                   r.managed ? "a Managed Instances maximum concurrency of 1"
+                             : "no CapacityProviderConfig (classic Lambda: one request at a time per environment)");
+        goto cleanup;
+    }
     if (!out->findings || !out->summary || setup(&r) != 0) {
         set_detail(&r, ENGINE_UNTESTABLE, "%s", "could not set up the scenario (out of memory or no RNG)");
         goto cleanup;
@@ -2225,7 +2449,7 @@ int engine_run(const engine_opts *o, engine_result *out)
         int step_rc = 0;
         r.step_start[si] = monotime_ms() - t0;
         if (st->kind == STEP_COLD_START) {
-            step_rc = run_cold_start(&r, st);
+            step_rc = run_cold_start(&r, si);
         } else if (st->kind == STEP_SLEEP) {
             long ms = scenario_num_value(&st->sleep_ms, r.params);
             for (long slept = 0; slept < ms && !(o->stop && *o->stop); slept += 100)
@@ -2245,6 +2469,13 @@ int engine_run(const engine_opts *o, engine_result *out)
     r.jsonl = NULL;
     /* Even a partial run is evaluated: what came back is still evidence. */
     evaluate(&r);
+    if (r.unattributed) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "%zu answer%s carried no x-amzn-RequestId: their log tails were not used (lines "
+                 "of a function serving several requests at once are only evidence for the request they name)",
+                 r.unattributed, r.unattributed == 1 ? "" : "s");
+        add_note(&r, msg);
+    }
 cleanup:
     for (size_t i = 0; i < r.ninvs; i++) {
         cold += r.invs[i].cold;
@@ -2278,7 +2509,7 @@ cleanup:
     event_fields_free(&r.embedded);
     free(r.scratch);
     secrets_free(r.mask);
-    return out->status == ENGINE_DONE ? 0 : -1;
+    return out->status == ENGINE_DONE || out->status == ENGINE_NOT_APPLICABLE ? 0 : -1;
 }
 
 void engine_result_clear(engine_result *r)

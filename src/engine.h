@@ -36,7 +36,9 @@ typedef enum {
     ENGINE_REFUSED,         /* the forcer refused to change the function (exit 2) */
     ENGINE_UNTESTABLE,      /* the function could not be tested: API errors, nothing answered (exit 3) */
     ENGINE_INTERRUPTED,     /* SIGINT/SIGTERM; restored first (exit 3) */
-    ENGINE_NOT_RESTORED     /* a configuration could not be restored (exit 4) */
+    ENGINE_NOT_RESTORED,    /* a configuration could not be restored (exit 4) */
+    ENGINE_NOT_APPLICABLE   /* the function is not what the scenario requires (requires:); nothing was
+                               sent, detail says why; never a pass, no effect on the exit status */
 } engine_status;
 
 typedef struct engine_opts {

@@ -61,7 +61,7 @@ static void finish(run *r, slot *s, fanout_state state)
             if (logtail_decode(it->resp.log_result, strlen(it->resp.log_result), &log, &len) == 0) {
                 it->log = log;
                 it->log_len = len;
-                logtail_parse(log, len, &it->report);
+                logtail_parse_for(log, len, it->resp.request_id, &it->report);
             }
         }
         it->cold = it->report.present && it->report.has_init;

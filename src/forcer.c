@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "canary.h"
+#include "fnconfig.h"
 #include "journal.h"
 #include "monotime.h"
 #include "rundir.h"
@@ -214,6 +215,16 @@ forcer_status forcer_begin(lambda_client *c, const forcer_options *o, forcer **o
     if (is_protected(o, name) && !o->allow_protected) {
         snprintf(err, errlen, "%s: function %s matches a protected pattern (default *prod*); refusing to change it. "
                  "Pass --allow-protected if this really is a test function", o->function, name);
+        goto cleanup;
+    }
+    if (fnconfig_is_managed(config)) {
+        /* https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-version-publishing.html:
+         * a configuration change reaches running Managed Instances
+         * environments only through a published version, and publishing
+         * would deploy whatever $LATEST holds. Nothing is changed. */
+        snprintf(err, errlen, "%s: a Lambda Managed Instances function (CapacityProviderConfig): a configuration "
+                 "change does not replace its environments (only publishing a version does, and coldsec never "
+                 "publishes a version of your function); no cold start can be forced, nothing was changed", name);
         goto cleanup;
     }
     st = str_of(config, "State");

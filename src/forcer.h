@@ -14,6 +14,15 @@
  *   forcer_restore_journal  the same from a journal on disk, for a run that
  *                   was killed (`coldsec restore JOURNAL`).
  *
+ * Lambda Managed Instances (CapacityProviderConfig in the configuration):
+ * refused, nothing changed. Their environments run on through a
+ * configuration change; only publishing a version provisions new ones
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-version-publishing.html),
+ * and coldsec will not publish a version of a user's function: it would
+ * deploy whatever is in $LATEST. The engine does not call the forcer for
+ * such a function: its cold_start steps are recorded as not forced and
+ * the scenario goes on against the running environments.
+ *
  * Messages for the user (the plan, progress, conflicts and what to do) go to
  * opts->out. Variable values are never printed, only names.
  *

@@ -335,7 +335,8 @@ static void put_severity_badge(FILE *out, const char *sev)
 
 static const char *status_class(const char *status)
 {
-    static const char *const known[] = {"passed", "findings", "refused", "untestable", "interrupted", "not-restored"};
+    static const char *const known[] = {"passed",      "findings",     "refused",       "untestable",
+                                        "interrupted", "not-restored", "not_applicable"};
 
     for (size_t i = 0; status && i < sizeof(known) / sizeof(known[0]); i++)
         if (strcmp(status, known[i]) == 0)
@@ -391,7 +392,7 @@ static const char CSS[] =
     "@media (prefers-color-scheme:dark){.badge{color:#0e1217}}"
     ".st{font-weight:600}.st-passed{color:var(--ok)}.st-findings{color:var(--high)}.st-refused,.st-untestable,"
     ".st-interrupted,.st-other{color:var(--warn)}.st-not-restored{color:#fff;background:#b00020;padding:0 4px;"
-    "border-radius:3px}"
+    "border-radius:3px}.st-not_applicable{color:var(--muted);font-style:italic}"
     "tr.row-not-restored td{background:rgba(176,0,32,.12)}"
     ".tag{display:inline-block;border:1px solid var(--border);border-radius:10px;padding:0 8px;font-size:.8em;"
     "margin-right:4px;color:var(--muted);white-space:nowrap}.tag.gate{border-color:var(--high);color:var(--high)}"
@@ -428,6 +429,7 @@ static const char CSS[] =
     "ul.legend .sw.cold{background:none;border:1.5px solid var(--fg)}"
     "ul.legend .sw.err{background:none;border-bottom:3px solid #d1242f;border-radius:0}"
     "ul.legend .sw.cs{background:#5b8def;opacity:.5}"
+    "svg .ovl{fill:var(--mark);opacity:.75}ul.legend .sw.ovl{background:var(--mark)}"
     "svg .pt{fill:var(--pt)}svg .fit{stroke:#d55e00;stroke-width:2;fill:none}"
     "svg .proj{stroke:#d55e00;stroke-width:1.5;stroke-dasharray:2 4;fill:none}"
     "svg .limit{stroke:#d1242f;stroke-width:1.5;stroke-dasharray:6 4}svg text.limitlbl{fill:#d1242f}"
@@ -1301,6 +1303,7 @@ typedef struct {
     bool unknown_lane;
     size_t lanes; /* drawn env lanes (<= HTMLREPORT_MAX_LANES) */
     double xmax;
+    bool slots;   /* lanes are concurrency slots ("lanes": "concurrency_slots"), not environments */
 } tl_info;
 
 static int cmp_long(const void *a, const void *b)
@@ -1390,7 +1393,7 @@ static void tl_tooltip(FILE *out, const tl_inv *iv)
         fputs(" MB", out);
     }
     if (iv->env >= 0)
-        fprintf(out, ", env %ld", iv->env);
+        fprintf(out, ", %s %ld", cJSON_GetObjectItemCaseSensitive(s, "slot") ? "slot" : "env", iv->env);
     fputs("</title>", out);
 }
 
@@ -1502,6 +1505,7 @@ static void tl_collect(const cJSON *invs_json, tl_inv *invs, size_t *n, tl_info 
 {
     const cJSON *j;
     size_t k = 0, nenv = 0;
+    const char *lane_key = t->slots ? "slot" : "env";
 
     cJSON_ArrayForEach(j, invs_json) {
         double a, b, env;
@@ -1512,7 +1516,7 @@ static void tl_collect(const cJSON *invs_json, tl_inv *invs, size_t *n, tl_info 
         invs[k].src = j;
         invs[k].start = a;
         invs[k].end = b;
-        invs[k].env = (jnum(j, "env", &env) && env >= 0 && env < 1e9 && env == floor(env)) ? (long)env : -1;
+        invs[k].env = (jnum(j, lane_key, &env) && env >= 0 && env < 1e9 && env == floor(env)) ? (long)env : -1;
         invs[k].user = tl_user(t, jstr(j, "user"));
         if (invs[k].env < 0)
             t->unknown_lane = true;
@@ -1530,6 +1534,41 @@ static void tl_collect(const cJSON *invs_json, tl_inv *invs, size_t *n, tl_info 
     t->lanes = t->nenvs < HTMLREPORT_MAX_LANES ? t->nenvs : HTMLREPORT_MAX_LANES;
 }
 
+/* Where a canary of one request was seen in another that ran at the same
+ * time: a band over the time they overlapped, across both lanes. */
+static size_t tl_overlaps(FILE *out, const tl_info *t, const tl_inv *invs, size_t n, const cJSON *marks)
+{
+    const cJSON *m;
+    size_t drawn = 0;
+
+    cJSON_ArrayForEach(m, marks) {
+        double ps, ss, a, b, y0 = -1, y1 = -1;
+        if (!jnum(m, "planted_seq", &ps) || !jnum(m, "seen_seq", &ss) || !jnum(m, "start_ms", &a) ||
+            !jnum(m, "end_ms", &b) || a < 0 || b < a || b > 1e10)
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            double seq;
+            long lane;
+            if (!jnum(invs[i].src, "seq", &seq) || (seq != ps && seq != ss) || (lane = tl_lane(t, invs[i].env)) < 0)
+                continue;
+            if (y0 < 0 || TL_T + (double)lane * TL_LANE < y0)
+                y0 = TL_T + (double)lane * TL_LANE;
+            if (TL_T + (double)(lane + 1) * TL_LANE > y1)
+                y1 = TL_T + (double)(lane + 1) * TL_LANE;
+        }
+        if (y0 < 0)
+            continue;
+        fprintf(out, "<rect class=\"ovl\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>a canary of "
+                     "#%.0f seen in #%.0f while both ran (",
+                tl_x(a, t->xmax), y0, tl_x(b, t->xmax) - tl_x(a, t->xmax) < 2 ? 2 : tl_x(b, t->xmax) - tl_x(a, t->xmax),
+                y1 - y0, ps, ss);
+        put_duration(out, b - a);
+        fputs(" together, client-side timing)</title></rect>", out);
+        drawn++;
+    }
+    return drawn;
+}
+
 static void tl_legend(FILE *out, const tl_info *t)
 {
     fputs("<ul class=\"legend\">", out);
@@ -1542,8 +1581,11 @@ static void tl_legend(FILE *out, const tl_info *t)
         fputs("<li><span class=\"sw uo\"></span>other users</li>", out);
     fputs("<li><span class=\"sw cold\"></span>cold (Init Duration; ▸ at its start)</li>"
           "<li><span class=\"sw err\"></span>failed or function error (red underline)</li>"
-          "<li><span class=\"sw cs\"></span>forced cold start</li></ul>",
+          "<li><span class=\"sw cs\"></span>forced cold start</li>",
           out);
+    if (t->slots)
+        fputs("<li><span class=\"sw ovl\"></span>a canary seen in a concurrent request (the time both ran)</li>", out);
+    fputs("</ul>", out);
 }
 
 static int write_timeline(hr_ctx *c, const cJSON *res, int index)
@@ -1558,6 +1600,7 @@ static int write_timeline(hr_ctx *c, const cJSON *res, int index)
     int rc = -1;
 
     memset(&t, 0, sizeof(t));
+    t.slots = jstr(tl, "lanes") && strcmp(jstr(tl, "lanes"), "concurrency_slots") == 0;
     invs = calloc(total ? total : 1, sizeof(*invs));
     t.envs = calloc(total ? total : 1, sizeof(*t.envs));
     if (!invs || !t.envs)
@@ -1586,34 +1629,49 @@ static int write_timeline(hr_ctx *c, const cJSON *res, int index)
     esc(out, jstr(res, "scenario"));
     fprintf(out, "</h3><svg class=\"timeline\" role=\"img\" aria-labelledby=\"tl-%u\" viewBox=\"0 0 %.0f %.0f\">",
             id, TL_W, plot_bottom + TL_AXIS);
-    fprintf(out, "<title id=\"tl-%u\">Timeline of %zu invocations across %zu inferred environments</title>", id, n,
-            t.nenvs);
+    fprintf(out, "<title id=\"tl-%u\">Timeline of %zu invocations across %zu %s</title>", id, n, t.nenvs,
+            t.slots ? "concurrency slots" : "inferred environments");
     for (size_t l = 0; l < t.lanes + (t.unknown_lane ? 1 : 0); l++) {
         double y = TL_T + (double)l * TL_LANE;
         if (l % 2 == 0)
             fprintf(out, "<rect class=\"lane\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", TL_L, y,
                     TL_W - TL_L - TL_R, TL_LANE);
         if (l < t.lanes)
-            fprintf(out, "<text class=\"ax\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">env %ld</text>", TL_L - 6,
-                    y + TL_LANE / 2 + 3.5, t.envs[l]);
+            fprintf(out, "<text class=\"ax\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s %ld</text>", TL_L - 6,
+                    y + TL_LANE / 2 + 3.5, t.slots ? "slot" : "env", t.envs[l]);
         else
             fprintf(out, "<text class=\"ax\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">unknown</text>", TL_L - 6,
                     y + TL_LANE / 2 + 3.5);
     }
     tl_axis(out, t.xmax, plot_bottom);
     tl_steps(out, jarr(tl, "steps"), t.xmax, plot_bottom);
+    if (t.slots)
+        tl_overlaps(out, &t, invs, n, jarr(tl, "overlaps"));
     tl_rects(out, &t, invs, n, &drawn);
     fputs("</svg>", out);
     tl_legend(out, &t);
     fprintf(out, "<figcaption>%zu invocations (%zu cold) over ", n, ncold);
     put_duration(out, t.xmax);
-    fprintf(out, ", one lane per execution environment (%zu). Environments are <strong>inferred</strong> from Init "
-                 "Duration and timing: AWS shows no environment id, so this is a picture, not a proof; findings "
-                 "never rest on it. Hover a bar for its invocation.",
-            t.nenvs);
+    if (t.slots) {
+        double mc = 0;
+        fprintf(out, ", one lane per <strong>concurrency slot</strong> (%zu): how many requests ran at once, as the "
+                     "client timed them. This function serves up to ", t.nenvs);
+        if (jnum(tl, "max_concurrency", &mc) && mc >= 1 && mc <= 1e6)
+            put_num(out, mc);
+        else
+            fputs("several", out);
+        fputs(" requests at once in one execution environment (Managed Instances), so environments are "
+              "<strong>not</strong> inferred from overlap; a slot is not an environment. Yellow bands mark a canary "
+              "of one request seen in another while both ran. Hover a bar for its invocation.", out);
+    } else {
+        fprintf(out, ", one lane per execution environment (%zu). Environments are <strong>inferred</strong> from "
+                     "Init Duration and timing: AWS shows no environment id, so this is a picture, not a proof; "
+                     "findings never rest on it. Hover a bar for its invocation.",
+                t.nenvs);
+    }
     if (t.nenvs > t.lanes)
-        fprintf(out, " Only the first %zu environments are drawn; %zu more (%zu invocations) are not.", t.lanes,
-                t.nenvs - t.lanes, hidden_invs);
+        fprintf(out, " Only the first %zu %s are drawn; %zu more (%zu invocations) are not.", t.lanes,
+                t.slots ? "slots" : "environments", t.nenvs - t.lanes, hidden_invs);
     if (n - hidden_invs > drawn)
         fprintf(out, " Only the first %zu invocations are drawn.", drawn);
     if (total > n)

@@ -30,7 +30,7 @@
 
 typedef enum { ESC_TEXT, ESC_ATTR } esc_mode;
 
-typedef enum { CASE_PASSED, CASE_FAILURE, CASE_ERROR } case_kind;
+typedef enum { CASE_PASSED, CASE_FAILURE, CASE_ERROR, CASE_SKIPPED } case_kind;
 
 typedef struct {
     const cJSON *result;
@@ -46,7 +46,7 @@ typedef struct {
     const char *name;     /* as the document spells it, to match results */
     const char *label;    /* as written */
     const cJSON *target;  /* NULL for a target results[] names but targets[] lacks */
-    size_t tests, failures, errors;
+    size_t tests, failures, errors, skipped;
     double ms;
 } suite_info;
 
@@ -114,7 +114,8 @@ static bool is_error_status(const char *status)
 
 static bool known_status(const char *status)
 {
-    return strcmp(status, "passed") == 0 || strcmp(status, "findings") == 0 || is_error_status(status);
+    return strcmp(status, "passed") == 0 || strcmp(status, "findings") == 0 || strcmp(status, "not_applicable") == 0 ||
+           is_error_status(status);
 }
 
 /* A duration in ms from the document, or 0 when it is none a run has. */
@@ -645,7 +646,13 @@ static void put_case(writer *w, const case_info *c, const char *target)
         fputc('"', w->out);
     }
     fputs(">\n", w->out);
-    if (c->kind == CASE_ERROR)
+    if (c->kind == CASE_SKIPPED) {
+        /* not_applicable: the function is not what the scenario tests;
+         * neither a pass nor a failure. */
+        fputs("      <skipped message=\"", w->out);
+        put_str(w, str_or(c->result, "detail", "not applicable"), ESC_ATTR);
+        fputs("\"/>\n", w->out);
+    } else if (c->kind == CASE_ERROR)
         put_error(w, c);
     else if (c->kind == CASE_FAILURE)
         put_failure(w, c);
@@ -721,8 +728,8 @@ static void put_suite(writer *w, size_t si)
 
     fputs("  <testsuite name=\"", w->out);
     put_str(w, s->label, ESC_ATTR);
-    fprintf(w->out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"", s->tests, s->failures,
-            s->errors);
+    fprintf(w->out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"", s->tests, s->failures,
+            s->errors, s->skipped);
     put_secs(w, s->ms);
     fputc('"', w->out);
     if (ant_timestamp(get_str(w->report, "started"), stamp))
@@ -737,18 +744,19 @@ static void put_suite(writer *w, size_t si)
 
 static void put_document(writer *w)
 {
-    size_t tests = 0, failures = 0, errors = 0;
+    size_t tests = 0, failures = 0, errors = 0, skipped = 0;
     double ms = 0;
 
     for (size_t i = 0; i < w->nsuites; i++) {
+        skipped += w->suites[i].skipped;
         tests += w->suites[i].tests;
         failures += w->suites[i].failures;
         errors += w->suites[i].errors;
         ms += w->suites[i].ms;
     }
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", w->out);
-    fprintf(w->out, "<testsuites name=\"coldsec\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"",
-            tests, failures, errors);
+    fprintf(w->out, "<testsuites name=\"coldsec\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"",
+            tests, failures, errors, skipped);
     put_secs(w, ms);
     fputs("\">\n", w->out);
     for (size_t i = 0; i < w->nsuites; i++)
@@ -843,7 +851,10 @@ static void classify(writer *w, case_info *c)
             c->worst = f;
         }
     }
-    c->kind = is_error_status(status) ? CASE_ERROR : c->gating > 0 ? CASE_FAILURE : CASE_PASSED;
+    c->kind = is_error_status(status)                  ? CASE_ERROR
+              : strcmp(status, "not_applicable") == 0 ? CASE_SKIPPED
+              : c->gating > 0                         ? CASE_FAILURE
+                                                      : CASE_PASSED;
 }
 
 /* Suites in targets[] order (then targets only results[] name), each
@@ -877,6 +888,7 @@ static int plan(writer *w, char *err, size_t errlen)
         s->tests++;
         s->failures += c->kind == CASE_FAILURE;
         s->errors += c->kind == CASE_ERROR;
+        s->skipped += c->kind == CASE_SKIPPED;
         s->ms += c->ms;
     }
     return 0;

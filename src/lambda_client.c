@@ -460,6 +460,21 @@ static void keep_header(char **slot, const char *v, size_t n)
     *slot = strndup(v, n);
 }
 
+
+/* The request id as the log lines carry it, or nothing: a value that is not
+ * printable ASCII without spaces could never match a log line's id. */
+static void keep_request_id(char *out, size_t outlen, const char *v, size_t vl)
+{
+    out[0] = '\0';
+    if (vl == 0 || vl >= outlen)
+        return;
+    for (size_t i = 0; i < vl; i++)
+        if (v[i] <= ' ' || v[i] > '~')
+            return;
+    memcpy(out, v, vl);
+    out[vl] = '\0';
+}
+
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     lambda_call *call = ud;
@@ -472,6 +487,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
         free(call->resp.log_result);
         free(call->resp.executed_version);
         call->resp.function_error = call->resp.log_result = call->resp.executed_version = NULL;
+        call->resp.request_id[0] = '\0';
         call->error_type[0] = '\0';
         call->retry_after_ms = 0;
         return n;
@@ -495,6 +511,8 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
             keep_header(&call->resp.log_result, v, vl);
         else if (nl == 22 && strncasecmp(ptr, "X-Amz-Executed-Version", nl) == 0)
             keep_header(&call->resp.executed_version, v, vl);
+        else if (nl == 16 && strncasecmp(ptr, "x-amzn-RequestId", nl) == 0)
+            keep_request_id(call->resp.request_id, sizeof(call->resp.request_id), v, vl);
         else if (nl == 16 && strncasecmp(ptr, "x-amzn-ErrorType", nl) == 0)
             copy_server_text(call->c, call->error_type, sizeof(call->error_type), v, vl);
         else if (nl == 11 && strncasecmp(ptr, "Retry-After", nl) == 0) {

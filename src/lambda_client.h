@@ -36,6 +36,8 @@
 /* Control-plane answers (configurations, errors) are a few KB. */
 #define LAMBDA_MAX_API_RESPONSE ((size_t)1024 * 1024)
 
+#define LAMBDA_REQUEST_ID_MAX 64   /* bytes of x-amzn-RequestId kept, NUL included (AWS: a 36-byte UUID) */
+
 typedef struct lambda_client lambda_client;
 
 typedef struct lambda_client_options {
@@ -100,6 +102,10 @@ typedef struct lambda_response {
     char *function_error;      /* X-Amz-Function-Error, or NULL */
     char *log_result;          /* X-Amz-Log-Result (base64), or NULL */
     char *executed_version;    /* X-Amz-Executed-Version, or NULL */
+    /* x-amzn-RequestId: the invocation's request id, which its log lines
+     * carry (requestId) when the function logs JSON; "" when absent or not
+     * printable ASCII without spaces, shorter than the buffer. */
+    char request_id[LAMBDA_REQUEST_ID_MAX];
     double total_ms;           /* the last attempt's exchange */
     double first_byte_ms;
     int attempts;

@@ -8,10 +8,13 @@
  * The endpoint may be hostile: the parser works in place on pointer + length
  * (no NUL needed, NULs inside are ordinary bytes), copies a token only into
  * a fixed buffer after checking its length, and accepts only plain decimals,
- * so strtod never sees hex, exponents, inf or nan.
+ * so strtod never sees hex, exponents, inf or nan. JSON lines go to cJSON
+ * with their length (no NUL needed) and every value read from them is
+ * type- and range-checked before it is kept.
  */
 #include "logtail.h"
 
+#include <cjson/cJSON.h>
 #include <openssl/evp.h>
 #include <math.h>
 #include <stdint.h>
@@ -425,6 +428,200 @@ void logtail_parse(const char *text, size_t len, logtail_report *out)
             out->timed_out_after_s = seconds;
         }
     }
+}
+
+/* ---------------------------------------------------------------------------
+ * JSON log lines (Lambda's JSON log format; the only one Managed Instances
+ * support).
+ */
+#define PLATFORM_REPORT "platform.report"
+
+/* One line as a JSON object, or NULL: a text line, a line cut at the start
+ * of the tail, anything but an object. */
+static cJSON *json_line(const char *line, size_t len)
+{
+    size_t i = 0;
+    cJSON *j;
+
+    while (i < len && is_sep(line[i]))
+        i++;
+    if (i == len || line[i] != '{')
+        return NULL;
+    j = cJSON_ParseWithLength(line, len);
+    if (j && !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    return j;
+}
+
+static const char *json_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool json_id(const char *v, char *id, size_t idlen)
+{
+    size_t n;
+    if (!v)
+        return false;
+    n = strlen(v);
+    if (!valid_request_id(v, n) || n >= idlen)
+        return false;
+    memcpy(id, v, n + 1);
+    return true;
+}
+
+/* The line's request id out of an already parsed object. */
+static bool json_request_id(const cJSON *j, char *id, size_t idlen)
+{
+    const char *v = json_str(j, "requestId");
+    if (v)
+        return json_id(v, id, idlen);
+    return json_id(json_str(cJSON_GetObjectItemCaseSensitive(j, "record"), "requestId"), id, idlen);
+}
+
+bool logtail_line_request_id(const char *line, size_t len, char *id, size_t idlen)
+{
+    cJSON *j;
+    bool ok;
+
+    if (!line || !id || idlen == 0)
+        return false;
+    id[0] = '\0';
+    j = json_line(line, len);
+    ok = j && json_request_id(j, id, idlen);
+    if (!ok)
+        id[0] = '\0';
+    cJSON_Delete(j);
+    return ok;
+}
+
+static bool json_metric(const cJSON *m, const char *key, double *v)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(m, key);
+    if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble) || n->valuedouble < 0 || n->valuedouble > LOGTAIL_MAX_VALUE)
+        return false;
+    *v = n->valuedouble;
+    return true;
+}
+
+static bool json_metric_int(const cJSON *m, const char *key, int *v)
+{
+    double d;
+    if (!json_metric(m, key, &d) || d != floor(d))
+        return false;
+    *v = (int)d;
+    return true;
+}
+
+/* Fills r from a platform.report record; false (r partly written) if malformed. */
+static bool parse_json_report(const cJSON *j, logtail_report *r)
+{
+    const cJSON *rec = cJSON_GetObjectItemCaseSensitive(j, "record");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(rec, "metrics");
+    const char *st = json_str(rec, "status");
+
+    if (!cJSON_IsObject(rec) || !cJSON_IsObject(m) ||
+        !json_id(json_str(rec, "requestId"), r->request_id, sizeof(r->request_id)) ||
+        !json_metric(m, "durationMs", &r->duration_ms) || !json_metric(m, "billedDurationMs", &r->billed_ms) ||
+        !json_metric_int(m, "memorySizeMB", &r->memory_size_mb) ||
+        !json_metric_int(m, "maxMemoryUsedMB", &r->max_memory_used_mb))
+        return false;
+    if (cJSON_GetObjectItemCaseSensitive(m, "initDurationMs")) {
+        if (!json_metric(m, "initDurationMs", &r->init_ms))
+            return false;
+        r->has_init = true;
+    }
+    if (st && strcmp(st, "timeout") == 0)
+        r->timed_out = true;
+    return true;
+}
+
+/* Is this line the platform.report of request_id (any when NULL)? The
+ * cheap test first: most lines name no platform record at all. */
+static cJSON *report_record(const char *line, size_t n, const char *request_id)
+{
+    cJSON *j;
+    char id[LOGTAIL_REQUEST_ID_MAX];
+
+    if (n < strlen(PLATFORM_REPORT) || !memmem(line, n, PLATFORM_REPORT, strlen(PLATFORM_REPORT)))
+        return NULL;
+    j = json_line(line, n);
+    if (!j || !json_str(j, "type") || strcmp(json_str(j, "type"), PLATFORM_REPORT) != 0 ||
+        (request_id && (!json_request_id(j, id, sizeof(id)) || strcmp(id, request_id) != 0))) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+void logtail_parse_for(const char *text, size_t len, const char *request_id, logtail_report *out)
+{
+    size_t pos = 0, at = 0, at_len = 0;
+    bool found = false;
+    cJSON *j;
+
+    if (request_id && !request_id[0])
+        request_id = NULL;
+    logtail_parse(text, len, out);
+    /* Without a request id a text REPORT line wins, as it always has;
+     * with one, only a record that names it is this invocation's. */
+    if (!text || (!request_id && memmem(text, len, REPORT_PREFIX, strlen(REPORT_PREFIX))))
+        return;
+    while (pos < len) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - line) : len - pos;
+
+        j = report_record(line, n, request_id);
+        if (j) {
+            found = true;
+            at = pos;
+            at_len = n;
+            cJSON_Delete(j);
+        }
+        pos += n + (nl ? 1 : 0);
+    }
+    if (!found)
+        return;
+    memset(out, 0, sizeof(*out));
+    j = report_record(text + at, at_len, request_id);
+    if (j && parse_json_report(j, out))
+        out->present = true;
+    else
+        memset(out, 0, sizeof(*out));
+    cJSON_Delete(j);
+}
+
+int logtail_own_lines(const char *text, size_t len, const char *request_id, char **out, size_t *outlen)
+{
+    size_t pos = 0, o = 0;
+    char id[LOGTAIL_REQUEST_ID_MAX];
+    char *buf = malloc(len + 2);   /* a last line without '\n' gets one, then the NUL */
+
+    *out = NULL;
+    *outlen = 0;
+    if (!buf)
+        return -1;
+    while (text && request_id && request_id[0] && pos < len) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - line) : len - pos;
+        size_t keep = n > 0 && line[n - 1] == '\r' ? n - 1 : n;
+
+        if (logtail_line_request_id(line, keep, id, sizeof(id)) && strcmp(id, request_id) == 0) {
+            memcpy(buf + o, line, keep);
+            o += keep;
+            buf[o++] = '\n';
+        }
+        pos += n + (nl ? 1 : 0);
+    }
+    buf[o] = '\0';
+    *out = buf;
+    *outlen = o;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------

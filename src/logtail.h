@@ -4,7 +4,11 @@
  * base64 of the last 4 KB of the invocation's log. The invocation engine
  * decodes it here, reads the platform's REPORT line (duration, billed
  * duration, memory, Init Duration => cold start) and Task-timed-out line,
- * and sanitizes the text before it reaches a terminal or a report.
+ * or, in Lambda's JSON log format, the `platform.report` record; tells
+ * which request a JSON line belongs to (requestId / record.requestId), so
+ * that a function serving several requests at once (Managed Instances)
+ * has each invocation's log evidence cut down to its own lines; and
+ * sanitizes the text before it reaches a terminal or a report.
  *
  * Everything here is untrusted input from whatever endpoint answered: every
  * length is bounded by the caller's len or a cap below, and nothing reads
@@ -74,6 +78,44 @@ int logtail_decode(const char *b64, size_t b64len, char **out, size_t *outlen)
  * N seconds` that follows the last REPORT line (the last such line wins).
  */
 void logtail_parse(const char *text, size_t len, logtail_report *out);
+
+/*
+ * As logtail_parse, for the invocation whose request id is request_id (the
+ * Invoke answer's x-amzn-RequestId; NULL or "" when unknown). The text
+ * REPORT line reads exactly as logtail_parse reads it; it is the answer
+ * unless request_id is known and a JSON record names it, or no REPORT line
+ * is in the tail. The tail is then read for Lambda's JSON log format
+ * (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html):
+ * the last line that is a JSON object with "type": "platform.report" and
+ * record.requestId equal to request_id (any request id when it is unknown)
+ * gives the report: record.requestId, record.metrics.durationMs,
+ * billedDurationMs, memorySizeMB and maxMemoryUsedMB (required; numbers
+ * 0..LOGTAIL_MAX_VALUE, the memory sizes whole), initDurationMs (optional:
+ * has_init, a cold start); record.status "timeout" sets timed_out (with
+ * timed_out_after_s 0: the record does not say). A malformed chosen record
+ * leaves present false, as a malformed REPORT line does.
+ */
+void logtail_parse_for(const char *text, size_t len, const char *request_id, logtail_report *out);
+
+/*
+ * The request a log line belongs to: a line (no newline; NULs allowed) that
+ * is one JSON object with a string "requestId" (what the Node and Python
+ * runtimes write) or, failing that, "record": {"requestId": ...} (the
+ * platform's records). Copies it into id (idlen bytes, NUL-terminated) and
+ * returns true; false for any other line (text, a cut line, an id that is
+ * empty, too long or not printable ASCII).
+ */
+bool logtail_line_request_id(const char *line, size_t len, char *id, size_t idlen);
+
+/*
+ * The lines of text[0..len) that logtail_line_request_id attributes to
+ * request_id, in order, each followed by '\n', into a malloc'd buffer the
+ * caller frees (*out, NUL-terminated, *outlen bytes; empty when none or
+ * when request_id is NULL or ""). Every other line (unattributed, another
+ * request's) is left out. 0, or -1 when out of memory (*out NULL).
+ */
+int logtail_own_lines(const char *text, size_t len, const char *request_id, char **out, size_t *outlen)
+    __attribute__((warn_unused_result));
 
 /*
  * Copies text[0..len) into out[0..outlen) for a terminal or a report: keeps

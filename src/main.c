@@ -28,6 +28,7 @@
 #include "awsconf.h"
 #include "canary.h"
 #include "fanout.h"
+#include "fnconfig.h"
 #include "forcer.h"
 #include "fuzzcmd.h"
 #include "journal.h"
@@ -969,7 +970,9 @@ static const char DESCRIBE_HELP[] =
     "usage: coldsec describe FUNCTION [--qualifier Q] [connection options]\n"
     "Prints what coldsec sees of FUNCTION as JSON (GetFunction and GetFunctionConcurrency): its\n"
     "settings, the names and sizes of its variables (never their values), its reserved\n"
-    "concurrency, and whether a cold start can be forced (the 4 KB headroom, Environment.Error).\n\n";
+    "concurrency, how it runs requests (Concurrency: Lambda Managed Instances and their maximum\n"
+    "concurrency per environment), and whether a cold start can be forced (the 4 KB headroom,\n"
+    "Environment.Error; never on Managed Instances).\n\n";
 
 static void copy_field(cJSON *dst, const cJSON *src, const char *name)
 {
@@ -1030,6 +1033,9 @@ static int cmd_describe(int argc, char **argv)
     if (cJSON_GetObjectItemCaseSensitive(env, "Error"))
         cJSON_AddItemToObject(out, "EnvironmentError",
                               cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(env, "Error"), 1));
+    /* How it runs requests: Managed Instances serve several at once per
+     * environment, and no cold start can be forced on them. */
+    cJSON_AddItemToObject(out, "Concurrency", fnconfig_summary(cfg));
     it = cJSON_GetObjectItemCaseSensitive(conc, "ReservedConcurrentExecutions");
     if (cJSON_IsNumber(it))
         cJSON_AddNumberToObject(out, "ReservedConcurrentExecutions", it->valuedouble);

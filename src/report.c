@@ -35,7 +35,10 @@ struct report {
 #define ORDER_KEY "_order"     /* a result's or finding's place in suite order; dropped when sorted */
 #define MAX_REPORT_BYTES (512L * 1024 * 1024)
 
-static const char *const status_names[] = {"done", "refused", "untestable", "interrupted", "not-restored"};
+/* By engine_status; not_applicable (requires: not met) is neither a pass
+ * nor a failure and leaves the exit status alone. */
+static const char *const status_names[] = {"done",        "refused",      "untestable",
+                                           "interrupted", "not-restored", "not_applicable"};
 
 void report_now_iso(char *out, size_t len)
 {
@@ -568,7 +571,7 @@ static void raise_status(report *r, int exit_status)
 
 static int exit_of_status(const char *st)
 {
-    if (!st || strcmp(st, "passed") == 0 || strcmp(st, "findings") == 0)
+    if (!st || strcmp(st, "passed") == 0 || strcmp(st, "findings") == 0 || strcmp(st, "not_applicable") == 0)
         return 0;
     if (strcmp(st, "refused") == 0)
         return 2;
@@ -842,6 +845,8 @@ static const char *status_color(const char *st)
         return "\033[32m";
     if (strcmp(st, "findings") == 0)
         return "\033[31m";
+    if (strcmp(st, "not_applicable") == 0)
+        return "\033[2m";
     return "\033[1;35m";
 }
 
@@ -869,14 +874,14 @@ void report_print(report *r, FILE *out, bool color)
     finish(r);
     wt = width_of(r->results, "target", 6, 48);
     ws = width_of(r->results, "scenario", 8, 28);
-    fprintf(out, "\n%s%-*s  %-*s  %-12s  %8s  %11s  %8s%s\n", bold, wt, "TARGET", ws, "SCENARIO", "RESULT", "FINDINGS",
+    fprintf(out, "\n%s%-*s  %-*s  %-14s  %8s  %11s  %8s%s\n", bold, wt, "TARGET", ws, "SCENARIO", "RESULT", "FINDINGS",
             "INVOCATIONS", "TIME", reset);
     cJSON_ArrayForEach(res, r->results) {
         const char *t = get_str(res, "target"), *s = get_str(res, "scenario"), *st = get_str(res, "status");
         /* Why it did not complete, else what did not run (a denied permission). */
         const char *d = get_str(res, "detail") ? get_str(res, "detail")
                                                : get_str(cJSON_GetObjectItemCaseSensitive(res, "summary"), "note");
-        fprintf(out, "%-*.*s  %-*.*s  %s%-12s%s  %8d  %11d  %7.1fs%s%s\n", wt, wt, t ? t : "?", ws, ws, s ? s : "?",
+        fprintf(out, "%-*.*s  %-*.*s  %s%-14s%s  %8d  %11d  %7.1fs%s%s\n", wt, wt, t ? t : "?", ws, ws, s ? s : "?",
                 color ? status_color(st) : "", st ? st : "?", reset, (int)get_num(res, "findings"),
                 (int)get_num(res, "invocations"), get_num(res, "ms") / 1000.0, d ? "  " : "", d ? d : "");
     }

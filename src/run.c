@@ -206,11 +206,16 @@ static void progress_start(shared *sh, const suite_target *t, const char *scenar
 static void progress(shared *sh, const suite_target *t, const char *scenario_id, const engine_result *res)
 {
     int nf = cJSON_GetArraySize(res->findings);
-    const char *what = res->status == ENGINE_DONE ? (nf ? "findings" : "passed") : "NOT COMPLETED";
+    const char *what = res->status == ENGINE_DONE             ? (nf ? "findings" : "passed")
+                       : res->status == ENGINE_NOT_APPLICABLE ? "not applicable"
+                                                              : "NOT COMPLETED";
     const char *on = "", *off = sh->color ? "\033[0m" : "";
 
     if (sh->color)
-        on = res->status != ENGINE_DONE ? "\033[1;35m" : nf ? "\033[31m" : "\033[32m";
+        on = res->status == ENGINE_NOT_APPLICABLE ? "\033[2m"
+             : res->status != ENGINE_DONE         ? "\033[1;35m"
+             : nf                                 ? "\033[31m"
+                                                  : "\033[32m";
     pthread_mutex_lock(&sh->lock);
     sh->done++;
     sh->findings += (size_t)nf;

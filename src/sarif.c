@@ -823,7 +823,10 @@ static int add_result(sctx *c, cJSON *results, const cJSON *rules, const cJSON *
 
 /* ---------- invocation ---------- */
 
-/* One error notification per result that was not tested to the end. */
+/* One error notification per result that was not tested to the end; a
+ * note-level one per result that did not apply (not_applicable: the
+ * function is not what the scenario tests, so there is no result, and the
+ * run still executed successfully). */
 static int add_notification(sctx *c, cJSON *notes, const cJSON *rules, const cJSON *targets, const char *uri,
                             const cJSON *r, int i)
 {
@@ -841,7 +844,7 @@ static int add_notification(sctx *c, cJSON *notes, const cJSON *rules, const cJS
     if (!target_name)
         return bad(c, "%s: no target", what);
     note = put_obj(c, notes, NULL);
-    put_str(c, note, "level", "error");
+    put_str(c, note, "level", strcmp(status, "not_applicable") == 0 ? "note" : "error");
     sb_puts(&b, "Target '");
     sb_text(&b, target_name, SARIF_NAME_MAX);
     if (scenario && strcmp(scenario, "*") != 0) {
@@ -879,7 +882,7 @@ static int add_invocation(sctx *c, cJSON *run, const cJSON *report, const cJSON 
     cJSON *notes = cJSON_CreateArray();
     double t0 = 0, t1 = 0;
     bool have_start;
-    int i = 0, rc = -1;
+    int i = 0, rc = -1, errors = 0;
 
     if (!notes) {
         c->oom = true;
@@ -887,12 +890,14 @@ static int add_invocation(sctx *c, cJSON *run, const cJSON *report, const cJSON 
     }
     cJSON_ArrayForEach(r, results) {
         const char *status = get_str(r, "status");
-        if (!status || (strcmp(status, "passed") != 0 && strcmp(status, "findings") != 0))
+        if (!status || (strcmp(status, "passed") != 0 && strcmp(status, "findings") != 0)) {
             if (add_notification(c, notes, rules, get(report, "targets"), uri, r, i) != 0)
                 goto cleanup;
+            errors += strcmp(status ? status : "", "not_applicable") != 0;
+        }
         i++;
     }
-    put(c, inv, "executionSuccessful", cJSON_CreateBool(cJSON_GetArraySize(notes) == 0));
+    put(c, inv, "executionSuccessful", cJSON_CreateBool(errors == 0));
     exit_status = get(get(report, "summary"), "exit_status");
     if (cJSON_IsNumber(exit_status) && exit_status->valuedouble == floor(exit_status->valuedouble) &&
         fabs(exit_status->valuedouble) <= INT_MAX)

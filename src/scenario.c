@@ -697,8 +697,11 @@ static int parse_assert(load_ctx *c, const yamldoc_node *n, scenario_assert *a)
             a->who = WHO_OTHER_USER;
         else if (is_word(v) && strcmp(v->text, "other_invocation") == 0)
             a->who = WHO_OTHER_INVOCATION;
+        else if (is_word(v) && strcmp(v->text, "concurrent_other_user") == 0)
+            a->who = WHO_CONCURRENT_OTHER_USER;
         else
-            return yamldoc_fail(c->doc, v, c->err, c->errlen, "who: any, other_user or other_invocation");
+            return yamldoc_fail(c->doc, v, c->err, c->errlen,
+                                "who: any, other_user, other_invocation or concurrent_other_user");
     }
     if ((v = yamldoc_get(b, "cleared_by"))) {
         if (expect_word(c, v, "cleared_by") != 0)
@@ -797,8 +800,26 @@ static int parse_assert(load_ctx *c, const yamldoc_node *n, scenario_assert *a)
 
 /* ---- the scenario file ---- */
 
-static const char *const scenario_keys[] = {"id", "title", "class", "severity", "proves", "fix", "references",
-                                            "parameters", "canaries", "users", "steps", "assertions", NULL};
+static const char *const scenario_keys[] = {"id",         "title",    "class", "severity", "proves",
+                                            "fix",        "references", "parameters", "canaries", "users",
+                                            "steps",      "assertions", "requires", NULL};
+
+/* requires: {max_concurrency: N}: the scenario tests what only a function
+ * serving N requests at once in one environment can do. */
+static int parse_requires(load_ctx *c, const yamldoc_node *v)
+{
+    static const char *const keys[] = {"max_concurrency", NULL};
+    const yamldoc_node *mc;
+
+    if (yamldoc_expect(c->doc, v, YAMLDOC_MAP, "requires", c->err, c->errlen) != 0 ||
+        yamldoc_check_keys(c->doc, v, keys, "requires", c->err, c->errlen) != 0)
+        return -1;
+    if (!(mc = yamldoc_get(v, "max_concurrency")))
+        return yamldoc_fail(c->doc, v, c->err, c->errlen, "requires: needs max_concurrency");
+    /* AWS's range for PerExecutionEnvironmentMaxConcurrency. */
+    return yamldoc_long(c->doc, mc, "max_concurrency", 1, 1600, &c->sc->requires_max_concurrency, c->err,
+                        c->errlen);
+}
 
 static int parse_header(load_ctx *c, const yamldoc_node *root)
 {
@@ -817,7 +838,7 @@ static int parse_header(load_ctx *c, const yamldoc_node *root)
         return yamldoc_fail(c->doc, yamldoc_get(root, "class"), c->err, c->errlen,
                             "class: letters, digits, '-' and '_' (the built-in classes are "
                             "injection-persistence, cross-user-leak, tmp-residue, memory-growth, "
-                            "secret-exposure and config)");
+                            "secret-exposure, concurrent-state and config)");
     if (req_string(c, root, "severity", &s) != 0)
         return -1;
     r = severity_parse(s, &sc->sev);
@@ -886,6 +907,8 @@ static int parse_header(load_ctx *c, const yamldoc_node *root)
                                     "plant: a variable name starting with COLDSEC_ (never one of the function's)");
         }
     }
+    if ((v = yamldoc_get(root, "requires")) && parse_requires(c, v) != 0)
+        return -1;
     if ((v = yamldoc_get(root, "users"))) {
         if (yamldoc_expect(c->doc, v, YAMLDOC_SEQ, "users", c->err, c->errlen) != 0)
             return -1;

@@ -3,7 +3,8 @@
  * payload catalogs beside them (scenarios/catalogs/NAME.yaml), loaded into an
  * immutable model the engine runs (DESIGN.md, "Scenario model").
  *
- * A scenario is data: canaries it declares, users who send, steps
+ * A scenario is data: what it requires of the function (requires:), the
+ * canaries it declares, users who send, steps
  * (cold_start, invoke, sleep) and assertions (canary_seen, pattern_seen,
  * secret_seen, memory_growth, status, config). Everything is checked at load
  * time — step and canary references, templates, patterns, catalog entries —
@@ -111,7 +112,10 @@ typedef enum {
 } scenario_assert_kind;
 
 enum { WHERE_PAYLOAD = 1, WHERE_LOG = 2 };
-typedef enum { WHO_ANY = 0, WHO_OTHER_USER, WHO_OTHER_INVOCATION } scenario_who;
+/* Whose canary counts where it is seen: anyone's, another user's, another
+ * invocation's, or another user's whose request overlapped the one it is
+ * seen in ([start, end] as the client saw them). */
+typedef enum { WHO_ANY = 0, WHO_OTHER_USER, WHO_OTHER_INVOCATION, WHO_CONCURRENT_OTHER_USER } scenario_who;
 typedef enum {
     CHECK_PLAINTEXT_SECRET,
     CHECK_DEPRECATED_RUNTIME,
@@ -172,6 +176,9 @@ typedef struct scenario {
     scenario_assert *asserts;
     size_t nasserts;
     bool invokes;               /* has an invoke step (config-only scenarios do not) */
+    /* requires: what the function must be for the scenario to apply; a
+     * function below it gets the result not_applicable, never passed. */
+    long requires_max_concurrency;  /* PerExecutionEnvironmentMaxConcurrency at least this; 0: no requirement */
 } scenario;
 
 /* A payload catalog: its entries as JSON objects (each has "id"). */

@@ -5,11 +5,17 @@
  * reached without the fuzzer having to find valid base64 first. Beyond
  * surviving: a decode round-trips, a report holds only values the header
  * promises, and sanitized text is well-formed UTF-8 without control
- * characters, fits its buffer, and is unchanged by a second pass.
+ * characters, fits its buffer, and is unchanged by a second pass. The JSON
+ * log format too (Managed Instances): a platform.report read for a request
+ * id holds the same promises and names that id; the lines kept as one
+ * request's evidence are whole lines of the input, each attributed to that
+ * request, in order, and nothing else.
  */
 #include <openssl/evp.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,13 +151,73 @@ static void check_decoded(const uint8_t *b64, size_t size, size_t len)
         abort();
 }
 
+/* The request id a fuzz input asks about: the first requestId the text
+ * holds (so that attribution is reached), else a fixed one. */
+static void pick_id(const char *text, size_t len, char *id, size_t idlen)
+{
+    size_t pos = 0;
+
+    snprintf(id, idlen, "8d3b1f2a-0c4e-4b7a-9e21-5f6a7b8c9d01");
+    while (pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+        if (logtail_line_request_id(text + pos, n, id, idlen))
+            return;
+        pos += n + (nl ? 1 : 0);
+    }
+    snprintf(id, idlen, "8d3b1f2a-0c4e-4b7a-9e21-5f6a7b8c9d01");
+}
+
+static void check_own_lines(const char *text, size_t len, const char *id)
+{
+    char *out = NULL, got[LOGTAIL_REQUEST_ID_MAX];
+    size_t olen = 0, pos = 0, in = 0;
+
+    if (logtail_own_lines(text, len, id, &out, &olen) != 0) {
+        if (out || olen)
+            abort();
+        return;
+    }
+    if (!out || out[olen] != '\0' || olen > len + 1)
+        abort();
+    /* Every kept line is attributed to id and is the next such line of the input. */
+    while (pos < olen) {
+        const char *nl = memchr(out + pos, '\n', olen - pos);
+        size_t n;
+        bool found = false;
+        if (!nl)
+            abort();
+        n = (size_t)(nl - (out + pos));
+        if (!logtail_line_request_id(out + pos, n, got, sizeof(got)) || strcmp(got, id) != 0)
+            abort();
+        while (in < len && !found) {
+            const char *inl = memchr(text + in, '\n', len - in);
+            size_t m = inl ? (size_t)(inl - (text + in)) : len - in;
+            size_t keep = m > 0 && text[in + m - 1] == '\r' ? m - 1 : m;
+            found = keep == n && memcmp(text + in, out + pos, n) == 0;
+            in += m + (inl ? 1 : 0);
+        }
+        if (!found)
+            abort();
+        pos += n + 1;
+    }
+    free(out);
+}
+
 static void check_text(const char *text, size_t len)
 {
     logtail_report r;
+    char id[LOGTAIL_REQUEST_ID_MAX];
 
     logtail_parse(text, len, &r);
     check_report(&r);
     check_sanitize(text, len);
+    pick_id(text, len, id, sizeof(id));
+    logtail_parse_for(text, len, id, &r);
+    check_report(&r);
+    logtail_parse_for(text, len, NULL, &r);
+    check_report(&r);
+    check_own_lines(text, len, id);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -99,14 +99,14 @@ static void test_tmpl_pad_is_capped(void **state)
 
 static void test_builtin_scenarios_load(void **state)
 {
-    static const char *const ids[] = {"config", "cross-user-leak", "injection-persistence", "memory-growth",
-                                      "secret-exposure", "tmp-residue"};
+    static const char *const ids[] = {"concurrent-state", "config",          "cross-user-leak", "injection-persistence",
+                                      "memory-growth",    "secret-exposure", "tmp-residue"};
     scenario_set *set = NULL;
     char err[1024] = "";
     (void)state;
     assert_int_equal(scenario_set_load("scenarios", &set, err, sizeof(err)), 0);
-    assert_int_equal(scenario_set_count(set), 6);
-    for (size_t i = 0; i < 6; i++) {
+    assert_int_equal(scenario_set_count(set), 7);
+    for (size_t i = 0; i < 7; i++) {
         const scenario *sc = scenario_set_find(set, ids[i]);
         assert_non_null(sc);
         assert_string_equal(sc->cls, ids[i]);
@@ -121,6 +121,22 @@ static void test_builtin_scenarios_load(void **state)
         assert_true(cJSON_GetArraySize(sc->steps[inject].cat->entries) >= 10);
         assert_int_equal(sc->asserts[0].cleared_by, scenario_step_index(sc, "after_cold"));
         assert_int_equal(sc->asserts[0].who, WHO_OTHER_USER);
+        assert_int_equal(sc->requires_max_concurrency, 0);
+    }
+    {
+        /* Applies only where one environment serves several requests at
+         * once; its sightings count only between overlapping requests. */
+        const scenario *sc = scenario_set_find(set, "concurrent-state");
+        assert_int_equal(sc->requires_max_concurrency, 2);
+        assert_int_equal(sc->sev, SEVERITY_HIGH);
+        assert_int_equal(sc->asserts[0].who, WHO_CONCURRENT_OTHER_USER);
+        assert_true(sc->asserts[0].identity);
+        assert_int_equal(sc->asserts[0].where, WHERE_PAYLOAD | WHERE_LOG);
+        for (size_t i = 0; i < sc->nsteps; i++) {
+            assert_int_equal(sc->steps[i].kind, STEP_INVOKE);
+            assert_true(sc->steps[i].shuffle);
+            assert_true(sc->steps[i].parallel.param >= 0);
+        }
     }
     scenario_set_free(set);
 }
@@ -244,6 +260,19 @@ static void test_scenario_errors_name_the_place(void **state)
     expect_scenario_error("steps:\n  - invoke: {id: a, users: [alice], count: 1, vary: {field: all, set: x}}\n"
                           "assertions: []\n",
                           "10:61: field: expected strings, leaves or longest, not 'all'");
+    /* requires: and who: concurrent_other_user (issue 14). */
+    expect_scenario_error("requires: {max_concurrency: 0}\nassertions: []\n",
+                          "9:29: max_concurrency must be an integer from 1 to 1600");
+    expect_scenario_error("requires: {max_concurrency: 1601}\nassertions: []\n",
+                          "9:29: max_concurrency must be an integer from 1 to 1600");
+    expect_scenario_error("requires: {max_concurency: 2}\nassertions: []\n",
+                          "9:12: unknown key 'max_concurency' in requires");
+    expect_scenario_error("requires: {}\nassertions: []\n", "9:11: requires: needs max_concurrency");
+    expect_scenario_error("requires: 2\nassertions: []\n", "9:11: requires");
+    expect_scenario_error("steps:\n  - invoke: {id: a, users: [alice], count: 1}\nassertions:\n"
+                          "  - canary_seen: {id: x, title: t, canary: own, planted_in: [a], seen_in: [a], "
+                          "who: concurrent}\n",
+                          "12:85: who: any, other_user, other_invocation or concurrent_other_user");
     /* Found by fuzz_scenario: names hiding text behind a NUL, and more
      * canaries than an assertion holds. */
     expect_scenario_error("steps:\n  - invoke: {id: a, users: [alice], count: 1}\nassertions:\n"
