@@ -98,7 +98,9 @@ def load_samples(suite_path, lab_path):
     for t in suite["targets"]:
         name = t["function"]
         cls = next((c for c in CODE_SCENARIOS if name.startswith(c + "-")), None)
-        if cls is None:  # the config samples have no code weakness to score
+        # The config samples have no code weakness to score; the concurrent-state
+        # ones need their own scenario (overlap in one environment), not one of these.
+        if cls is None:
             continue
         f = dict(by_name[name])
         f["code"] = os.path.normpath(os.path.join(lab_dir, f["code"]))

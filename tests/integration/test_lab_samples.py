@@ -34,6 +34,11 @@ WEAKNESSES = ("injection-persistence", "cross-user-leak", "tmp-residue", "memory
 SAMPLES = [f"{w}-{lang}-{kind}" for w in WEAKNESSES for lang in ("python", "node")
            for kind in ("vulnerable", "hardened")] + ["config-python-vulnerable",
                                                        "config-python-hardened"]
+# Managed Instances samples (max_concurrency): many requests at once in one
+# environment; the Node vulnerable twin comes in two variants.
+CONCURRENT = ["concurrent-state-python-vulnerable", "concurrent-state-python-hardened",
+              "concurrent-state-node-vulnerable", "concurrent-state-node-vulnerable-buffer",
+              "concurrent-state-node-hardened"]
 
 
 def _q(s):
@@ -72,7 +77,7 @@ def shipped_samples():
                     cur[key] = int(v) if re.fullmatch(r"-?\d+", v) else v
             elif indent == 6 and in_env:
                 cur["environment"][key] = _scalar(value)
-    return {n: e for n, e in entries.items() if n in SAMPLES}
+    return {n: e for n, e in entries.items() if n in SAMPLES + CONCURRENT}
 
 
 def render(functions):
@@ -128,13 +133,17 @@ class LabSamplesTest(unittest.TestCase):
 
     def test_shipped_config_holds_every_sample(self):
         samples = shipped_samples()
-        self.assertEqual(sorted(samples), sorted(SAMPLES))
+        self.assertEqual(sorted(samples), sorted(SAMPLES + CONCURRENT))
         for name, f in samples.items():
             with self.subTest(name=name):
                 self.assertTrue(os.path.isdir(os.path.join(HARNESS, f["code"])), f)
                 node = "-node-" in name
                 self.assertEqual(f["handler"], "index.handler" if node else "handler.handler")
-                if not name.startswith("config-"):
+                if name in CONCURRENT:
+                    # the oldest runtimes Managed Instances support
+                    self.assertEqual(f["runtime"], "nodejs22.x" if node else "python3.13")
+                    self.assertEqual((f["memory_mb"], f["timeout_s"], f["max_concurrency"]), (128, 3, 8))
+                elif not name.startswith("config-"):
                     self.assertEqual(f["runtime"], "nodejs22.x" if node else "python3.12")
                     self.assertEqual(f["memory_mb"], 128)
                     self.assertEqual(f["timeout_s"], 3)
@@ -399,6 +408,121 @@ class LabSamplesTest(unittest.TestCase):
         text = "".join(open(p).read() for p in logs.values() if p)
         self.assertIn(f"'API_KEY': '{SECRET_API_KEY}'", text)
         self.assertIn("'AWS_SECRET_ACCESS_KEY': ", text)
+
+
+class LabConcurrentSamplesTest(unittest.TestCase):
+    """The concurrent-state samples on the lab's Managed Instances
+    (max_concurrency 8, one environment): rounds of 8 invocations released
+    together, each with its own user id and fields. A vulnerable twin hands
+    one user's data to another in at least one round of 4; a hardened twin
+    never does, in rounds where the overlap is shown. Overlap is read from
+    the order of the environment's log (a request's platform.start before
+    another's platform.report), never from durations."""
+
+    VULNERABLE_ROUNDS = 4
+    HARDENED_ROUNDS = 8
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = start_lab(CONCURRENT)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.stop()
+
+    @staticmethod
+    def event(name, user):
+        if "-python-" in name:
+            return {"user_id": user, "report_name": "q3", "rows": f"date,amount,ref\n2026-07-01,12.50,{user}-row\n"}
+        return {"user_id": user, "path": "/profile", "display_name": f"{user}-name", "email": f"{user}@example.com"}
+
+    def one_environment_log(self, name):
+        logs = [p for p in self.lab.find_log_files(name).values() if p]
+        self.assertEqual(len(logs), 1, f"{name}: {logs}")
+        return logs[0]
+
+    def max_in_flight(self, name, request_ids):
+        """How many of request_ids were running at once, by the order of
+        their platform.start and platform.report lines in the log."""
+        running, peak = set(), 0
+        with open(self.one_environment_log(name)) as f:
+            for line in f:
+                if not line.startswith("{"):
+                    continue
+                rec = json.loads(line)
+                rid = (rec.get("record") or {}).get("requestId")
+                if rid not in request_ids:
+                    continue
+                if rec.get("type") == "platform.start":
+                    running.add(rid)
+                    peak = max(peak, len(running))
+                elif rec.get("type") == "platform.report":
+                    running.discard(rid)
+        return peak
+
+    def round(self, name):
+        """One round: (users, answers, leaks, in_flight); leaks are the
+        (owner, got) pairs of user ids where got's answer holds owner's id."""
+        users = [lf.unique("user") for _ in range(8)]
+        invs = self.lab.invoke_parallel(name, [self.event(name, u) for u in users])
+        answers = []
+        for inv in invs:
+            self.assertNotIsInstance(inv, Exception, f"{name}: {inv!r}")
+            answers.append(lf.assert_ok(self, inv))
+        leaks = [(owner, got) for got, a in zip(users, answers) for owner in users
+                 if owner != got and owner in json.dumps(a)]
+        return users, answers, leaks, self.max_in_flight(name, {inv.request_id for inv in invs})
+
+    def warm(self, name):
+        # the environment starts on the first invocation; the rounds find it ready
+        lf.assert_ok(self, self.lab.invoke(name, self.event(name, "warm-up")))
+
+    def test_vulnerable_twins_hand_one_users_data_to_another(self):
+        for name in ("concurrent-state-python-vulnerable", "concurrent-state-node-vulnerable",
+                     "concurrent-state-node-vulnerable-buffer"):
+            with self.subTest(name=name):
+                self.warm(name)
+                seen = []
+                for _ in range(self.VULNERABLE_ROUNDS):
+                    users, answers, leaks, in_flight = self.round(name)
+                    seen.append((in_flight, len(leaks)))
+                    if leaks:
+                        owner, got = leaks[0]
+                        a = answers[users.index(got)]
+                        # the answer of one request carries another request's fields
+                        self.assertIn(owner, a["preview"] if "-python-" in name else a["card"])
+                        break
+                else:
+                    self.fail(f"{name}: no leak in {self.VULNERABLE_ROUNDS} rounds (in flight, leaks): {seen}")
+                self.assertGreaterEqual(in_flight, 2, "a leak without overlap")
+
+    def test_hardened_twins_never_do(self):
+        for name in ("concurrent-state-python-hardened", "concurrent-state-node-hardened"):
+            with self.subTest(name=name):
+                self.warm(name)
+                overlapped = 0
+                for _ in range(self.HARDENED_ROUNDS):
+                    users, answers, leaks, in_flight = self.round(name)
+                    self.assertEqual(leaks, [], name)
+                    for user, a in zip(users, answers):
+                        self.assertEqual(a["user_id"], user)
+                        self.assertIn(f"{user}-row" if "-python-" in name else f"{user}-name",
+                                      a["preview"] if "-python-" in name else a["card"])
+                    overlapped += in_flight >= 2
+                # a round without overlap proves nothing: most must have it
+                self.assertGreaterEqual(overlapped, self.HARDENED_ROUNDS // 2, name)
+
+    def test_sequential_requests_are_fine_everywhere(self):
+        """The weakness is the overlap: one request at a time, every sample
+        answers each user with their own data (what classic Lambda shows)."""
+        for name in CONCURRENT:
+            with self.subTest(name=name):
+                for i in range(3):
+                    user = lf.unique(f"seq{i}")
+                    a = lf.assert_ok(self, self.lab.invoke(name, self.event(name, user)))
+                    self.assertEqual(a["user_id"], user)
+                    self.assertIn(f"{user}-row" if "-python-" in name else f"{user}-name",
+                                  a["preview"] if "-python-" in name else a["card"])
 
 
 class LabSamplesFallbackTest(unittest.TestCase):
