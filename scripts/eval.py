@@ -16,6 +16,7 @@ Usage: scripts/eval.py [--quick] [--runs SEED:JOBS,...] [--only NAME]... [--no-s
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -98,15 +99,14 @@ def load_samples(suite_path, lab_path):
     for t in suite["targets"]:
         name = t["function"]
         cls = next((c for c in CODE_SCENARIOS if name.startswith(c + "-")), None)
-        # The config samples have no code weakness to score; the concurrent-state
-        # ones need their own scenario (overlap in one environment), not one of these.
-        if cls is None:
+        if cls is None:  # the config samples have no code weakness to score
             continue
         f = dict(by_name[name])
         f["code"] = os.path.normpath(os.path.join(lab_dir, f["code"]))
         target = {k: v for k, v in t.items() if k in ("function", "envelope", "baseline")}
         target["scenarios"] = CODE_SCENARIOS
-        vulnerable = name.endswith("-vulnerable")
+        # CLASS-LANG-KIND or CLASS-LANG-KIND-VARIANT (scripts/matrix.py)
+        vulnerable = re.search(r"-vulnerable(-[a-z0-9]+)?$", name) is not None
         # the /tmp samples show earlier callers' rows to later callers, and
         # the concurrent-state ones one caller's data to a caller in flight
         # at the same time: a cross-user leak as much as their own class
