@@ -11,6 +11,9 @@
   `coldsec run --help` and the man page;
 - the relative links of README.md and docs/scenarios/*.md resolve (files,
   and #anchors to Markdown headings);
+- docs/design.md's module map names exactly the modules of src/, harness/
+  and fuzz/ (one per .c file), each under its own folder's heading, and
+  README.md links the design document;
 - docs/ci/*.yml are YAML. Checked with libyaml (libyaml-dev is in
   scripts/deps.sh) through ctypes, so no Python package is needed; when
   PyYAML is importable as well, the CI files' structure is checked too.
@@ -394,6 +397,49 @@ class TestCiExamples(unittest.TestCase):
         gl = yaml.safe_load(read(os.path.join(DOCS, "ci", "gitlab-ci.yml")))
         self.assertEqual(gl["coldsec"]["artifacts"]["reports"]["junit"], "reports/*/junit.xml")
         self.assertEqual(gl["coldsec"]["allow_failure"]["exit_codes"], [3])
+
+
+class TestDesign(unittest.TestCase):
+    """docs/design.md changes with the code: its module map is the modules there are."""
+    DESIGN = os.path.join(DOCS, "design.md")
+
+    def mapped(self):
+        """{folder: set of module names} from the '## Module map' tables: the
+        backticked names of each row's first cell, under '### `folder/`'."""
+        text = read(self.DESIGN)
+        m = re.search(r"^## Module map\n(.*?)(?=^## )", text, re.M | re.S)
+        self.assertIsNotNone(m, "docs/design.md has no '## Module map' section")
+        out, folder = {}, None
+        for line in m.group(1).splitlines():
+            h = re.match(r"^### `([a-z]+)/`", line)
+            if h:
+                folder = h.group(1)
+                out.setdefault(folder, set())
+                continue
+            row = re.match(r"^\| ([^|]+) \|", line)
+            if folder and row and not re.match(r"^-+$|^module$", row.group(1).strip()):
+                out[folder] |= set(re.findall(r"`([a-z0-9_]+)`", row.group(1)))
+        return out
+
+    def test_module_map_matches_the_code(self):
+        mapped = self.mapped()
+        for folder in ("src", "harness", "fuzz"):
+            with self.subTest(folder=folder):
+                have = {os.path.basename(f)[:-2] for f in glob.glob(os.path.join(REPO, folder, "*.c"))}
+                self.assertTrue(have)
+                named = mapped.get(folder, set())
+                self.assertEqual(sorted(have - named), [], f"modules of {folder}/ missing from docs/design.md")
+                self.assertEqual(sorted(named - have), [], f"docs/design.md names modules {folder}/ does not have")
+
+    def test_module_map_check_can_fail(self):
+        # the parser really reads the tables: a known module is found, a made-up one is not
+        mapped = self.mapped()
+        self.assertIn("engine", mapped["src"])
+        self.assertIn("lab_pool", mapped["harness"])
+        self.assertNotIn("no_such_module", mapped["src"])
+
+    def test_readme_links_the_design(self):
+        self.assertIn("(docs/design.md)", read(README))
 
 
 if __name__ == "__main__":
