@@ -1130,9 +1130,8 @@ int scenario_set_load_layered(const char *dir, bool optional, const char *builti
                               size_t errlen)
 {
     scenario_set *set = calloc(1, sizeof(*set));
-    int rc = -1;
-
     bool own_is_builtin = builtin && same_dir(dir, builtin);
+    int rc = -1;
 
     *out = NULL;
     /* The suite's folder is the built-in one: one layer, said built-in. */
