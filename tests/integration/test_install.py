@@ -131,6 +131,26 @@ class InstallTest(unittest.TestCase):
         found = [(x["target"], x["scenario"]) for x in report["findings"]]
         self.assertIn(("my-docs", "cross-user-leak"), found)
         self.assertTrue(all(s["id"] == "cross-user-leak" for s in report["scenarios"]), report["scenarios"])
+        # The lab found its runtimes and its sandbox stub (libexec/) in the moved tree.
+        with open(os.path.join(work, "out", runs[0], "lab.log")) as f:
+            lab_log = f.read()
+        self.assertNotIn("no prepared sandboxes", lab_log)
+        self.assertNotIn("not found (give --runtimes", lab_log)
+
+    def test_fuzz_finds_its_seeds(self):
+        work = self.user_folder()
+        with open(os.path.join(work, "event.json"), "w") as f:
+            json.dump({"user_id": "u1", "doc": "/docs/1", "title": "notes"}, f)
+        r = subprocess.run(["coldsec", "fuzz", "--target", "my-docs", "--lab-config", "functions.yaml", "--event",
+                            "event.json", "--time", "2s", "--", "-runs=20"], cwd=work, env=self.env(),
+                           capture_output=True, text=True, timeout=300)
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        self.assertNotIn("not found: seeds and material", r.stderr)
+        self.assertNotIn("no catalog material", r.stderr)
+        seeds = os.listdir(os.path.join(work, "reports", "fuzz", "my-docs", "corpus"))
+        shipped = [f for f in os.listdir(os.path.join(self.moved, "share/coldsec/fuzz/events")) if f.endswith(".json")]
+        for name in shipped:
+            self.assertIn(f"seed-{name}", seeds)
 
     def test_list_scenarios_with_override(self):
         work = self.user_folder(override=True)
