@@ -6,6 +6,7 @@
 #   make lint       clang-tidy, cppcheck, banned functions
 #   make bench      benchmarks (see BENCHMARKS.md)
 #   make demo       the main job, on the local lab
+#   make install    PREFIX (default /usr/local) and DESTDIR; make uninstall
 
 SANITIZER ?=
 ifeq ($(SANITIZER),)
@@ -40,7 +41,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # The sample `provided` function is a user's program: never sanitized.
 HELLO_C := build/functions/hello-c/bootstrap
 
-.PHONY: all test asan lint bench demo deps clean fuzz fuzz-smoke eval unit
+.PHONY: all test asan lint bench demo deps clean fuzz fuzz-smoke eval unit install uninstall
 all: $(BUILD)/coldsec $(BUILD)/coldsec-lab $(BUILD)/coldsec-lab-stub $(BUILD)/coldsec-fuzz $(HELLO_C)
 
 $(BUILD)/obj/%.o: %.c
@@ -199,6 +200,52 @@ fuzz: $(FUZZ_BINS)
 FUZZ_SMOKE_SECONDS ?= 5
 fuzz-smoke: $(FUZZ_BINS)
 	@tests/fuzz/smoke.sh $(FUZZ_SMOKE_SECONDS)
+
+# make install: the layout src/paths.h finds from the installed coldsec
+# (relative to bin/, so the tree may be moved as a whole):
+#   PREFIX/bin/{coldsec,coldsec-lab,coldsec-fuzz}
+#   PREFIX/libexec/coldsec/coldsec-lab-stub       (run by the lab, not by users)
+#   PREFIX/share/coldsec/scenarios/*.yaml, catalogs/*.yaml   (the built-in set)
+#   PREFIX/share/coldsec/runtimes/{node,python}/  (the lab's runtime bootstraps)
+#   PREFIX/share/coldsec/fuzz/{events/*.json,lambda.dict}    (coldsec fuzz's seeds)
+#   PREFIX/share/man/man1/coldsec.1
+# make uninstall removes those files, then the folders they were in when
+# that leaves them empty (a folder holding anything else stays).
+PREFIX ?= /usr/local
+DESTDIR ?=
+I_ROOT := $(DESTDIR)$(PREFIX)
+I_BIN := $(I_ROOT)/bin
+I_LIBEXEC := $(I_ROOT)/libexec/coldsec
+I_SHARE := $(I_ROOT)/share/coldsec
+I_MAN1 := $(I_ROOT)/share/man/man1
+INST_PROGRAMS := coldsec coldsec-lab coldsec-fuzz
+INST_SCENARIOS := $(wildcard scenarios/*.yaml)
+INST_CATALOGS := $(wildcard scenarios/catalogs/*.yaml)
+INST_RUNTIMES := $(wildcard harness/runtimes/node/*.js harness/runtimes/node/*.mjs harness/runtimes/python/*.py)
+INST_EVENTS := $(wildcard fuzz/events/*.json)
+
+install: $(INST_PROGRAMS:%=$(BUILD)/%) $(BUILD)/coldsec-lab-stub
+	install -d $(I_BIN) $(I_LIBEXEC) $(I_SHARE)/scenarios/catalogs $(I_SHARE)/runtimes/node \
+	  $(I_SHARE)/runtimes/python $(I_SHARE)/fuzz/events $(I_MAN1)
+	install -m 755 $(INST_PROGRAMS:%=$(BUILD)/%) $(I_BIN)/
+	install -m 755 $(BUILD)/coldsec-lab-stub $(I_LIBEXEC)/
+	install -m 644 $(INST_SCENARIOS) $(I_SHARE)/scenarios/
+	install -m 644 $(INST_CATALOGS) $(I_SHARE)/scenarios/catalogs/
+	install -m 644 $(filter harness/runtimes/node/%,$(INST_RUNTIMES)) $(I_SHARE)/runtimes/node/
+	install -m 644 $(filter harness/runtimes/python/%,$(INST_RUNTIMES)) $(I_SHARE)/runtimes/python/
+	install -m 644 $(INST_EVENTS) $(I_SHARE)/fuzz/events/
+	install -m 644 fuzz/lambda.dict $(I_SHARE)/fuzz/
+	install -m 644 docs/coldsec.1 $(I_MAN1)/
+
+uninstall:
+	rm -f $(INST_PROGRAMS:%=$(I_BIN)/%) $(I_LIBEXEC)/coldsec-lab-stub $(I_MAN1)/coldsec.1 \
+	  $(INST_SCENARIOS:scenarios/%=$(I_SHARE)/scenarios/%) $(INST_CATALOGS:scenarios/%=$(I_SHARE)/scenarios/%) \
+	  $(INST_RUNTIMES:harness/runtimes/%=$(I_SHARE)/runtimes/%) $(INST_EVENTS:fuzz/%=$(I_SHARE)/fuzz/%) \
+	  $(I_SHARE)/fuzz/lambda.dict
+	@for d in $(I_SHARE)/scenarios/catalogs $(I_SHARE)/scenarios $(I_SHARE)/runtimes/node \
+	  $(I_SHARE)/runtimes/python $(I_SHARE)/runtimes $(I_SHARE)/fuzz/events $(I_SHARE)/fuzz $(I_SHARE) \
+	  $(I_LIBEXEC) $(I_ROOT)/libexec $(I_MAN1) $(I_ROOT)/share/man $(I_ROOT)/share $(I_BIN); do \
+	  [ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d"; done
 
 clean:
 	rm -rf build

@@ -369,14 +369,14 @@ static int material_resolve(void *ctx, const tmpl_token *t, const char **value, 
  * are added USER_DICT_WEIGHT times: picked that much more often than the
  * generic Lambda words and catalog strings. */
 #define USER_DICT_WEIGHT 8
-static void load_dicts(fz *f, const char *list)
+static void load_dicts(fz *f, const char *list, const char *own)
 {
     char *copy = strdup(list), *save = NULL;
     int index = 0;
     for (char *p = copy ? strtok_r(copy, ":", &save) : NULL; p; p = strtok_r(NULL, ":", &save), index++) {
         size_t len = 0;
         char *text = fileio_read(p, (size_t)16 << 20, &len), err[256];
-        int times = index == 0 && strcmp(p, "fuzz/lambda.dict") == 0 ? 1 : USER_DICT_WEIGHT;
+        int times = index == 0 && strcmp(p, own) == 0 ? 1 : USER_DICT_WEIGHT;
         if (!text)
             die("dictionary %s: %s", p, strerror(errno));
         for (int k = 0; k < times; k++)
@@ -558,7 +558,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!f->oracle || !f->mut)
         die("%s", "out of memory");
     load_material(f, env_or("COLDSEC_FUZZ_CATALOGS", "scenarios"));
-    load_dicts(f, env_or("COLDSEC_FUZZ_DICTS", ""));
+    load_dicts(f, env_or("COLDSEC_FUZZ_DICTS", ""), env_or("COLDSEC_FUZZ_OWN_DICT", "fuzz/lambda.dict"));
     if (lab_args[0])
         map_coverage(f, cov_dir);
     set_up_probe(f, env_or("COLDSEC_FUZZ_PROBE", ""));

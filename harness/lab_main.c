@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include "lab_config.h"
 #include "lab_pool.h"
 #include "lab_sandbox.h"
+#include "paths.h"
 #include "proctree.h"
 #include "scratch.h"
 
@@ -56,7 +56,7 @@ static const char usage[] =
     "                    in $TMPDIR, removed with it when the lab stops)\n"
     "  --sandbox MODE    bwrap: bubblewrap + namespaces (required); none: plain\n"
     "                    processes; auto (default): bwrap when it works here\n"
-    "  --runtimes DIR    runtime bootstraps (default: harness/runtimes beside the binary)\n"
+    "  --runtimes DIR    runtime bootstraps (default: found from this binary, see src/paths.h)\n"
     "  --coverage-dir DIR  handler coverage for `coldsec fuzz`: DIR/FUNCTION.cov per\n"
     "                    function (mode 0600, recreated zeroed at start), bound into\n"
     "                    each environment at /var/runtime/coverage ($COLDSEC_COVERAGE)\n";
@@ -166,28 +166,13 @@ static void ensure_std_fds(void)
             exit(LAB_EXIT_FAILURE);
 }
 
+/* --runtimes, else the bootstraps found from this executable (paths.h:
+ * PREFIX/share/coldsec/runtimes installed, harness/runtimes in a build). */
 static int find_runtimes(const char *given, char *out, size_t outlen)
 {
-    char exe[PATH_MAX], cand[PATH_MAX + 64];
-    ssize_t n;
-    static const char *const rel[] = {"/../harness/runtimes", "/../../harness/runtimes"};
-
     if (given)
         return realpath(given, out) && strlen(out) < outlen ? 0 : -1;
-    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
-    dirname(exe);
-    for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-        char real[PATH_MAX];
-        snprintf(cand, sizeof(cand), "%s%s", exe, rel[i]);
-        if (realpath(cand, real) && strlen(real) < outlen) {
-            snprintf(out, outlen, "%s", real);
-            return 0;
-        }
-    }
-    return -1;
+    return paths_find(PATHS_RUNTIMES, out, outlen);
 }
 
 int main(int argc, char **argv)

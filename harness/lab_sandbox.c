@@ -664,16 +664,23 @@ int lab_sandbox_cache_new(lab_sandbox_cache **out, const char *stub_path, char *
         return -1;
     }
     if (!stub_path) {
+        /* Beside the lab (a build tree), else PREFIX/libexec/coldsec/ (an
+         * installed tree: bin/ keeps only the programs users run). Found
+         * here, not with src/paths.c, because the stub links this file
+         * alone. */
         ssize_t n = readlink("/proc/self/exe", beside, sizeof(beside) - 1);
         char *slash;
+        static const char installed[] = "../libexec/coldsec/" LAB_SANDBOX_STUB_NAME;
         beside[n > 0 ? n : 0] = '\0';
         slash = strrchr(beside, '/');
-        if (!slash || (size_t)(slash - beside) + sizeof("/" LAB_SANDBOX_STUB_NAME) > sizeof(beside)) {
+        if (!slash || (size_t)(slash - beside) + sizeof("/") + sizeof(installed) > sizeof(beside)) {
             snprintf(err, errlen, "cannot tell where this executable is");
             free(c);
             return -1;
         }
         memcpy(slash + 1, LAB_SANDBOX_STUB_NAME, sizeof(LAB_SANDBOX_STUB_NAME));
+        if (access(beside, X_OK) != 0)
+            memcpy(slash + 1, installed, sizeof(installed));
         stub_path = beside;
     }
     c->stub_exe_fd = open(stub_path, O_RDONLY | O_CLOEXEC);

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,21 +59,4 @@ int fileio_write(const char *path, const void *data, size_t len)
     close(fd);
     errno = saved;
     return rc;
-}
-
-void fileio_beside_self(const char *program, char *out, size_t len)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    char *slash;
-
-    snprintf(out, len, "%s", program);
-    if (n <= 0)
-        return;
-    self[n] = '\0';
-    slash = strrchr(self, '/');
-    if (!slash)
-        return;
-    slash[1] = '\0';
-    snprintf(out, len, "%s%s", self, program);
 }

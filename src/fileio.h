@@ -4,9 +4,6 @@
  * with a size cap, write a new file readable by its owner only (inputs,
  * findings and reports hold evidence).
  *
- * Also where coldsec's sibling programs (coldsec-lab, coldsec-fuzz) are:
- * beside the running coldsec.
- *
  * Ownership: fileio_read returns a malloc'd, NUL-terminated buffer the
  * caller frees.
  */
@@ -21,10 +18,5 @@ char *fileio_read(const char *path, size_t max, size_t *len);
 /* Creates or truncates path with mode 0600 and writes data. 0, or -1 with
  * errno set. */
 int fileio_write(const char *path, const void *data, size_t len);
-
-/* out = PROGRAM in the folder of the running executable (build/coldsec →
- * build/PROGRAM), or PROGRAM alone (PATH lookup) when that folder is
- * unknown. */
-void fileio_beside_self(const char *program, char *out, size_t len);
 
 #endif

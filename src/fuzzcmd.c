@@ -19,6 +19,7 @@
 #include "fileio.h"
 #include "jsonutil.h"
 #include "monotime.h"
+#include "paths.h"
 #include "proctree.h"
 #include "report.h"
 #include "rundir.h"
@@ -225,8 +226,10 @@ static int resolve_target(const fuzz_opts *o, const char *dir, char *lab_config,
         }
     } else {
         const suite_target *t = NULL;
-        char *text;
-        if (suite_load("scenarios.yaml", NULL, &s, err, errlen) != 0)
+        char *text, builtin[PATH_MAX];
+        if (paths_find(PATHS_SCENARIOS, builtin, sizeof(builtin)) != 0)
+            builtin[0] = '\0';
+        if (suite_load_builtin("scenarios.yaml", NULL, builtin[0] ? builtin : NULL, &s, err, errlen) != 0)
             goto cleanup;
         for (size_t i = 0; i < s->ntargets; i++)
             if (strcmp(s->targets[i].name, o->target) == 0)
@@ -274,7 +277,7 @@ static bool dir_empty(const char *path)
 }
 
 /* The seeds: the baseline event and our Lambda event shapes. */
-static void seed_corpus(const char *dir, const char *corpus)
+static void seed_corpus(const char *dir, const char *corpus, const char *events)
 {
     char from[FILE_LEN], to[FILE_LEN];
     DIR *d;
@@ -287,12 +290,12 @@ static void seed_corpus(const char *dir, const char *corpus)
     if ((text = fileio_read(from, (size_t)16 << 20, &len)) != NULL)
         fileio_write(to, text, len);
     free(text);
-    d = opendir("fuzz/events");
+    d = opendir(events);
     while (d && (e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
         if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0)
             continue;
-        snprintf(from, sizeof(from), "fuzz/events/%s", e->d_name);
+        snprintf(from, sizeof(from), "%s/%s", events, e->d_name);
         snprintf(to, sizeof(to), "%s/seed-%s", corpus, e->d_name);
         if ((text = fileio_read(from, (size_t)16 << 20, &len)) != NULL)
             fileio_write(to, text, len);
@@ -567,8 +570,9 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
     fuzz_opts o;
     char dir[DIR_LEN], corpus[DIR_LEN + 64], lab_config[DIR_LEN], lab_bin[PATH_MAX + 16], fuzz_bin[PATH_MAX + 16];
     char err[ERR_LEN], run_path[DIR_LEN + 64], started[32], event[FILE_LEN];
-    char a_time[64], a_timeout[64], a_jobs[64], a_seed[64], a_artifact[FILE_LEN], a_dict[64];
+    char a_time[64], a_timeout[64], a_jobs[64], a_seed[64], a_artifact[FILE_LEN], a_dict[PATH_MAX + 8];
     char growth[32], dicts[FILE_LEN], tmp[DIR_LEN], why[DIR_LEN + 256];
+    char events[PATH_MAX], catalogs[PATH_MAX], own_dict[PATH_MAX];
     const char *run_id, *args[MAX_PASS + 16], *env[32];
     size_t na = 0, ne = 0;
     double t0;
@@ -594,12 +598,15 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
         return 2;
     }
     /* The event shapes, the dictionary and the catalogs are coldsec's
-     * files, found from the working folder (coldsec's source folder). */
-    if (access("fuzz/events", R_OK) != 0 || access("scenarios/catalogs", R_OK) != 0)
-        fprintf(stderr, "coldsec fuzz: fuzz/events or scenarios/catalogs not found here: seeds and material come "
-                        "only from the baseline event (run from coldsec's folder for the Lambda shapes)\n");
+     * files, found from this executable (paths.h: installed or build tree). */
+    if (paths_find(PATHS_FUZZ_EVENTS, events, sizeof(events)) != 0 ||
+        paths_find(PATHS_SCENARIOS, catalogs, sizeof(catalogs)) != 0)
+        fprintf(stderr, "coldsec fuzz: %s or %s not found: seeds and material come only from the baseline event\n",
+                events, catalogs);
+    if (paths_find(PATHS_FUZZ_DICT, own_dict, sizeof(own_dict)) != 0)
+        own_dict[0] = '\0';
     if (dir_empty(corpus))
-        seed_corpus(dir, corpus);
+        seed_corpus(dir, corpus, events);
     if (rundir_name(dir, run_path, sizeof(run_path)) != 0) {
         fprintf(stderr, "coldsec fuzz: no random numbers\n");
         return 2;
@@ -608,11 +615,11 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
     if (o.lab_bin)
         snprintf(lab_bin, sizeof(lab_bin), "%s", o.lab_bin);
     else
-        fileio_beside_self("coldsec-lab", lab_bin, sizeof(lab_bin));
+        paths_beside_self("coldsec-lab", lab_bin, sizeof(lab_bin));
     if (o.fuzz_bin)
         snprintf(fuzz_bin, sizeof(fuzz_bin), "%s", o.fuzz_bin);
     else
-        fileio_beside_self("coldsec-fuzz", fuzz_bin, sizeof(fuzz_bin));
+        paths_beside_self("coldsec-fuzz", fuzz_bin, sizeof(fuzz_bin));
     snprintf(event, sizeof(event), "%s/event.json", dir);
     snprintf(growth, sizeof(growth), "%ld", o.growth_mb);
     env[ne++] = "COLDSEC_FUZZ_FUNCTION", env[ne++] = o.target;
@@ -624,10 +631,12 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
     env[ne++] = "COLDSEC_FUZZ_COVERAGE", env[ne++] = o.coverage ? "1" : "0";
     env[ne++] = "COLDSEC_FUZZ_FATAL_EXCEPTIONS", env[ne++] = o.fatal_exceptions ? "1" : "0";
     env[ne++] = "COLDSEC_FUZZ_GROWTH_MB", env[ne++] = growth;
+    env[ne++] = "COLDSEC_FUZZ_CATALOGS", env[ne++] = catalogs;
+    env[ne++] = "COLDSEC_FUZZ_OWN_DICT", env[ne++] = own_dict;
     /* Dictionaries are material for the JSON mutator too (whole values). */
     dicts[0] = '\0';
-    if (access("fuzz/lambda.dict", R_OK) == 0)
-        snprintf(dicts, sizeof(dicts), "fuzz/lambda.dict");
+    if (own_dict[0])
+        snprintf(dicts, sizeof(dicts), "%s", own_dict);
     for (size_t i = 0; i < o.npass; i++)
         if (strncmp(o.pass[i], "-dict=", 6) == 0 && strlen(dicts) + strlen(o.pass[i]) + 2 < sizeof(dicts))
             snprintf(dicts + strlen(dicts), sizeof(dicts) - strlen(dicts), "%s%s", dicts[0] ? ":" : "",
@@ -646,14 +655,14 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
     snprintf(a_time, sizeof(a_time), "-max_total_time=%ld", o.seconds);
     snprintf(a_timeout, sizeof(a_timeout), "-timeout=%d", 120);
     snprintf(a_artifact, sizeof(a_artifact), "-artifact_prefix=%s/", dir);
-    snprintf(a_dict, sizeof(a_dict), "-dict=fuzz/lambda.dict");
+    snprintf(a_dict, sizeof(a_dict), "-dict=%s", own_dict);
     args[na++] = fuzz_bin;
     args[na++] = a_time;
     args[na++] = a_timeout;
     args[na++] = a_artifact;
     args[na++] = "-print_final_stats=1";
     args[na++] = "-max_len=16384";
-    if (access("fuzz/lambda.dict", R_OK) == 0)
+    if (own_dict[0])
         args[na++] = a_dict;
     if (o.have_seed) {
         snprintf(a_seed, sizeof(a_seed), "-seed=%ld", o.seed);

@@ -18,8 +18,8 @@
 
 #include "awsconf.h"
 #include "engine.h"
-#include "fileio.h"
 #include "monotime.h"
+#include "paths.h"
 #include "labproc.h"
 #include "lambda_client.h"
 #include "report.h"
@@ -36,6 +36,7 @@ static const char RUN_HELP[] =
     "usage: coldsec run [SUITE] [--target NAME]... [--scenario ID]... [--seed N] [--fail-on SEVERITY]\n"
     "                   [--out DIR] [--format LIST] [--baseline OLD_REPORT] [--shard I/N] [--jobs N]\n"
     "                   [--scenario-dir DIR] [--lab-bin PATH] [--verbose] [--quiet]\n"
+    "       coldsec run --list-scenarios [SUITE] [--scenario-dir DIR]\n"
     "Runs the suite (default ./scenarios.yaml): forces cold starts, fires each scenario's payloads and\n"
     "asserts on the answers and log tails. Lab targets run on a coldsec-lab that coldsec starts itself.\n"
     "Writes reports/RUN/: report.json, junit.xml, results.sarif, report.html (and per target and\n"
@@ -54,7 +55,9 @@ static const char RUN_HELP[] =
     "  --shard I/N         only part I of N of the target x scenario runs (the runs on one function stay\n"
     "                      in one part; the N parts are the whole run); merge with `coldsec report`\n"
     "  --jobs N            targets tested at the same time (default 4)\n"
-    "  --scenario-dir DIR  scenario files (default: scenarios/ beside the suite)\n"
+    "  --scenario-dir DIR  the suite's scenario files (default: scenarios/ beside the suite, if any); looked\n"
+    "                      in before the built-in scenarios: a file there replaces the built-in of its id\n"
+    "  --list-scenarios    print each scenario id and the file it comes from, then stop\n"
     "  --lab-bin PATH      the coldsec-lab program (default: beside this coldsec)\n"
     "  --verbose           the cold-start forcer's plan and progress for every target\n"
     "  --quiet             no progress: only errors and the summary\n\n"
@@ -67,7 +70,7 @@ typedef struct run_opts {
     const char *targets[MAX_FILTERS], *scenarios[MAX_FILTERS];
     size_t ntargets, nscenarios;
     long seed;
-    bool have_seed, verbose, quiet;
+    bool have_seed, verbose, quiet, list_scenarios;
     int fail_on;
     int jobs;
     unsigned formats;
@@ -311,7 +314,7 @@ static void *worker(void *arg)
 static int parse(int argc, char **argv, run_opts *o)
 {
     enum { O_TARGET = 300, O_SCENARIO, O_SEED, O_FAIL_ON, O_OUT, O_JOBS, O_SCENARIO_DIR, O_LAB_BIN, O_VERBOSE,
-           O_QUIET, O_HELP, O_FORMAT, O_BASELINE, O_SHARD };
+           O_QUIET, O_HELP, O_FORMAT, O_BASELINE, O_SHARD, O_LIST };
     static const struct option opts[] = {
         {"target", required_argument, NULL, O_TARGET},       {"scenario", required_argument, NULL, O_SCENARIO},
         {"seed", required_argument, NULL, O_SEED},           {"fail-on", required_argument, NULL, O_FAIL_ON},
@@ -320,7 +323,7 @@ static int parse(int argc, char **argv, run_opts *o)
         {"lab-bin", required_argument, NULL, O_LAB_BIN},     {"verbose", no_argument, NULL, O_VERBOSE},
         {"quiet", no_argument, NULL, O_QUIET},               {"help", no_argument, NULL, O_HELP},
         {"format", required_argument, NULL, O_FORMAT},       {"baseline", required_argument, NULL, O_BASELINE},
-        {"shard", required_argument, NULL, O_SHARD},
+        {"shard", required_argument, NULL, O_SHARD},         {"list-scenarios", no_argument, NULL, O_LIST},
         {NULL, 0, NULL, 0}};
     int c;
     char *end, err[256];
@@ -388,6 +391,7 @@ static int parse(int argc, char **argv, run_opts *o)
             break;
         case O_SCENARIO_DIR: o->scenario_dir = optarg; break;
         case O_LAB_BIN: o->lab_bin = optarg; break;
+        case O_LIST: o->list_scenarios = true; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_QUIET: o->quiet = true; break;
         case O_HELP: fputs(RUN_HELP, stdout); return -1;
@@ -440,6 +444,20 @@ static int *assign_shards(const run_opts *o, const suite *s)
     return of;
 }
 
+/* --list-scenarios: id, file, and where it comes from (stdout, one a line). */
+static void list_scenarios(const suite *s)
+{
+    for (size_t i = 0; i < scenario_set_count(s->set); i++) {
+        const scenario *sc = scenario_set_at(s->set, i);
+        if (sc->builtin)
+            printf("%-24s %s (built-in)\n", sc->id, sc->path);
+        else if (sc->overrides)
+            printf("%-24s %s (suite; overrides built-in %s)\n", sc->id, sc->path, sc->overrides);
+        else
+            printf("%-24s %s (suite)\n", sc->id, sc->path);
+    }
+}
+
 int run_command(int argc, char **argv, const volatile sig_atomic_t *stop)
 {
     run_opts o;
@@ -448,7 +466,7 @@ int run_command(int argc, char **argv, const volatile sig_atomic_t *stop)
     report *rep = NULL;
     shared sh;
     int *shard_of = NULL;
-    char err[2048], run_dir[4096], lab_bin[PATH_MAX + 16], log_file[4200];
+    char err[2048], run_dir[4096], lab_bin[PATH_MAX + 16], log_file[4200], builtin[PATH_MAX];
     const char *run_id;
     pthread_t threads[64];
     int nthreads = 0, rc = parse(argc, argv, &o);
@@ -457,9 +475,18 @@ int run_command(int argc, char **argv, const volatile sig_atomic_t *stop)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     memset(&sh, 0, sizeof(sh));
-    if (suite_load(o.suite_path, o.scenario_dir, &s, err, sizeof(err)) != 0) {
+    /* The built-in scenarios come after the suite's own (paths.h); none
+     * found leaves the suite's folder alone, as before. */
+    if (paths_find(PATHS_SCENARIOS, builtin, sizeof(builtin)) != 0)
+        builtin[0] = '\0';
+    if (suite_load_builtin(o.suite_path, o.scenario_dir, builtin[0] ? builtin : NULL, &s, err, sizeof(err)) != 0) {
         fprintf(stderr, "coldsec: %s\n", err);
         return 2;
+    }
+    if (o.list_scenarios) {
+        list_scenarios(s);
+        suite_free(s);
+        return 0;
     }
     if (o.have_seed)
         s->seed = (uint64_t)o.seed;
@@ -526,7 +553,7 @@ int run_command(int argc, char **argv, const volatile sig_atomic_t *stop)
         if (o.lab_bin)
             snprintf(lab_bin, sizeof(lab_bin), "%s", o.lab_bin);
         else
-            fileio_beside_self("coldsec-lab", lab_bin, sizeof(lab_bin));
+            paths_beside_self("coldsec-lab", lab_bin, sizeof(lab_bin));
         snprintf(log_file, sizeof(log_file), "%s/lab.log", run_dir);
         if (labproc_start(lab_bin, s->lab_config, NULL, log_file, &lab, err, sizeof(err)) != 0) {
             fprintf(stderr, "coldsec: %s\n", err);

@@ -11,9 +11,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "event.h"
 #include "tmpl.h"
@@ -27,7 +29,8 @@ struct scenario_set {
     size_t count;
     catalog *cats[MAX_CATALOGS];
     size_t ncats;
-    char *dir;
+    char *dir;     /* the first folder: its catalogs/ are looked in first */
+    char *builtin; /* the built-in folder after it, or NULL */
 };
 
 /* What a load needs, passed down instead of globals. */
@@ -291,7 +294,11 @@ static int catalog_get(load_ctx *c, const yamldoc_node *at, const char *name, co
         return yamldoc_fail(c->doc, at, c->err, c->errlen, "bad catalog name '%s'", name);
     if (set->ncats >= MAX_CATALOGS)
         return yamldoc_fail(c->doc, at, c->err, c->errlen, "more than %d catalogs", MAX_CATALOGS);
+    /* A suite-side catalog of the same name replaces the built-in one for
+     * every scenario of the set (one name, one catalog). */
     snprintf(path, sizeof(path), "%s/catalogs/%s.yaml", set->dir, name);
+    if (set->builtin && access(path, F_OK) != 0)
+        snprintf(path, sizeof(path), "%s/catalogs/%s.yaml", set->builtin, name);
     if (yamldoc_load(path, &doc, c->err, c->errlen) != 0) {
         char inner[1024];
         snprintf(inner, sizeof(inner), "%s", c->err);
@@ -935,6 +942,7 @@ static void scenario_free(scenario *sc)
     free(sc->proves);
     free(sc->fix);
     free(sc->path);
+    free(sc->overrides);
     for (size_t i = 0; i < sc->nrefs; i++) {
         free(sc->refs[i].cwe);
         free(sc->refs[i].seed);
@@ -968,7 +976,9 @@ static void scenario_free(scenario *sc)
     free(sc);
 }
 
-static int load_one(scenario_set *set, const char *path, char *err, size_t errlen)
+/* One scenario file. A built-in one (builtin) whose id the suite-side
+ * folder already defines is skipped, and the suite's one records it. */
+static int load_one(scenario_set *set, const char *path, bool builtin, char *err, size_t errlen)
 {
     load_ctx c = {set, NULL, NULL, err, errlen};
     yamldoc *doc = NULL;
@@ -994,7 +1004,14 @@ static int load_one(scenario_set *set, const char *path, char *err, size_t errle
     c.sc = sc;
     if (parse_header(&c, root) != 0)
         goto cleanup;
+    sc->builtin = builtin;
     for (size_t i = 0; i < set->count; i++) {
+        if (strcmp(set->items[i]->id, sc->id) == 0 && builtin && !set->items[i]->builtin) {
+            rc = (set->items[i]->overrides = strdup(path)) ? 0 : -1;
+            if (rc != 0)
+                snprintf(err, errlen, "out of memory");
+            goto cleanup;
+        }
         if (strcmp(set->items[i]->id, sc->id) == 0) {
             yamldoc_fail(doc, yamldoc_get(root, "id"), err, errlen, "scenario '%s' is also defined in %s", sc->id,
                          set->items[i]->path);
@@ -1056,24 +1073,21 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int scenario_set_load(const char *dir, scenario_set **out, char *err, size_t errlen)
+/* Every *.yaml of dir (sorted) into set. A missing dir is skipped when
+ * optional. */
+static int load_dir(scenario_set *set, const char *dir, bool optional, bool builtin, char *err, size_t errlen)
 {
-    scenario_set *set = calloc(1, sizeof(*set));
-    DIR *d = NULL;
-    struct dirent *e;
+    DIR *d = opendir(dir);
+    const struct dirent *e;
     char *names[MAX_SCENARIOS];
     size_t n = 0;
     int rc = -1;
 
-    *out = NULL;
-    if (!set || !(set->dir = strdup(dir))) {
-        snprintf(err, errlen, "out of memory");
-        goto cleanup;
-    }
-    d = opendir(dir);
+    if (!d && optional && errno == ENOENT)
+        return 0;
     if (!d) {
         snprintf(err, errlen, "%s: cannot read the scenario folder: %s", dir, strerror(errno));
-        goto cleanup;
+        return -1;
     }
     while ((e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
@@ -1093,23 +1107,60 @@ int scenario_set_load(const char *dir, scenario_set **out, char *err, size_t err
     for (size_t i = 0; i < n; i++) {
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        if (load_one(set, path, err, errlen) != 0)
+        if (load_one(set, path, builtin, err, errlen) != 0)
             goto cleanup;
     }
+    rc = 0;
+cleanup:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    closedir(d);
+    return rc;
+}
+
+/* Whether a and b name the same folder (a suite inside coldsec's source
+ * tree uses the built-in folder itself as its own). */
+static bool same_dir(const char *a, const char *b)
+{
+    char ra[PATH_MAX], rb[PATH_MAX];
+    return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
+}
+
+int scenario_set_load_layered(const char *dir, bool optional, const char *builtin, scenario_set **out, char *err,
+                              size_t errlen)
+{
+    scenario_set *set = calloc(1, sizeof(*set));
+    bool own_is_builtin = builtin && same_dir(dir, builtin);
+    int rc = -1;
+
+    *out = NULL;
+    /* The suite's folder is the built-in one: one layer, said built-in. */
+    if (own_is_builtin)
+        builtin = NULL;
+    if (!builtin)
+        optional = false;
+    if (!set || !(set->dir = strdup(dir)) || (builtin && !(set->builtin = strdup(builtin)))) {
+        snprintf(err, errlen, "out of memory");
+        goto cleanup;
+    }
+    if (load_dir(set, dir, optional, own_is_builtin, err, errlen) != 0 ||
+        (builtin && load_dir(set, builtin, false, true, err, errlen) != 0))
+        goto cleanup;
     if (set->count == 0) {
-        snprintf(err, errlen, "%s: no scenario files (*.yaml)", dir);
+        snprintf(err, errlen, "%s: no scenario files (*.yaml)", builtin ? builtin : dir);
         goto cleanup;
     }
     *out = set;
     set = NULL;
     rc = 0;
 cleanup:
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    if (d)
-        closedir(d);
     scenario_set_free(set);
     return rc;
+}
+
+int scenario_set_load(const char *dir, scenario_set **out, char *err, size_t errlen)
+{
+    return scenario_set_load_layered(dir, false, NULL, out, err, errlen);
 }
 
 void scenario_set_free(scenario_set *s)
@@ -1121,6 +1172,7 @@ void scenario_set_free(scenario_set *s)
     for (size_t i = 0; i < s->ncats; i++)
         catalog_free(s->cats[i]);
     free(s->dir);
+    free(s->builtin);
     free(s);
 }
 

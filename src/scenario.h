@@ -162,6 +162,8 @@ typedef struct scenario_ref {
 
 typedef struct scenario {
     char *id, *title, *cls, *proves, *fix, *path;
+    bool builtin;     /* from the built-in folder (scenario_set_load_layered) */
+    char *overrides;  /* the built-in file this suite-side one replaces, or NULL */
     severity sev;
     scenario_ref *refs;
     size_t nrefs;
@@ -192,6 +194,13 @@ typedef struct scenario_set scenario_set;
 /* Loads every *.yaml in dir (sorted) and the catalogs they name from
  * dir/catalogs/. -1 with err "FILE:LINE:COLUMN: ..." on the first problem. */
 int scenario_set_load(const char *dir, scenario_set **out, char *err, size_t errlen);
+/* dir (the suite's own folder) first, then builtin (may be NULL): a
+ * scenario of dir replaces the built-in one of the same id (its overrides
+ * names that file), and a catalog in dir/catalogs/ the built-in one of the
+ * same name. A missing dir is no error when optional and builtin is given;
+ * builtin is skipped when it is dir itself. */
+int scenario_set_load_layered(const char *dir, bool optional, const char *builtin, scenario_set **out, char *err,
+                              size_t errlen);
 void scenario_set_free(scenario_set *s);
 size_t scenario_set_count(const scenario_set *s);
 const scenario *scenario_set_at(const scenario_set *s, size_t i);

@@ -221,11 +221,18 @@ static const char *const top_keys[] = {"version", "seed", "fail_on", "lab", "sce
 
 int suite_load(const char *path, const char *scenario_dir, suite **out, char *err, size_t errlen)
 {
+    return suite_load_builtin(path, scenario_dir, NULL, out, err, errlen);
+}
+
+int suite_load_builtin(const char *path, const char *scenario_dir, const char *builtin_dir, suite **out, char *err,
+                       size_t errlen)
+{
     yamldoc *doc = NULL;
     const yamldoc_node *root, *v, *defaults;
     suite *s = calloc(1, sizeof(*s));
     sctx c = {NULL, s, err, errlen};
     char *dir = NULL, *tmp = NULL;
+    bool optional = false; /* the default folder beside the suite may be absent */
     int rc = -1;
 
     *out = NULL;
@@ -288,8 +295,10 @@ int suite_load(const char *path, const char *scenario_dir, suite **out, char *er
         s->scenario_dir = resolve(dir, tmp);
     } else {
         s->scenario_dir = resolve(dir, "scenarios");
+        optional = true;
     }
-    if (!s->scenario_dir || scenario_set_load(s->scenario_dir, &s->set, err, errlen) != 0)
+    if (!s->scenario_dir ||
+        scenario_set_load_layered(s->scenario_dir, optional, builtin_dir, &s->set, err, errlen) != 0)
         goto cleanup;
     if ((v = yamldoc_get(root, "lab"))) {
         static const char *const keys[] = {"config", NULL};

@@ -67,6 +67,11 @@ typedef struct suite {
 /* Loads path; scenario_dir overrides the suite's `scenario_dir` (NULL:
  * the suite's, else "scenarios" beside the suite file). */
 int suite_load(const char *path, const char *scenario_dir, suite **out, char *err, size_t errlen);
+/* The same, with builtin_dir (may be NULL) after the suite's folder
+ * (scenario_set_load_layered): the default folder beside the suite may then
+ * be missing; a scenario_dir the suite or the caller names may not. */
+int suite_load_builtin(const char *path, const char *scenario_dir, const char *builtin_dir, suite **out, char *err,
+                       size_t errlen);
 void suite_free(suite *s);
 
 #endif

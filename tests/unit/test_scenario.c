@@ -383,6 +383,77 @@ static void test_suite_overrides_parameters(void **state)
     remove_dir(&d);
 }
 
+/* The suite's folder before the built-in one: a file of a built-in id
+ * replaces it, a new id is added, a catalog of the same name replaces the
+ * built-in catalog. */
+static void test_suite_folder_overrides_builtin(void **state)
+{
+    tmpdir d;
+    scenario_set *set = NULL;
+    char err[1024] = "", want[256];
+    const scenario *sc;
+    const catalog *cat;
+    static const char body[] = "title: t\nclass: cross-user-leak\nseverity: high\nproves: p\nfix: f\n"
+                               "canaries: {own: {per: invocation}}\nusers: [alice]\nsteps:\n"
+                               "  - invoke: {id: a, users: [alice], count: 1, vary: {field: strings, catalog: "
+                               "injection}}\nassertions:\n  - status: {id: x, title: t, seen_in: [a], expect: ok}\n";
+    char text[1024];
+    (void)state;
+    make_dir(&d);
+    snprintf(text, sizeof(text), "id: tmp-residue\n%s", body);
+    write_file(d.path, "mine-residue.yaml", text);
+    snprintf(text, sizeof(text), "id: my-own\n%s", body);
+    write_file(d.path, "my-own.yaml", text);
+    write_file(d.path, "catalogs/injection.yaml", "entries:\n  - {id: a, set: \"plain\"}\n");
+    if (scenario_set_load_layered(d.path, true, "scenarios", &set, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    sc = scenario_set_find(set, "tmp-residue");
+    assert_non_null(sc);
+    snprintf(want, sizeof(want), "%s/mine-residue.yaml", d.path);
+    assert_string_equal(sc->path, want);
+    assert_false(sc->builtin);
+    assert_string_equal(sc->overrides, "scenarios/tmp-residue.yaml");
+    sc = scenario_set_find(set, "my-own");
+    assert_non_null(sc);
+    assert_null(sc->overrides);
+    sc = scenario_set_find(set, "cross-user-leak");
+    assert_non_null(sc);
+    assert_true(sc->builtin);
+    assert_string_equal(sc->path, "scenarios/cross-user-leak.yaml");
+    cat = scenario_set_catalog(set, "injection");
+    assert_non_null(cat);
+    snprintf(want, sizeof(want), "%s/catalogs/injection.yaml", d.path);
+    assert_string_equal(cat->path, want);
+    cat = scenario_set_catalog(set, "error-provokers");
+    if (cat)
+        assert_string_equal(cat->path, "scenarios/catalogs/error-provokers.yaml");
+    scenario_set_free(set);
+    remove_dir(&d);
+}
+
+/* scenarios/ beside the suite may be absent when there is a built-in set;
+ * a scenario_dir named by the suite or the caller must exist. */
+static void test_missing_suite_folder(void **state)
+{
+    tmpdir d;
+    suite *s = NULL;
+    char err[1024] = "", path[128], missing[128];
+    (void)state;
+    make_dir(&d);
+    write_file(d.path, "suite.yaml", "lab: {config: f.yaml}\ntargets:\n  - {function: f, baseline: {a: 1}, "
+                                     "scenarios: [cross-user-leak]}\n");
+    snprintf(path, sizeof(path), "%s/suite.yaml", d.path);
+    assert_int_equal(suite_load_builtin(path, NULL, "scenarios", &s, err, sizeof(err)), 0);
+    assert_true(s->targets[0].runs[0].sc->builtin);
+    suite_free(s);
+    assert_int_equal(suite_load(path, NULL, &s, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "cannot read the scenario folder"));
+    snprintf(missing, sizeof(missing), "%s/nope", d.path);
+    assert_int_equal(suite_load_builtin(path, missing, "scenarios", &s, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "nope: cannot read the scenario folder"));
+    remove_dir(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +466,8 @@ int main(void)
         cmocka_unit_test(test_suite_errors_name_the_place),
         cmocka_unit_test(test_suite_overrides_parameters),
         cmocka_unit_test(test_catalog_may_use_parameters),
+        cmocka_unit_test(test_suite_folder_overrides_builtin),
+        cmocka_unit_test(test_missing_suite_folder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
