@@ -228,7 +228,7 @@ int initcmd_place_identity(cJSON **ev, const char *pointer, char *placed, size_t
 {
     cJSON *open = NULL, *v;
     event_fields embedded = {0};
-    int rc = -1, found;
+    int rc = -1;
 
     if (!ev || !*ev || placedlen == 0) {
         snprintf(err, errlen, "no event");
@@ -244,9 +244,8 @@ int initcmd_place_identity(cJSON **ev, const char *pointer, char *placed, size_t
             snprintf(err, errlen, "pointer too long");
             goto cleanup;
         }
-        found = 1;
     } else {
-        found = guess_identity(open, placed, placedlen);
+        int found = guess_identity(open, placed, placedlen);
         if (found < 0) {
             snprintf(err, errlen, "the event has too many fields or is nested too deep");
             goto cleanup;

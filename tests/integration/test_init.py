@@ -40,9 +40,9 @@ APIGW_V2_EVENT = {
 }
 
 
-def plain_env():
+def plain_env(test):
     """No AWS settings at all: a lab target needs none."""
-    home = tmp_dir("coldsec-home-")
+    home = tmp_dir("coldsec-home-", test)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home,
            "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "none"), "AWS_CONFIG_FILE": os.path.join(home, "none")}
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
@@ -65,7 +65,7 @@ class InitLabTest(unittest.TestCase):
         self.dir = tmp_dir("coldsec-init-", self)
         with open(os.path.join(self.dir, "handler.py"), "w") as f:
             f.write(VULNERABLE_PY)
-        self.env = plain_env()
+        self.env = plain_env(self)
 
     def init(self, *args, stdin=None):
         return run_coldsec(["init"] + list(args), self.env, cwd=self.dir, input=stdin)
