@@ -527,6 +527,12 @@ static int parse_opts(int argc, char **argv, init_opts *o)
         fprintf(stderr, "coldsec init: --region, --profile, --endpoint and --ca-bundle are for --function\n");
         return INIT_USAGE;
     }
+    if (o->handler_dir && (strchr(o->out, '/') || strchr(o->lab_out, '/'))) {
+        /* The suite names the lab file by a path relative to itself, and
+         * the lab file the code relative to itself: both in one folder. */
+        fprintf(stderr, "coldsec init: with --handler, --out and --lab-out are file names in the current folder\n");
+        return INIT_USAGE;
+    }
     if (o->function && (o->runtime || o->handler_name || o->name)) {
         fprintf(stderr, "coldsec init: --runtime, --handler-name and --name are for --handler (AWS says them)\n");
         return INIT_USAGE;
@@ -682,7 +688,7 @@ static int lab_plan(const init_opts *o, bool tty, init_plan *p)
     }
     /* Code: as given when relative and both files go to the current folder
      * (the lab resolves it against its file's folder), else absolute. */
-    if (o->handler_dir[0] != '/' && !strchr(o->lab_out, '/'))
+    if (o->handler_dir[0] != '/')
         snprintf(p->code, sizeof(p->code), "%s", o->handler_dir);
     else
         snprintf(p->code, sizeof(p->code), "%s", real);
