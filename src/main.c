@@ -8,6 +8,7 @@
  *   restore     finish an interrupted restore from a journal
  *   fanout      many invocations through the engine, optionally after a
  *               forced cold start; one JSON line per invocation
+ *   init        a starter suite (initcmd)
  *
  * Exit status: 0 fine; 1 the function returned an error (invoke); 2 usage
  * or configuration error; 3 the target could not be tested; 4 a
@@ -31,6 +32,7 @@
 #include "fnconfig.h"
 #include "forcer.h"
 #include "fuzzcmd.h"
+#include "initcmd.h"
 #include "journal.h"
 #include "lambda_client.h"
 #include "logtail.h"
@@ -1075,6 +1077,7 @@ static const char MAIN_HELP[] =
     "usage: coldsec COMMAND [options]    (coldsec COMMAND --help for each)\n"
     "coldsec tests the cold start and the warm life of Lambda functions.\n\n"
     "Commands:\n"
+    "  init                  write a starter suite for one function (--handler DIR or --function NAME)\n"
     "  run [SUITE]           run a suite of scenarios (default ./scenarios.yaml) and report findings\n"
     "  report REPORT.json... write the report formats again from report.json files (merging shards)\n"
     "  fuzz --target NAME    coverage-guided fuzzing of a lab function's handler in its warm environment\n"
@@ -1096,7 +1099,8 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {{"invoke", cmd_invoke}, {"cold-start", cmd_cold_start}, {"restore", cmd_restore},
                 {"fanout", cmd_fanout}, {"describe", cmd_describe}, {"run", cmd_run},
-                {"report", reportcmd_command}, {"fuzz", cmd_fuzz}};
+                {"report", reportcmd_command}, {"fuzz", cmd_fuzz},
+                {"init", initcmd_command}};
     int rc;
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
