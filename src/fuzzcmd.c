@@ -769,7 +769,6 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
      * FUZZ_REAP_KILL_MS, before the folder they write into goes. */
     if (proctree_become_reaper() != 0)
         fprintf(stderr, "coldsec fuzz: PR_SET_CHILD_SUBREAPER: %s\n", strerror(errno));
-    frc = -1;
     snprintf(run_dir, sizeof(run_dir), "%s/%s", dir, run_id);
     snprintf(log_path, sizeof(log_path), "%s/coldsec-fuzz.log", run_dir);
     /* The run's log: all of coldsec-fuzz's stderr (fuzzlog.h). */
