@@ -18,9 +18,18 @@
  * exceptions are findings too, once per type and frame, without stopping
  * (COLDSEC_FUZZ_FATAL_EXCEPTIONS=1 makes them fatal).
  *
+ * Before that abort() it writes OUT/oracle-abort-RUN_ID-PID (the finding
+ * file's path): `coldsec fuzz` keeps libFuzzer's crash banner and stack of
+ * an oracle's abort in the run's log only when that marker is there; any
+ * other death of this program (a fault of our own code, an abort on an
+ * error) has no marker and its stack stays on the terminal.
+ *
  * Configured by `coldsec fuzz` through the environment (libFuzzer owns
  * argv): COLDSEC_FUZZ_{LAB_BIN, LAB_CONFIG, FUNCTION, PROBE, OUT, RUN_ID,
  * COVERAGE, FATAL_EXCEPTIONS, GROWTH_MB, CATALOGS, DICTS}.
+ * COLDSEC_FUZZ_TEST_SEGV=1 is for coldsec's tests only: the first input
+ * raises SIGSEGV in this program (a stand-in for a bug of ours, harmless:
+ * no request is sent), so that a test sees how a real crash is shown.
  *
  * libFuzzer's callbacks take no context, so the run's state hangs off one
  * static pointer that LLVMFuzzerInitialize sets; the extra counters must be
@@ -29,6 +38,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,12 +107,14 @@ typedef struct fz {
     fuzzmut *mut;
     unsigned char *cov;
     bool fatal_exceptions;
+    bool test_segv;              /* COLDSEC_FUZZ_TEST_SEGV=1: tests only (see the top) */
     int nonce;
     char (*keys)[300];
     size_t nkeys, findings;
     unsigned long long execs;
     double t0, last_stats;
     char tmp[256];
+    char last_finding[4200];     /* the finding file report_finding wrote last */
 } fz;
 
 static fz *run_state;
@@ -292,6 +304,7 @@ static void report_finding(fz *f, const fuzzoracle_verdict *v, const uint8_t *da
         fileio_write(path, text, strlen(text));
     free(text);
     cJSON_Delete(o);
+    snprintf(f->last_finding, sizeof(f->last_finding), "%s", path);
     f->findings++;
     fprintf(stderr, "FINDING kind=%s function=%s detail=\"%s\" input=%s evidence=%s\n", fuzzoracle_kind_name(v->kind),
             f->function, v->detail, input_path, path);
@@ -336,6 +349,17 @@ static void fatal(fz *f)
     clean_up(f);
     fflush(stderr);
     abort();
+}
+
+/* The end of a run at an oracle's finding: the marker that tells
+ * `coldsec fuzz` the abort below is a finding, not a crash of ours (see the
+ * top of this file). Written last, after the finding file. */
+static void finding_abort(fz *f)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/oracle-abort-%s-%d", f->out, f->run_id, (int)getpid());
+    fileio_write(path, f->last_finding, strlen(f->last_finding));
+    fatal(f);
 }
 
 static void at_exit(void)
@@ -505,6 +529,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!f->function || !f->out || !f->lab_config)
         die("%s", "run me through `coldsec fuzz` (COLDSEC_FUZZ_FUNCTION, _OUT and _LAB_CONFIG are not set)");
     f->fatal_exceptions = strcmp(env_or("COLDSEC_FUZZ_FATAL_EXCEPTIONS", "0"), "1") == 0;
+    f->test_segv = strcmp(env_or("COLDSEC_FUZZ_TEST_SEGV", "0"), "1") == 0;
     f->keys = calloc(MAX_EXCEPTION_KEYS, sizeof(*f->keys));
     /* Workers of -jobs each start their own lab: name what they make by pid. */
     snprintf(f->tmp, sizeof(f->tmp), "%s/coldsec-fuzz-%d-XXXXXX", env_or("TMPDIR", "/tmp"), (int)getpid());
@@ -607,7 +632,7 @@ static void check_pollution(fz *f, const uint8_t *data, size_t size)
         answer_clear(&in);
     }
     if (confirmed)
-        fatal(f);
+        finding_abort(f);
     /* Whatever it was, the next input gets an environment the probe knows. */
     fresh_environment(f);
 }
@@ -664,6 +689,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzzoracle_answer fa;
     fuzzoracle_verdict v;
 
+    if (f->test_segv)
+        raise(SIGSEGV);
     /* Lambda takes only JSON events in UTF-8: anything else is not worth keeping. */
     if (!doc || !valid_utf8(data, size)) {
         cJSON_Delete(doc);
@@ -704,11 +731,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!seen_key(f, v.key))
             report_finding(f, &v, data, size, &a, NULL);
         if (f->fatal_exceptions)
-            fatal(f);
+            finding_abort(f);
     } else if (v.kind == FUZZORACLE_MEMORY) {
         if (memory_grows_with(f, data, size, &v)) {
             report_finding(f, &v, data, size, &a, NULL);
-            fatal(f);
+            finding_abort(f);
         }
         /* Not this input: a fresh environment and a new baseline (done). */
         answer_clear(&a);
@@ -716,7 +743,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     } else if (v.kind != FUZZORACLE_NONE) {
         report_finding(f, &v, data, size, &a, NULL);
-        fatal(f);
+        finding_abort(f);
     }
     answer_clear(&a);
     if (f->probe_on && v.kind == FUZZORACLE_NONE) {

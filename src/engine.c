@@ -17,6 +17,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <pcre2.h>
@@ -30,6 +31,7 @@
 #include "concur.h"
 #include "event.h"
 #include "fanout.h"
+#include "fileio.h"
 #include "fnconfig.h"
 #include "forcer.h"
 #include "logtail.h"
@@ -1076,6 +1078,66 @@ static cJSON *reproduce_list(run *r, cJSON *ev)
     return list;
 }
 
+/* The finding's file for `coldsec replay` (src/replaycmd.h):
+ * DIR/finding-N.json with where the function ran (the lab config or the
+ * AWS target's settings), whether a cold start came first, the planted and
+ * the seen invocation's request files in the order they were sent, and the
+ * canary with where it was seen. Its path heads the finding's reproduce
+ * list. Only a planting and a sighting in sequence are replayable this way
+ * (not requests that had to overlap). */
+static void replay_recipe(run *r, cJSON *reproduce, const inv *planted, const inv *seen, const char *canary,
+                          const char *seen_in)
+{
+    cJSON *doc = cJSON_CreateObject(), *tg, *steps, *step, *fn;
+    const inv *order[2] = {planted, seen};
+    const char *role[2] = {"planted", "seen"};
+    char path[4200], cmd[4300], dir[PATH_MAX], *text;
+
+    /* Absolute paths: replay may run from another folder than the run. */
+    if (!realpath(r->o->dir, dir))
+        snprintf(dir, sizeof(dir), "%s", r->o->dir);
+    snprintf(path, sizeof(path), "%s/finding-%d.json", dir, cJSON_GetArraySize(r->findings));
+    cJSON_AddNumberToObject(doc, "coldsec_replay", 1);
+    fn = cJSON_GetArrayItem(r->findings, cJSON_GetArraySize(r->findings) - 1);
+    cJSON_AddStringToObject(doc, "scenario", r->sc->id);
+    cJSON_AddStringToObject(doc, "assertion", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fn, "assertion")));
+    cJSON_AddStringToObject(doc, "title", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fn, "title")));
+    tg = cJSON_AddObjectToObject(doc, "target");
+    cJSON_AddStringToObject(tg, "name", r->o->t->name);
+    cJSON_AddStringToObject(tg, "function", r->o->t->function);
+    cJSON_AddStringToObject(tg, "where", r->o->t->lab ? "lab" : "aws");
+    if (r->o->t->lab && r->o->s->lab_config)
+        cJSON_AddStringToObject(tg, "lab_config", r->o->s->lab_config);
+    if (r->o->t->region)
+        cJSON_AddStringToObject(tg, "region", r->o->t->region);
+    if (r->o->t->profile)
+        cJSON_AddStringToObject(tg, "profile", r->o->t->profile);
+    if (r->o->t->endpoint)
+        cJSON_AddStringToObject(tg, "endpoint", r->o->t->endpoint);
+    cJSON_AddBoolToObject(doc, "cold_start", r->cold_starts > 0);
+    cJSON_AddStringToObject(doc, "canary", canary);
+    cJSON_AddStringToObject(doc, "seen_in", seen_in);
+    steps = cJSON_AddArrayToObject(doc, "steps");
+    for (size_t i = 0; i < 2; i++) {
+        char file[4200];
+        step = cJSON_CreateObject();
+        snprintf(file, sizeof(file), "%s/replay/%06zu.json", dir, order[i]->seq);
+        cJSON_AddStringToObject(step, "role", role[i]);
+        cJSON_AddNumberToObject(step, "seq", (double)order[i]->seq);
+        cJSON_AddStringToObject(step, "user", r->sc->users[order[i]->user]);
+        cJSON_AddStringToObject(step, "request_file", file);
+        cJSON_AddItemToArray(steps, step);
+    }
+    text = cJSON_Print(doc);
+    if (text && fileio_write(path, text, strlen(text)) == 0) {
+        chmod(path, 0600);
+        snprintf(cmd, sizeof(cmd), "coldsec replay %s", path);
+        cJSON_InsertItemInArray(reproduce, 0, cJSON_CreateString(cmd));
+    }
+    free(text);
+    cJSON_Delete(doc);
+}
+
 /* ---------- texts and canaries ---------- */
 
 typedef struct texts {
@@ -1658,6 +1720,8 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
          * in the order they were sent is the whole proof. */
         cJSON_AddItemToObject(ex, "planted", inv_json(r, &r->invs[s[i].owner], s[i].value, shown == 0 ? reproduce : NULL));
         cJSON_AddItemToObject(ex, "seen", inv_json(r, &r->invs[s[i].seen], s[i].value, shown == 0 ? reproduce : NULL));
+        if (shown == 0 && a->who != WHO_CONCURRENT_OTHER_USER && !r->o->t->url)
+            replay_recipe(r, reproduce, &r->invs[s[i].owner], &r->invs[s[i].seen], s[i].value, s[i].where);
         if (a->who == WHO_CONCURRENT_OTHER_USER) {
             add_overlap(r, ex, &r->invs[s[i].owner], &r->invs[s[i].seen]);
             if (shown == 0)

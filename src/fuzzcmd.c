@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "fuzzlog.h"
 #include "jsonutil.h"
 #include "monotime.h"
 #include "paths.h"
@@ -305,21 +307,44 @@ static void seed_corpus(const char *dir, const char *corpus, const char *events)
         closedir(d);
 }
 
-static int run_fuzzer(const char *fuzz_bin, char *const *args, const char *const *env,
-                      const volatile sig_atomic_t *stop)
+/* Whatever coldsec-fuzz wrote on stderr that is waiting in the pipe. */
+static void drain(int fd, fuzzlog *fl)
 {
-    pid_t pid = fork();
-    int status = 0;
-    if (pid < 0)
+    char buf[8192];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        fuzzlog_feed(fl, buf, (size_t)n);
+}
+
+/* Runs coldsec-fuzz with its stderr into fl (a pipe read while it runs,
+ * non-blocking: its labs hold the pipe too and may outlive it, so the end
+ * is the fuzzer's exit, not the pipe's). */
+static int run_fuzzer(const char *fuzz_bin, char *const *args, const char *const *env,
+                      const volatile sig_atomic_t *stop, fuzzlog *fl, int *pipe_fd)
+{
+    int fds[2], status = 0;
+    pid_t pid;
+    if (pipe2(fds, O_CLOEXEC) != 0)
         return -1;
+    pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
     if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
         for (size_t i = 0; env[i]; i += 2)
             setenv(env[i], env[i + 1], 1);
         execv(fuzz_bin, args);
         fprintf(stderr, "coldsec fuzz: cannot run %s: %s\n", fuzz_bin, strerror(errno));
         _exit(127);
     }
+    close(fds[1]);
+    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    *pipe_fd = fds[0];
     for (;;) {
+        struct pollfd p = {.fd = fds[0], .events = POLLIN};
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid)
             break;
@@ -327,9 +352,70 @@ static int run_fuzzer(const char *fuzz_bin, char *const *args, const char *const
             return -1;
         if (stop && *stop)
             kill(pid, SIGINT);
-        monotime_sleep_ms(50);
+        if (poll(&p, 1, 50) > 0)
+            drain(fds[0], fl);
     }
+    drain(fds[0], fl);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Whether coldsec-fuzz ended at an oracle's finding: it writes
+ * oracle-abort-RUN-PID (holding the finding file's path) just before its
+ * abort(), and nothing else writes that name. A crash, a sanitizer's report
+ * or an abort on an error of coldsec-fuzz's own has no such file, so its
+ * banner and stack stay on the terminal. The markers are removed (the
+ * finding files are what stays). */
+static bool oracle_ended(const char *dir, const char *run_id, char *finding, size_t flen)
+{
+    char prefix[128], path[FILE_LEN];
+    DIR *d = opendir(dir);
+    const struct dirent *e;
+    bool found = false;
+    finding[0] = '\0';
+    snprintf(prefix, sizeof(prefix), "oracle-abort-%s-", run_id);
+    while (d && (e = readdir(d)) != NULL) {
+        char *text;
+        size_t len = 0;
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        text = fileio_read(path, FILE_LEN, &len);
+        if (text && !found)
+            snprintf(finding, flen, "%.*s", (int)len, text);
+        free(text);
+        unlink(path);
+        found = true;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* The terminal's account of an oracle's finding: what, its files, where
+ * libFuzzer's report went, and the steps that replay it. */
+static void say_finding(const char *finding, const char *log_path)
+{
+    char *text;
+    size_t len = 0;
+    cJSON *doc, *steps, *step;
+    const char *input;
+    text = fileio_read(finding, (size_t)16 << 20, &len);
+    doc = text ? jsonutil_parse_whole(text, len) : NULL;
+    free(text);
+    input = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "input_file"));
+    fprintf(stderr, "coldsec fuzz: finding: %s in %s: %s\n",
+            doc ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "kind")) : "?",
+            doc ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "function")) : "?",
+            doc ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "detail")) : "(finding file unreadable)");
+    fprintf(stderr, "  finding file: %s\n  input:        %s\n  libFuzzer's crash report (banner, stack, MS line): %s\n",
+            finding, input ? input : "?", log_path);
+    steps = cJSON_GetObjectItemCaseSensitive(doc, "reproduce");
+    if (cJSON_GetArraySize(steps) > 0)
+        fprintf(stderr, "  replay it:\n");
+    cJSON_ArrayForEach(step, steps)
+        if (cJSON_IsString(step))
+            fprintf(stderr, "    %s\n", cJSON_GetStringValue(step));
+    cJSON_Delete(doc);
 }
 
 /* ---------- the report ---------- */
@@ -573,8 +659,13 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
     char a_time[64], a_timeout[64], a_jobs[64], a_seed[64], a_artifact[FILE_LEN], a_dict[PATH_MAX + 8];
     char growth[32], dicts[FILE_LEN], tmp[DIR_LEN], why[DIR_LEN + 256];
     char events[PATH_MAX], catalogs[PATH_MAX], own_dict[PATH_MAX];
+    char run_dir[DIR_LEN + 64], log_path[DIR_LEN + 128], finding[FILE_LEN];
     const char *run_id, *args[MAX_PASS + 16], *env[32];
     size_t na = 0, ne = 0;
+    FILE *log = NULL;
+    fuzzlog *fl = NULL;
+    int pipe_fd = -1;
+    bool oracle;
     double t0;
     int rc = parse(argc, argv, &o), frc, rrc;
 
@@ -687,8 +778,34 @@ int fuzzcmd_command(int argc, char **argv, const volatile sig_atomic_t *stop)
      * FUZZ_REAP_KILL_MS, before the folder they write into goes. */
     if (proctree_become_reaper() != 0)
         fprintf(stderr, "coldsec fuzz: PR_SET_CHILD_SUBREAPER: %s\n", strerror(errno));
-    frc = run_fuzzer(fuzz_bin, (char *const *)args, env, stop);
+    snprintf(run_dir, sizeof(run_dir), "%s/%s", dir, run_id);
+    snprintf(log_path, sizeof(log_path), "%s/coldsec-fuzz.log", run_dir);
+    /* The run's log: all of coldsec-fuzz's stderr (fuzzlog.h). */
+    if (rundir_create(run_dir, err, sizeof(err)) != 0)
+        fprintf(stderr, "coldsec fuzz: %s\n", err);
+    else if (!(log = fopen(log_path, "w")) || !(fl = fuzzlog_new(log, stderr)))
+        fprintf(stderr, "coldsec fuzz: %s: %s\n", log_path, strerror(errno));
+    if (!fl) {
+        if (log)
+            fclose(log);
+        scratch_remove(tmp);
+        return 3;
+    }
+    frc = run_fuzzer(fuzz_bin, (char *const *)args, env, stop, fl, &pipe_fd);
     proctree_reap_all(FUZZ_REAP_TERM_MS, FUZZ_REAP_KILL_MS);
+    if (pipe_fd >= 0) {
+        drain(pipe_fd, fl);
+        close(pipe_fd);
+    }
+    oracle = frc > 0 && oracle_ended(dir, run_id, finding, sizeof(finding));
+    fuzzlog_finish(fl, oracle);
+    if (oracle)
+        say_finding(finding, log_path);
+    else if (fuzzlog_crash_report_seen(fl))
+        fprintf(stderr, "coldsec fuzz: coldsec-fuzz itself failed (not a finding of the function): its report is "
+                        "above and in %s\n", log_path);
+    fuzzlog_free(fl);
+    fclose(log);
     if (scratch_remove(tmp) != 0)
         fprintf(stderr, "coldsec fuzz: %s: not removed: %s\n", tmp, strerror(errno));
     if (frc < 0) {

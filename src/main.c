@@ -38,6 +38,7 @@
 #include "logtail.h"
 #include "plan.h"
 #include "report.h"
+#include "replaycmd.h"
 #include "reportcmd.h"
 #include "run.h"
 #include "rundir.h"
@@ -1081,6 +1082,7 @@ static const char MAIN_HELP[] =
     "  run [SUITE]           run a suite of scenarios (default ./scenarios.yaml) and report findings\n"
     "  report REPORT.json... write the report formats again from report.json files (merging shards)\n"
     "  fuzz --target NAME    coverage-guided fuzzing of a lab function's handler in its warm environment\n"
+    "  replay FINDING.json   run a finding's recorded steps again: does it reproduce? (1 yes, 0 no)\n"
     "  invoke FUNCTION       invoke once; print the payload (and --log the log tail)\n"
     "  cold-start FUNCTION   retire every warm environment (config change, journaled, restored)\n"
     "  restore JOURNAL       finish a restore a killed run left undone\n"
@@ -1100,7 +1102,7 @@ int main(int argc, char **argv)
     } cmds[] = {{"invoke", cmd_invoke}, {"cold-start", cmd_cold_start}, {"restore", cmd_restore},
                 {"fanout", cmd_fanout}, {"describe", cmd_describe}, {"run", cmd_run},
                 {"report", reportcmd_command}, {"fuzz", cmd_fuzz},
-                {"init", initcmd_command}};
+                {"init", initcmd_command}, {"replay", replaycmd_command}};
     int rc;
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -5,11 +5,14 @@ pollution) and stays silent on the clean handler; unhandled exceptions are
 reported once per type and frame without stopping the run (and stop it with
 --fatal-exceptions); coverage feedback finds the bug behind four nested
 conditions; every finding carries its input, masked evidence and replay
-commands, and the run's report.json matches the schema. coldsec starts its own
-coldsec-lab for each run (ephemeral loopback port)."""
+commands, and the run's report.json matches the schema. A finding's terminal
+output is coldsec's account of it (libFuzzer's banner and stack frames are in
+the run's log only); a real crash of coldsec-fuzz still shows its stack.
+coldsec starts its own coldsec-lab for each run (ephemeral loopback port)."""
 import glob
 import json
 import os
+import re
 import subprocess
 import unittest
 
@@ -29,12 +32,17 @@ def clean_env():
     return env
 
 
-def fuzz(target, seconds, *extra, seed=1):
+STACK_FRAME = re.compile(r"^\s*#\d+ 0x", re.M)
+
+
+def fuzz(target, seconds, *extra, seed=1, env_extra=None):
     """Runs coldsec fuzz; returns (completed, findings [dicts], report or None, folder)."""
     out = tmp_dir("coldsec-fuzz-")
+    env = clean_env()
+    env.update(env_extra or {})
     r = subprocess.run([coldsec_binary(), "fuzz", "--target", target, "--lab-config", LAB_CONFIG, "--event", EVENT,
                         "--time", f"{seconds}s", "--seed", str(seed), "--out", out, *extra],
-                       env=clean_env(), capture_output=True, timeout=seconds + 120, cwd=REPO)
+                       env=env, capture_output=True, timeout=seconds + 120, cwd=REPO)
     folder = os.path.join(out, target)
     findings = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(folder, "finding-*.json")))]
     reports = sorted(glob.glob(os.path.join(folder, "*", "report.json")))
@@ -62,7 +70,28 @@ class Oracles(unittest.TestCase):
                            capture_output=True, text=True, cwd=REPO, timeout=60)
         self.assertEqual(v.returncode, 0, v.stdout)
         self.assertEqual([x["assertion"] for x in report["findings"] if x["assertion"] == kind], [kind])
+        self.assert_told_as_a_finding(r, f, folder, kind, target)
         return f
+
+    def assert_told_as_a_finding(self, r, f, folder, kind, target):
+        """The terminal (stdout and stderr) names the finding and its files,
+        with none of libFuzzer's crash report; the run's log holds that."""
+        terminal = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+        self.assertIsNone(STACK_FRAME.search(terminal), terminal[-3000:])
+        self.assertNotIn("deadly signal", terminal)
+        self.assertNotIn("ERROR: libFuzzer", terminal)
+        self.assertIn(f"coldsec fuzz: finding: {kind} in {target}", terminal)
+        self.assertIn(f["input_file"], terminal)
+        finding_file = [p for p in glob.glob(os.path.join(folder, "finding-*.json"))
+                        if json.load(open(p))["input_file"] == f["input_file"]][0]
+        self.assertIn("finding file: " + finding_file, terminal)
+        logs = glob.glob(os.path.join(folder, "*", "coldsec-fuzz.log"))
+        self.assertEqual(len(logs), 1, logs)
+        self.assertIn(logs[0], terminal)
+        log = open(logs[0], errors="replace").read()
+        self.assertIn("ERROR: libFuzzer: deadly signal", log)
+        self.assertIsNotNone(STACK_FRAME.search(log), log[-3000:])
+        self.assertEqual(glob.glob(os.path.join(folder, "oracle-abort-*")), [])
 
     def test_crash(self):
         f = self.fires("fuzz-crash-python", "crash")
@@ -94,6 +123,25 @@ class Oracles(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         self.assertEqual(report["results"][0]["status"], "passed")
         self.assertGreater(report["results"][0]["invocations"], 100)
+
+
+class RealCrash(unittest.TestCase):
+    def test_a_crash_of_coldsec_fuzz_itself_shows_its_stack(self):
+        """COLDSEC_FUZZ_TEST_SEGV=1 (a test-only hook of coldsec-fuzz) raises
+        SIGSEGV in coldsec-fuzz on its first input: no oracle spoke, so the
+        terminal shows libFuzzer's banner and stack, and no finding."""
+        r, findings, report, folder = fuzz("fuzz-crash-python", 30, env_extra={"COLDSEC_FUZZ_TEST_SEGV": "1"})
+        err = r.stderr.decode(errors="replace")
+        self.assertEqual(findings, [])
+        # libFuzzer's handler, or a sanitizer's when it has the signal first.
+        self.assertRegex(err, r"==\d+== ?ERROR: (libFuzzer: deadly signal|\w+Sanitizer: SEGV)")
+        self.assertIsNotNone(STACK_FRAME.search(err), err[-3000:])
+        self.assertIn("coldsec-fuzz itself failed (not a finding of the function)", err)
+        self.assertNotIn("coldsec fuzz: finding:", err)
+        self.assertEqual(r.returncode, 3, err[-2000:])
+        self.assertEqual(report["results"][0]["status"], "untestable")
+        log = open(glob.glob(os.path.join(folder, "*", "coldsec-fuzz.log"))[0], errors="replace").read()
+        self.assertIsNotNone(STACK_FRAME.search(log), log[-3000:])
 
 
 class Coverage(unittest.TestCase):
@@ -144,10 +192,11 @@ class Exceptions(unittest.TestCase):
         self.assertGreater(report["results"][0]["ms"], 19000)
 
     def test_fatal_exceptions_stop_the_run(self):
-        r, findings, _, _ = fuzz("fuzz-exception-python", 60, "--fatal-exceptions")
+        r, findings, _, folder = fuzz("fuzz-exception-python", 60, "--fatal-exceptions")
         self.assertEqual(len(findings), 1, [f["key"] for f in findings])
         self.assertEqual(findings[0]["kind"], "exception")
         self.assertLess(findings[0]["after_seconds"], 60)
+        Oracles.assert_told_as_a_finding(self, r, findings[0], folder, "exception", "fuzz-exception-python")
 
 
 class Usage(unittest.TestCase):

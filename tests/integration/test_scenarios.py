@@ -203,7 +203,9 @@ class DefaultSuite(unittest.TestCase):
     def test_cross_user_finding_replays_by_hand(self):
         (f,) = self.findings("cross-user-leak-python-vulnerable", "cross-user-leak")
         ex = f["evidence"]["examples"][0]
-        commands = f["evidence"]["reproduce"]
+        # First `coldsec replay FINDING.json` (tests/integration/test_replay.py), then the steps by hand.
+        self.assertTrue(f["evidence"]["reproduce"][0].startswith("coldsec replay "), f["evidence"]["reproduce"])
+        commands = f["evidence"]["reproduce"][1:]
         self.assertTrue(commands[0].startswith("coldsec cold-start "))
         text = open(FUNCTIONS).read().replace("code: functions/", "code: " + os.path.join(REPO, "harness", "functions") + "/")
         text = text.replace("code: ../build/", "code: " + os.path.join(REPO, "build") + "/")
