@@ -2552,7 +2552,7 @@ int engine_run(const engine_opts *o, engine_result *out)
                    "cold start not run: the target names version or alias '%s', whose configuration is immutable "
                    "(UpdateFunctionConfiguration changes $LATEST only), so no cold start can be forced there; the "
                    "scenario's other steps found nothing, which is no pass without the fresh environment it needs. "
-                   "Run it against the unqualified function (or $LATEST) for a cold start",
+                   "Run it against the unqualified function for a cold start",
                    r.qualifier);
     if (r.unattributed) {
         char msg[300];

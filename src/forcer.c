@@ -122,7 +122,8 @@ static bool is_protected(const forcer_options *o, const char *name)
  * configuration is immutable
  * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html);
  * UpdateFunctionConfiguration changes $LATEST only, so no cold start can be
- * forced there. ":$LATEST" is the function itself.
+ * forced there. ":$LATEST" counts as qualified too: the forcer reads and
+ * restores the configuration by the unqualified name only.
  */
 const char *forcer_target_qualifier(const char *function)
 {
@@ -139,7 +140,7 @@ const char *forcer_target_qualifier(const char *function)
         qualified = colons >= 7;
     else /* name:qualifier, or ACCOUNT:function:name:qualifier */
         qualified = colons == 1 || colons >= 3;
-    if (!qualified || !last || strcmp(last + 1, "$LATEST") == 0)
+    if (!qualified || !last)
         return NULL;
     return last + 1;
 }

@@ -73,7 +73,7 @@ typedef struct forcer_options {
 typedef struct forcer forcer;
 
 /* The version or alias a target names (name:QUALIFIER, an ARN ending in
- * :QUALIFIER), or NULL for the function itself (no qualifier, $LATEST).
+ * :QUALIFIER, $LATEST included), or NULL for the unqualified function.
  * The forcer refuses such a target: a published version's configuration is
  * immutable, and UpdateFunctionConfiguration changes $LATEST only. */
 const char *forcer_target_qualifier(const char *function);
