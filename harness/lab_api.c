@@ -40,6 +40,7 @@ struct lab_api {
     url_fn *urls;  /* the functions with `function_url: true`, copied at start */
     size_t nurls;
     int port;
+    char started[32];     /* ISO 8601: the function URLs' CreationTime */
     sigv4_key_cache keys; /* one secret, one region: one derivation a day */
     bool keys_ready;
 };
@@ -157,12 +158,17 @@ static enum MHD_Result send_not_found(struct MHD_Connection *c, lab_pool *pool,
     return send_request_error(c, &err);
 }
 
-static enum MHD_Result send_status(struct MHD_Connection *c, lab_pool *pool,
-                                   lab_pool_status st, const char *name, const char *msg)
+/* qualifier: named in a 404 (NULL: none); msg: a 404's own message when set
+ * (an alias or version Lambda names), the other refusals' message. */
+static enum MHD_Result send_status_q(struct MHD_Connection *c, lab_pool *pool,
+                                     lab_pool_status st, const char *name, const char *qualifier,
+                                     const char *msg)
 {
     switch (st) {
     case LAB_POOL_NOT_FOUND:
-        return send_not_found(c, pool, name, NULL);
+        if (msg && msg[0])
+            return send_error(c, 404, "ResourceNotFoundException", msg, NULL);
+        return send_not_found(c, pool, name, qualifier && qualifier[0] ? qualifier : NULL);
     case LAB_POOL_THROTTLED_RESERVED:
         return send_error(c, 429, "TooManyRequestsException", "Rate Exceeded.",
                           "ReservedFunctionConcurrentInvocationLimitExceeded");
@@ -185,6 +191,12 @@ static enum MHD_Result send_status(struct MHD_Connection *c, lab_pool *pool,
     default:
         return send_error(c, 500, "ServiceException", "The lab could not complete the request.", NULL);
     }
+}
+
+static enum MHD_Result send_status(struct MHD_Connection *c, lab_pool *pool,
+                                   lab_pool_status st, const char *name, const char *msg)
+{
+    return send_status_q(c, pool, st, name, NULL, st == LAB_POOL_NOT_FOUND ? "" : msg);
 }
 
 /* ---------- request parsing ---------- */
@@ -289,8 +301,11 @@ static bool authorised(lab_api *api, struct MHD_Connection *c, const char *metho
 
 /* ---------- operations ---------- */
 
+/* Invoke of name[:qualifier]: a version or alias runs that version
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html, Qualifier),
+ * and X-Amz-Executed-Version says which. */
 static enum MHD_Result op_invoke(lab_api *api, struct MHD_Connection *c, const char *name,
-                                 const request *rq)
+                                 const char *qualifier, const request *rq)
 {
     const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Invocation-Type");
     const char *logtype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Log-Type");
@@ -308,8 +323,10 @@ static enum MHD_Result op_invoke(lab_api *api, struct MHD_Connection *c, const c
 
     if (lab_request_invoke_headers(type, logtype, &itype, &tail, &err) != 0)
         return send_request_error(c, &err);
-    if (!lab_pool_has_function(api->pool, name))
-        return send_not_found(c, api->pool, name, NULL);
+    char arn[600];
+
+    if (lab_pool_resolve_arn(api->pool, name, qualifier, arn, sizeof(arn)) != LAB_POOL_OK)
+        return send_not_found(c, api->pool, name, qualifier[0] ? qualifier : NULL);
     if (lab_request_invoke_body(itype, payload, len, rq->too_large, cc, &context, &err) != 0)
         return send_request_error(c, &err);
     if (itype == LAB_REQUEST_INVOKE_DRY_RUN) {
@@ -318,15 +335,15 @@ static enum MHD_Result op_invoke(lab_api *api, struct MHD_Connection *c, const c
     }
     if (itype == LAB_REQUEST_INVOKE_EVENT) {
         free(context);
-        st = lab_pool_invoke_async(api->pool, name, payload, len);
+        st = lab_pool_invoke_async(api->pool, name, qualifier, payload, len);
         if (st != LAB_POOL_OK)
-            return send_status(c, api->pool, st, name, "");
+            return send_status_q(c, api->pool, st, name, qualifier, "");
         return send_empty(c, 202, NULL);
     }
-    st = lab_pool_invoke(api->pool, name, payload, len, context, &res);
+    st = lab_pool_invoke_as(api->pool, name, qualifier, payload, len, context, NULL, &res);
     free(context);
     if (st != LAB_POOL_OK)
-        return send_status(c, api->pool, st, name, "");
+        return send_status_q(c, api->pool, st, name, qualifier, "");
     r = MHD_create_response_from_buffer(res.payload_len, res.payload, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         lab_pool_result_clear(&res);
@@ -335,7 +352,7 @@ static enum MHD_Result op_invoke(lab_api *api, struct MHD_Connection *c, const c
     res.payload = NULL;
     MHD_add_response_header(r, "Content-Type", "application/json");
     MHD_add_response_header(r, "x-amzn-RequestId", res.request_id);
-    MHD_add_response_header(r, "X-Amz-Executed-Version", "$LATEST");
+    MHD_add_response_header(r, "X-Amz-Executed-Version", res.executed_version);
     if (res.function_error)
         MHD_add_response_header(r, "X-Amz-Function-Error", "Unhandled");
     if (tail && res.log_tail_b64)
@@ -401,6 +418,68 @@ static enum MHD_Result op_concurrency(lab_api *api, struct MHD_Connection *c, co
     return send_json(c, 200, out);
 }
 
+/* PublishVersion (201), CreateAlias (201), UpdateAlias (200): a JSON body. */
+static enum MHD_Result op_versions(lab_api *api, struct MHD_Connection *c,
+                                   const lab_request_route *rt, const request *rq)
+{
+    enum MHD_Result ret = MHD_NO;
+    char msg[768] = "";
+    lab_pool_status st;
+    bool created = true;
+    cJSON *o, *body = parse_body(rq, c, &ret);
+
+    if (!body)
+        return ret;
+    if (rt->op == LAB_REQUEST_OP_PUBLISH_VERSION)
+        o = lab_pool_publish_version(api->pool, rt->name, body, &created, &st, msg, sizeof(msg));
+    else if (rt->op == LAB_REQUEST_OP_CREATE_ALIAS)
+        o = lab_pool_create_alias(api->pool, rt->name, body, &st, msg, sizeof(msg));
+    else
+        o = lab_pool_update_alias(api->pool, rt->name, rt->alias, body, &st, msg, sizeof(msg));
+    cJSON_Delete(body);
+    if (st != LAB_POOL_OK)
+        return send_status_q(c, api->pool, st, rt->name, NULL, msg);
+    /* PublishVersion and CreateAlias answer 201 (API_PublishVersion.html,
+     * API_CreateAlias.html), also for a version that was not published anew. */
+    (void)created;
+    return send_json(c, rt->op == LAB_REQUEST_OP_UPDATE_ALIAS ? 200 : 201, o);
+}
+
+/*
+ * GetFunctionUrlConfig (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionUrlConfig.html):
+ * the functions with `function_url: true` have one, on the function itself
+ * (no qualifier), auth type NONE, BUFFERED. FunctionUrl is the address AWS
+ * would give it (the id the URL events carry in requestContext.domainName);
+ * the lab serves it at /lambda-url/NAME on its own listener. Anything else:
+ * ResourceNotFoundException, as for a function without a URL.
+ */
+static enum MHD_Result op_url_config(lab_api *api, struct MHD_Connection *c,
+                                     const lab_request_route *rt)
+{
+    const url_fn *u = NULL;
+    char arn[600], url[256];
+    cJSON *o;
+
+    if (lab_pool_resolve_arn(api->pool, rt->name, rt->qualifier, arn, sizeof(arn)) != LAB_POOL_OK)
+        return send_not_found(c, api->pool, rt->name, rt->qualifier[0] ? rt->qualifier : NULL);
+    if (!rt->qualifier[0])
+        for (size_t i = 0; i < api->nurls; i++)
+            if (strcmp(api->urls[i].name, rt->name) == 0)
+                u = &api->urls[i];
+    if (!u)
+        return send_error(c, 404, "ResourceNotFoundException", "The resource you requested does not exist.",
+                          NULL);
+    snprintf(url, sizeof(url), "https://%s.lambda-url.%s.on.aws/", u->id, lab_pool_region(api->pool));
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "FunctionUrl", url);
+    cJSON_AddStringToObject(o, "FunctionArn", arn);
+    cJSON_AddStringToObject(o, "AuthType", "NONE");
+    cJSON_AddStringToObject(o, "CreationTime", api->started);
+    cJSON_AddStringToObject(o, "LastModifiedTime", api->started);
+    cJSON_AddStringToObject(o, "InvokeMode", "BUFFERED");
+    return send_json(c, 200, o);
+}
+
 static enum MHD_Result route(lab_api *api, struct MHD_Connection *c, const char *method,
                              const char *url, const request *rq)
 {
@@ -416,10 +495,11 @@ static enum MHD_Result route(lab_api *api, struct MHD_Connection *c, const char 
     case LAB_REQUEST_OP_LIST_FUNCTIONS:
         return send_json(c, 200, lab_pool_list_functions(api->pool));
     case LAB_REQUEST_OP_INVOKE:
-        return op_invoke(api, c, rt.name, rq);
+        return op_invoke(api, c, rt.name, rt.qualifier, rq);
     case LAB_REQUEST_OP_GET_CONFIGURATION:
-        o = lab_pool_get_configuration(api->pool, rt.name, &st);
-        return st == LAB_POOL_OK ? send_json(c, 200, o) : send_status(c, api->pool, st, rt.name, "");
+        o = lab_pool_get_configuration(api->pool, rt.name, rt.qualifier, &st);
+        return st == LAB_POOL_OK ? send_json(c, 200, o)
+                                 : send_status_q(c, api->pool, st, rt.name, rt.qualifier, "");
     case LAB_REQUEST_OP_UPDATE_CONFIGURATION: {
         char msg[768] = "";
         cJSON *body = parse_body(rq, c, &ret);
@@ -430,14 +510,39 @@ static enum MHD_Result route(lab_api *api, struct MHD_Connection *c, const char 
         return st == LAB_POOL_OK ? send_json(c, 200, o) : send_status(c, api->pool, st, rt.name, msg);
     }
     case LAB_REQUEST_OP_GET_FUNCTION:
-        o = lab_pool_get_function(api->pool, rt.name, &st);
-        return st == LAB_POOL_OK ? send_json(c, 200, o) : send_status(c, api->pool, st, rt.name, "");
+        o = lab_pool_get_function(api->pool, rt.name, rt.qualifier, &st);
+        return st == LAB_POOL_OK ? send_json(c, 200, o)
+                                 : send_status_q(c, api->pool, st, rt.name, rt.qualifier, "");
     case LAB_REQUEST_OP_GET_CONCURRENCY:
         return op_concurrency(api, c, "GET", rt.name, rq);
     case LAB_REQUEST_OP_PUT_CONCURRENCY:
         return op_concurrency(api, c, "PUT", rt.name, rq);
     case LAB_REQUEST_OP_DELETE_CONCURRENCY:
         return op_concurrency(api, c, "DELETE", rt.name, rq);
+    case LAB_REQUEST_OP_PUBLISH_VERSION:
+    case LAB_REQUEST_OP_CREATE_ALIAS:
+    case LAB_REQUEST_OP_UPDATE_ALIAS:
+        return op_versions(api, c, &rt, rq);
+    case LAB_REQUEST_OP_LIST_VERSIONS:
+        o = lab_pool_list_versions(api->pool, rt.name, &st);
+        return st == LAB_POOL_OK ? send_json(c, 200, o) : send_status(c, api->pool, st, rt.name, "");
+    case LAB_REQUEST_OP_LIST_ALIASES: {
+        const char *fv = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "FunctionVersion");
+        o = lab_pool_list_aliases(api->pool, rt.name, fv, &st);
+        return st == LAB_POOL_OK ? send_json(c, 200, o) : send_status(c, api->pool, st, rt.name, "");
+    }
+    case LAB_REQUEST_OP_GET_ALIAS: {
+        char msg[768] = "";
+        o = lab_pool_get_alias(api->pool, rt.name, rt.alias, &st, msg, sizeof(msg));
+        return st == LAB_POOL_OK ? send_json(c, 200, o) : send_status_q(c, api->pool, st, rt.name, NULL, msg);
+    }
+    case LAB_REQUEST_OP_DELETE_ALIAS:
+        st = lab_pool_delete_alias(api->pool, rt.name, rt.alias);
+        return st == LAB_POOL_OK ? send_empty(c, 204, NULL) : send_status(c, api->pool, st, rt.name, "");
+    case LAB_REQUEST_OP_GET_URL_CONFIG:
+        return op_url_config(api, c, &rt);
+    case LAB_REQUEST_OP_GET_ACCOUNT_SETTINGS:
+        return send_json(c, 200, lab_pool_account_settings(api->pool));
     default:
         return send_request_error(c, &rt.err);
     }
@@ -667,7 +772,7 @@ static enum MHD_Result op_function_url(lab_api *api, struct MHD_Connection *c, c
         free(event);
         return send_url_too_large(c);
     }
-    st = lab_pool_invoke_as(api->pool, u.fn->name, event, len, NULL, u.request_id, &res);
+    st = lab_pool_invoke_as(api->pool, u.fn->name, NULL, event, len, NULL, u.request_id, &res);
     free(event);
     if (st == LAB_POOL_NOT_FOUND)
         return send_url_unknown(c);
@@ -866,6 +971,12 @@ lab_api *lab_api_start(const char *host, int port, lab_pool *pool, const lab_con
             snprintf(err, errlen, "cannot set up the function URL of %s", cfg->functions[i].name);
             goto fail;
         }
+    }
+    {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(api->started, sizeof(api->started), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
     }
     sigv4_key_cache_init(&api->keys);
     api->keys_ready = true;

@@ -21,6 +21,7 @@
  */
 #include "lab_pool.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -177,6 +178,16 @@ struct lab_fn {
     int max_concurrency;     /* MI: invocations per environment; 0: classic */
     int max_envs;            /* MI: environments of its current generation, at most */
     lab_env *envs;
+    /* Versions (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html):
+     * a published version is its own lab_fn in p->fns, a frozen copy of
+     * $LATEST's configuration with the same code folder and environments of
+     * its own; version is "" for $LATEST, base NULL for $LATEST. */
+    char version[12];
+    lab_fn *base;
+    int last_version;                 /* $LATEST: the highest version published, 0: none */
+    char published_revision[40];      /* $LATEST: its RevisionId when it was last published */
+    lab_pool_alias aliases[LAB_POOL_MAX_ALIASES]; /* $LATEST only */
+    size_t alias_count;
 };
 
 typedef struct unclaimed_child {
@@ -187,6 +198,7 @@ typedef struct unclaimed_child {
 
 typedef struct event_item {
     char *function;
+    char *qualifier;         /* NULL: $LATEST */
     char *payload;
     size_t len;
     struct event_item *next;
@@ -194,8 +206,9 @@ typedef struct event_item {
 
 struct lab_pool {
     pthread_mutex_t mu;
-    lab_fn *fns;
+    lab_fn *fns;             /* fn_cap slots, never moved: environments point into it */
     size_t fn_count;
+    size_t fn_cap;
     char *region;
     char *account;
     int update_delay_ms;
@@ -287,12 +300,64 @@ static char *memdup0(const char *s, size_t len)
     return d;
 }
 
+/* The function itself ($LATEST); p->mu held. */
 static lab_fn *find_fn(lab_pool *p, const char *name)
 {
     for (size_t i = 0; i < p->fn_count; i++)
-        if (strcmp(p->fns[i].name, name) == 0)
+        if (!p->fns[i].base && strcmp(p->fns[i].name, name) == 0)
             return &p->fns[i];
     return NULL;
+}
+
+static lab_fn *find_version(lab_pool *p, const lab_fn *base, const char *version)
+{
+    for (size_t i = 0; i < p->fn_count; i++)
+        if (p->fns[i].base == base && strcmp(p->fns[i].version, version) == 0)
+            return &p->fns[i];
+    return NULL;
+}
+
+static lab_pool_alias *find_alias(lab_fn *base, const char *name)
+{
+    for (size_t i = 0; i < base->alias_count; i++)
+        if (strcmp(base->aliases[i].name, name) == 0)
+            return &base->aliases[i];
+    return NULL;
+}
+
+static bool all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/*
+ * name + qualifier ("" / NULL / $LATEST, a version number or an alias
+ * name) to the lab_fn that serves it; *alias the alias when one was named.
+ * NULL when the function, version or alias does not exist. p->mu held.
+ */
+static lab_fn *resolve(lab_pool *p, const char *name, const char *qualifier, lab_pool_alias **alias)
+{
+    lab_fn *base = find_fn(p, name);
+    lab_pool_alias *a;
+
+    if (alias)
+        *alias = NULL;
+    if (!base || !qualifier || !qualifier[0] || strcmp(qualifier, "$LATEST") == 0)
+        return base;
+    if (all_digits(qualifier))
+        return find_version(p, base, qualifier);
+    a = find_alias(base, qualifier);
+    if (!a)
+        return NULL;
+    if (alias)
+        *alias = a;
+    /* An alias may point at $LATEST (API_CreateAlias.html, FunctionVersion). */
+    return strcmp(a->version, "$LATEST") == 0 ? base : find_version(p, base, a->version);
 }
 
 /* ---------- memory of an environment ---------- */
@@ -546,7 +611,8 @@ static lab_env *env_new(lab_fn *fn, lab_pool *p)
     pthread_cond_init(&e->cv, NULL);
     pthread_mutex_init(&e->next_mu, NULL);
     lab_id_hex(e->hexid, 16);
-    snprintf(e->stream_name, sizeof(e->stream_name), "[$LATEST]%s", e->hexid);
+    snprintf(e->stream_name, sizeof(e->stream_name), "[%s]%s",
+             fn->version[0] ? fn->version : "$LATEST", e->hexid);
     e->next = fn->envs;
     fn->envs = e;
     /* The queue's reference; a spawner drops it. */
@@ -985,7 +1051,7 @@ static int plan_build(lab_pool *p, lab_env *e, int port, const char *rt_host, sp
     if (fn->cov_path)
         plan_env(sp, LAB_POOL_COV_ENV, sandboxed ? LAB_SANDBOX_COVERAGE_PATH : fn->cov_path);
     plan_env(sp, "AWS_LAMBDA_FUNCTION_NAME", fn->name);
-    plan_env(sp, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+    plan_env(sp, "AWS_LAMBDA_FUNCTION_VERSION", e->fn->version[0] ? e->fn->version : "$LATEST");
     snprintf(buf, sizeof(buf), "%d", fn->memory_mb);
     plan_env(sp, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", buf);
     snprintf(buf, sizeof(buf), "/aws/lambda/%s", fn->name);
@@ -1701,15 +1767,15 @@ lab_pool_status lab_pool_invoke(lab_pool *p, const char *function, const char *p
                                 size_t len, const char *client_context,
                                 lab_invoke_result *out)
 {
-    return lab_pool_invoke_as(p, function, payload, len, client_context, NULL, out);
+    return lab_pool_invoke_as(p, function, NULL, payload, len, client_context, NULL, out);
 }
 
-lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char *payload,
-                                   size_t len, const char *client_context,
+lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char *qualifier,
+                                   const char *payload, size_t len, const char *client_context,
                                    const char *request_id, lab_invoke_result *out)
 {
     invocation inv;
-    lab_fn *fn;
+    lab_fn *fn, *acct;
     lab_env *e;
     lab_pool_status st = LAB_POOL_OK;
 
@@ -1728,20 +1794,26 @@ lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char
         st = LAB_POOL_INTERNAL;
         goto out;
     }
-    fn = find_fn(p, function);
+    fn = resolve(p, function, qualifier, NULL);
     if (!fn) {
         st = LAB_POOL_NOT_FOUND;
         goto out;
     }
+    snprintf(out->executed_version, sizeof(out->executed_version), "%s",
+             fn->version[0] ? fn->version : "$LATEST");
+    /* Reserved concurrency is the function's, shared by all its versions
+     * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html):
+     * counted on $LATEST's entry. */
+    acct = fn->base ? fn->base : fn;
     refresh_update_status(fn);
-    st = throttle_check(p, fn);
+    st = throttle_check(p, acct);
     if (st != LAB_POOL_OK)
         goto out;
-    fn->in_flight++;
+    acct->in_flight++;
     p->in_flight++;
     if (fn->max_concurrency > 0) {
         st = mi_invoke(p, fn, &inv, out);
-        fn->in_flight--;
+        acct->in_flight--;
         p->in_flight--;
         goto out;
     }
@@ -1749,7 +1821,7 @@ lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char
     if (!e) {
         e = env_new(fn, p);
         if (!e) {
-            fn->in_flight--;
+            acct->in_flight--;
             p->in_flight--;
             st = LAB_POOL_INTERNAL;
             goto out;
@@ -1761,7 +1833,7 @@ lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char
     pthread_cond_broadcast(&e->cv); /* rt_next() thaws the environment */
     await_invocation(p, e, &inv);
     finish_invocation(e, &inv, out);
-    fn->in_flight--;
+    acct->in_flight--;
     p->in_flight--;
     env_unref(e);
 out:
@@ -1805,7 +1877,8 @@ static void *event_worker(void *arg)
         started = now_ms();
         for (;;) {
             lab_invoke_result r;
-            lab_pool_status st = lab_pool_invoke(p, it->function, it->payload, it->len, NULL, &r);
+            lab_pool_status st = lab_pool_invoke_as(p, it->function, it->qualifier, it->payload,
+                                                    it->len, NULL, NULL, &r);
             lab_pool_result_clear(&r);
             if ((st != LAB_POOL_THROTTLED_RESERVED && st != LAB_POOL_THROTTLED_ACCOUNT &&
                  st != LAB_POOL_THROTTLED_BUSY) ||
@@ -1820,6 +1893,7 @@ static void *event_worker(void *arg)
             usleep(EVENT_RETRY_MS * 1000);
         }
         free(it->function);
+        free(it->qualifier);
         free(it->payload);
         free(it);
         pthread_mutex_lock(&p->mu);
@@ -1828,14 +1902,14 @@ static void *event_worker(void *arg)
     return NULL;
 }
 
-lab_pool_status lab_pool_invoke_async(lab_pool *p, const char *function,
+lab_pool_status lab_pool_invoke_async(lab_pool *p, const char *function, const char *qualifier,
                                       const char *payload, size_t len)
 {
     event_item *it;
     lab_pool_status st = LAB_POOL_OK;
 
     pthread_mutex_lock(&p->mu);
-    if (!find_fn(p, function)) {
+    if (!resolve(p, function, qualifier, NULL)) {
         st = LAB_POOL_NOT_FOUND;
         goto out;
     }
@@ -1844,9 +1918,12 @@ lab_pool_status lab_pool_invoke_async(lab_pool *p, const char *function,
         goto out;
     }
     it = calloc(1, sizeof(*it));
-    if (!it || !(it->function = strdup(function)) || !(it->payload = memdup0(payload, len))) {
-        if (it)
+    if (!it || !(it->function = strdup(function)) || !(it->payload = memdup0(payload, len)) ||
+        (qualifier && qualifier[0] && !(it->qualifier = strdup(qualifier)))) {
+        if (it) {
             free(it->function);
+            free(it->payload);
+        }
         free(it);
         st = LAB_POOL_INTERNAL;
         goto out;
@@ -1872,7 +1949,9 @@ static void stamp_update(lab_fn *fn)
     iso_now(fn->last_modified, sizeof(fn->last_modified));
 }
 
-static cJSON *config_json(lab_pool *p, lab_fn *fn)
+/* arn: the FunctionArn to show (an alias's ARN when asked through one),
+ * or NULL: the entry's own. */
+static cJSON *config_json_as(lab_pool *p, lab_fn *fn, const char *arn)
 {
     cJSON *o = cJSON_CreateObject(), *env, *vars, *arch, *eph, *state;
     bool in_progress;
@@ -1880,7 +1959,7 @@ static cJSON *config_json(lab_pool *p, lab_fn *fn)
     refresh_update_status(fn);
     in_progress = fn->update_done_at > 0;
     cJSON_AddStringToObject(o, "FunctionName", fn->name);
-    cJSON_AddStringToObject(o, "FunctionArn", fn->arn);
+    cJSON_AddStringToObject(o, "FunctionArn", arn ? arn : fn->arn);
     cJSON_AddStringToObject(o, "Runtime", fn->runtime);
     {
         char role[256];
@@ -1892,7 +1971,7 @@ static cJSON *config_json(lab_pool *p, lab_fn *fn)
     cJSON_AddNumberToObject(o, "Timeout", fn->timeout_s);
     cJSON_AddNumberToObject(o, "MemorySize", fn->memory_mb);
     cJSON_AddStringToObject(o, "LastModified", fn->last_modified);
-    cJSON_AddStringToObject(o, "Version", "$LATEST");
+    cJSON_AddStringToObject(o, "Version", fn->version[0] ? fn->version : "$LATEST");
     env = cJSON_AddObjectToObject(o, "Environment");
     vars = cJSON_AddObjectToObject(env, "Variables");
     for (size_t i = 0; i < fn->env_count; i++)
@@ -1936,15 +2015,22 @@ static cJSON *config_json(lab_pool *p, lab_fn *fn)
     return o;
 }
 
-cJSON *lab_pool_get_configuration(lab_pool *p, const char *function, lab_pool_status *st)
+static cJSON *config_json(lab_pool *p, lab_fn *fn)
+{
+    return config_json_as(p, fn, NULL);
+}
+
+cJSON *lab_pool_get_configuration(lab_pool *p, const char *function, const char *qualifier,
+                                  lab_pool_status *st)
 {
     cJSON *o = NULL;
+    lab_pool_alias *alias;
     lab_fn *fn;
 
     pthread_mutex_lock(&p->mu);
-    fn = find_fn(p, function);
+    fn = resolve(p, function, qualifier, &alias);
     if (fn) {
-        o = config_json(p, fn);
+        o = config_json_as(p, fn, alias ? alias->arn : NULL);
         *st = o ? LAB_POOL_OK : LAB_POOL_INTERNAL;
     } else {
         *st = LAB_POOL_NOT_FOUND;
@@ -1953,19 +2039,21 @@ cJSON *lab_pool_get_configuration(lab_pool *p, const char *function, lab_pool_st
     return o;
 }
 
-cJSON *lab_pool_get_function(lab_pool *p, const char *function, lab_pool_status *st)
+cJSON *lab_pool_get_function(lab_pool *p, const char *function, const char *qualifier,
+                             lab_pool_status *st)
 {
     cJSON *o = NULL, *code, *conc;
+    lab_pool_alias *alias;
     lab_fn *fn;
 
     pthread_mutex_lock(&p->mu);
-    fn = find_fn(p, function);
+    fn = resolve(p, function, qualifier, &alias);
     if (!fn) {
         *st = LAB_POOL_NOT_FOUND;
         goto out;
     }
     o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "Configuration", config_json(p, fn));
+    cJSON_AddItemToObject(o, "Configuration", config_json_as(p, fn, alias ? alias->arn : NULL));
     code = cJSON_AddObjectToObject(o, "Code");
     cJSON_AddStringToObject(code, "RepositoryType", "Local");
     cJSON_AddStringToObject(code, "Location", fn->code_dir);
@@ -1985,8 +2073,11 @@ cJSON *lab_pool_list_functions(lab_pool *p)
     cJSON *arr = cJSON_AddArrayToObject(o, "Functions");
 
     pthread_mutex_lock(&p->mu);
+    /* ListFunctions shows each function's $LATEST only (its
+     * FunctionVersion=ALL would add the versions). */
     for (size_t i = 0; i < p->fn_count; i++)
-        cJSON_AddItemToArray(arr, config_json(p, &p->fns[i]));
+        if (!p->fns[i].base)
+            cJSON_AddItemToArray(arr, config_json(p, &p->fns[i]));
     pthread_mutex_unlock(&p->mu);
     return o;
 }
@@ -2182,6 +2273,464 @@ lab_pool_status lab_pool_get_concurrency(lab_pool *p, const char *function, int 
         *n = fn->reserved;
     pthread_mutex_unlock(&p->mu);
     return st;
+}
+
+/* ---------- versions and aliases ---------- */
+
+static lab_pool_status version_copy(lab_fn *v, const lab_fn *fn, int number, const char *desc)
+{
+    char arn[600];
+
+    memset(v, 0, sizeof(*v));
+    snprintf(v->version, sizeof(v->version), "%d", number);
+    snprintf(arn, sizeof(arn), "%s:%d", fn->arn, number);
+    v->base = (lab_fn *)fn;
+    v->name = strdup(fn->name);
+    v->arn = strdup(arn);
+    v->runtime = strdup(fn->runtime);
+    v->kind = fn->kind;
+    v->handler = xstrdup(fn->handler);
+    v->code_dir = strdup(fn->code_dir);
+    v->description = strdup(desc ? desc : fn->description);
+    v->memory_mb = fn->memory_mb;
+    v->timeout_s = fn->timeout_s;
+    v->idle_timeout_s = fn->idle_timeout_s;
+    v->max_age_s = fn->max_age_s;
+    v->host_network = fn->host_network;
+    v->kms_key_arn = xstrdup(fn->kms_key_arn);
+    v->ephemeral_storage_mb = fn->ephemeral_storage_mb;
+    v->cov_path = xstrdup(fn->cov_path);
+    v->reserved = -1; /* reservations are the function's: see throttle_check() */
+    v->max_concurrency = fn->max_concurrency;
+    v->max_envs = fn->max_envs;
+    v->env = calloc(fn->env_count ? fn->env_count : 1, sizeof(lab_kv));
+    if (!v->name || !v->arn || !v->runtime || !v->code_dir || !v->description || !v->env ||
+        (fn->handler && !v->handler) || (fn->kms_key_arn && !v->kms_key_arn) ||
+        (fn->cov_path && !v->cov_path))
+        return LAB_POOL_INTERNAL;
+    for (size_t i = 0; i < fn->env_count; i++) {
+        v->env[i].key = strdup(fn->env[i].key);
+        v->env[i].value = strdup(fn->env[i].value);
+        v->env_count = i + 1;
+        if (!v->env[i].key || !v->env[i].value)
+            return LAB_POOL_INTERNAL;
+    }
+    stamp_update(v);
+    return LAB_POOL_OK;
+}
+
+/*
+ * PublishVersion (https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html):
+ * "Lambda doesn't publish a version if the function's configuration and code
+ * haven't changed since the last version" — the last version is answered.
+ * A version's configuration is then immutable
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html);
+ * the lab's code folder is never replaced, so the RevisionId of $LATEST at
+ * the last publish tells whether anything changed.
+ */
+cJSON *lab_pool_publish_version(lab_pool *p, const char *function, const cJSON *req,
+                                bool *created, lab_pool_status *st, char *msg, size_t msglen)
+{
+    const cJSON *rev = cJSON_GetObjectItemCaseSensitive(req, "RevisionId");
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(req, "Description");
+    cJSON *out = NULL;
+    lab_fn *fn, *v;
+    char num[12];
+
+    *created = false;
+    pthread_mutex_lock(&p->mu);
+    fn = find_fn(p, function);
+    if (!fn) {
+        *st = LAB_POOL_NOT_FOUND;
+        goto out;
+    }
+    refresh_update_status(fn);
+    if (fn->update_done_at > 0) {
+        snprintf(msg, msglen,
+                 "The operation cannot be performed at this time. An update is in progress for resource: %s",
+                 fn->arn);
+        *st = LAB_POOL_CONFLICT;
+        goto out;
+    }
+    if ((rev && (!cJSON_IsString(rev) || strcmp(rev->valuestring, fn->revision_id) != 0))) {
+        snprintf(msg, msglen,
+                 "The Revision Id provided does not match the latest Revision Id. "
+                 "Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+        *st = LAB_POOL_PRECONDITION;
+        goto out;
+    }
+    if (desc && !cJSON_IsString(desc)) {
+        snprintf(msg, msglen, "Description must be a string.");
+        *st = LAB_POOL_INVALID;
+        goto out;
+    }
+    if (fn->last_version > 0 && strcmp(fn->published_revision, fn->revision_id) == 0) {
+        snprintf(num, sizeof(num), "%d", fn->last_version);
+        v = find_version(p, fn, num);
+        out = v ? config_json(p, v) : NULL;
+        *st = out ? LAB_POOL_OK : LAB_POOL_INTERNAL;
+        goto out;
+    }
+    if (fn->last_version >= LAB_POOL_MAX_VERSIONS || p->fn_count >= p->fn_cap) {
+        snprintf(msg, msglen, "The lab keeps at most %d versions of a function.", LAB_POOL_MAX_VERSIONS);
+        *st = LAB_POOL_INVALID;
+        goto out;
+    }
+    v = &p->fns[p->fn_count++];
+    if (version_copy(v, fn, fn->last_version + 1, desc ? desc->valuestring : NULL) != LAB_POOL_OK) {
+        *st = LAB_POOL_INTERNAL; /* the entry stays (freed with the pool) but is never found */
+        v->base = NULL;
+        free(v->name);
+        v->name = strdup("");
+        goto out;
+    }
+    fn->last_version++;
+    snprintf(fn->published_revision, sizeof(fn->published_revision), "%s", fn->revision_id);
+    out = config_json(p, v);
+    *created = true;
+    *st = out ? LAB_POOL_OK : LAB_POOL_INTERNAL;
+out:
+    pthread_mutex_unlock(&p->mu);
+    return out;
+}
+
+/* https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html:
+ * $LATEST first, then the versions in order. The lab answers every one in
+ * one page (no NextMarker). */
+cJSON *lab_pool_list_versions(lab_pool *p, const char *function, lab_pool_status *st)
+{
+    cJSON *o = NULL, *arr;
+    lab_fn *fn;
+
+    pthread_mutex_lock(&p->mu);
+    fn = find_fn(p, function);
+    if (!fn) {
+        *st = LAB_POOL_NOT_FOUND;
+        goto out;
+    }
+    o = cJSON_CreateObject();
+    arr = cJSON_AddArrayToObject(o, "Versions");
+    cJSON_AddItemToArray(arr, config_json(p, fn));
+    for (size_t i = 0; i < p->fn_count; i++)
+        if (p->fns[i].base == fn)
+            cJSON_AddItemToArray(arr, config_json(p, &p->fns[i]));
+    *st = LAB_POOL_OK;
+out:
+    pthread_mutex_unlock(&p->mu);
+    return o;
+}
+
+/* AliasConfiguration (https://docs.aws.amazon.com/lambda/latest/api/API_AliasConfiguration.html). */
+static cJSON *alias_json(const lab_pool_alias *a)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "AliasArn", a->arn);
+    cJSON_AddStringToObject(o, "Name", a->name);
+    cJSON_AddStringToObject(o, "FunctionVersion", a->version);
+    cJSON_AddStringToObject(o, "Description", a->description ? a->description : "");
+    cJSON_AddStringToObject(o, "RevisionId", a->revision_id);
+    return o;
+}
+
+/* Name: (?!^[0-9]+$)([a-zA-Z0-9-_]+), 1..128 (API_CreateAlias.html). */
+static bool alias_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > LAB_POOL_MAX_ALIAS_NAME || all_digits(s))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_'))
+            return false;
+    return true;
+}
+
+/* FunctionVersion: $LATEST or a published version; 0, or the status and
+ * Lambda's message. p->mu held. */
+static lab_pool_status alias_target(lab_pool *p, lab_fn *fn, const cJSON *ver, char *msg,
+                                    size_t msglen)
+{
+    if (!cJSON_IsString(ver) || (strcmp(ver->valuestring, "$LATEST") != 0 && !all_digits(ver->valuestring)) ||
+        strlen(ver->valuestring) >= sizeof(((lab_pool_alias *)0)->version)) {
+        snprintf(msg, msglen, "FunctionVersion must be $LATEST or a version number.");
+        return LAB_POOL_INVALID;
+    }
+    if (strcmp(ver->valuestring, "$LATEST") != 0 && !find_version(p, fn, ver->valuestring)) {
+        snprintf(msg, msglen, "Function not found: %s:%s", fn->arn, ver->valuestring);
+        return LAB_POOL_NOT_FOUND;
+    }
+    return LAB_POOL_OK;
+}
+
+static lab_pool_status set_description(lab_pool_alias *a, const cJSON *desc, char *msg, size_t msglen)
+{
+    char *d;
+
+    if (!desc)
+        return LAB_POOL_OK;
+    if (!cJSON_IsString(desc)) {
+        snprintf(msg, msglen, "Description must be a string.");
+        return LAB_POOL_INVALID;
+    }
+    d = strdup(desc->valuestring);
+    if (!d)
+        return LAB_POOL_INTERNAL;
+    free(a->description);
+    a->description = d;
+    return LAB_POOL_OK;
+}
+
+cJSON *lab_pool_create_alias(lab_pool *p, const char *function, const cJSON *req,
+                             lab_pool_status *st, char *msg, size_t msglen)
+{
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(req, "Name");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(req, "FunctionVersion");
+    cJSON *out = NULL;
+    lab_pool_alias *a;
+    lab_fn *fn;
+
+    pthread_mutex_lock(&p->mu);
+    fn = find_fn(p, function);
+    if (!fn) {
+        *st = LAB_POOL_NOT_FOUND;
+        goto out;
+    }
+    if (!cJSON_IsString(name) || !alias_name_ok(name->valuestring)) {
+        snprintf(msg, msglen, "Name must be 1 to 128 letters, digits, '-' or '_', and not only digits.");
+        *st = LAB_POOL_INVALID;
+        goto out;
+    }
+    *st = alias_target(p, fn, ver, msg, msglen);
+    if (*st != LAB_POOL_OK)
+        goto out;
+    if (find_alias(fn, name->valuestring)) {
+        snprintf(msg, msglen, "Alias already exists: %s:%s", fn->arn, name->valuestring);
+        *st = LAB_POOL_CONFLICT;
+        goto out;
+    }
+    if (fn->alias_count >= LAB_POOL_MAX_ALIASES) {
+        snprintf(msg, msglen, "The lab keeps at most %d aliases of a function.", LAB_POOL_MAX_ALIASES);
+        *st = LAB_POOL_INVALID;
+        goto out;
+    }
+    a = &fn->aliases[fn->alias_count];
+    memset(a, 0, sizeof(*a));
+    snprintf(a->name, sizeof(a->name), "%s", name->valuestring);
+    snprintf(a->version, sizeof(a->version), "%s", ver->valuestring);
+    snprintf(a->arn, sizeof(a->arn), "%s:%s", fn->arn, name->valuestring);
+    lab_id_uuid(a->revision_id);
+    *st = set_description(a, cJSON_GetObjectItemCaseSensitive(req, "Description"), msg, msglen);
+    if (*st != LAB_POOL_OK) {
+        free(a->description);
+        goto out;
+    }
+    fn->alias_count++;
+    out = alias_json(a);
+out:
+    pthread_mutex_unlock(&p->mu);
+    return out;
+}
+
+/* p->mu held; Lambda's message for an alias it does not have. */
+static lab_pool_alias *alias_or_404(lab_pool *p, const char *function, const char *alias,
+                                    lab_fn **fn_out, lab_pool_status *st, char *msg, size_t msglen)
+{
+    lab_fn *fn = find_fn(p, function);
+    lab_pool_alias *a = fn ? find_alias(fn, alias) : NULL;
+
+    *fn_out = fn;
+    if (!a) {
+        *st = LAB_POOL_NOT_FOUND;
+        snprintf(msg, msglen, "Alias not found: arn:aws:lambda:%s:%s:function:%s:%s", p->region,
+                 p->account, function, alias);
+    } else {
+        *st = LAB_POOL_OK;
+    }
+    return a;
+}
+
+cJSON *lab_pool_get_alias(lab_pool *p, const char *function, const char *alias,
+                          lab_pool_status *st, char *msg, size_t msglen)
+{
+    cJSON *out = NULL;
+    lab_fn *fn;
+    lab_pool_alias *a;
+
+    pthread_mutex_lock(&p->mu);
+    a = alias_or_404(p, function, alias, &fn, st, msg, msglen);
+    if (a)
+        out = alias_json(a);
+    pthread_mutex_unlock(&p->mu);
+    return out;
+}
+
+/* https://docs.aws.amazon.com/lambda/latest/api/API_UpdateAlias.html */
+cJSON *lab_pool_update_alias(lab_pool *p, const char *function, const char *alias,
+                             const cJSON *req, lab_pool_status *st, char *msg, size_t msglen)
+{
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(req, "FunctionVersion");
+    const cJSON *rev = cJSON_GetObjectItemCaseSensitive(req, "RevisionId");
+    cJSON *out = NULL;
+    lab_fn *fn;
+    lab_pool_alias *a;
+
+    pthread_mutex_lock(&p->mu);
+    a = alias_or_404(p, function, alias, &fn, st, msg, msglen);
+    if (!a)
+        goto out;
+    if (rev && (!cJSON_IsString(rev) || strcmp(rev->valuestring, a->revision_id) != 0)) {
+        snprintf(msg, msglen,
+                 "The Revision Id provided does not match the latest Revision Id. "
+                 "Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+        *st = LAB_POOL_PRECONDITION;
+        goto out;
+    }
+    if (ver) {
+        *st = alias_target(p, fn, ver, msg, msglen);
+        if (*st != LAB_POOL_OK)
+            goto out;
+    }
+    *st = set_description(a, cJSON_GetObjectItemCaseSensitive(req, "Description"), msg, msglen);
+    if (*st != LAB_POOL_OK)
+        goto out;
+    if (ver)
+        snprintf(a->version, sizeof(a->version), "%s", ver->valuestring);
+    lab_id_uuid(a->revision_id);
+    out = alias_json(a);
+out:
+    pthread_mutex_unlock(&p->mu);
+    return out;
+}
+
+/* https://docs.aws.amazon.com/lambda/latest/api/API_DeleteAlias.html: 204,
+ * also when the alias does not exist (the function must). */
+lab_pool_status lab_pool_delete_alias(lab_pool *p, const char *function, const char *alias)
+{
+    lab_pool_status st = LAB_POOL_OK;
+    lab_fn *fn;
+    lab_pool_alias *a;
+
+    pthread_mutex_lock(&p->mu);
+    fn = find_fn(p, function);
+    if (!fn) {
+        st = LAB_POOL_NOT_FOUND;
+        goto out;
+    }
+    a = find_alias(fn, alias);
+    if (a) {
+        size_t i = (size_t)(a - fn->aliases);
+        free(a->description);
+        memmove(&fn->aliases[i], &fn->aliases[i + 1], (fn->alias_count - i - 1) * sizeof(*a));
+        fn->alias_count--;
+    }
+out:
+    pthread_mutex_unlock(&p->mu);
+    return st;
+}
+
+/* https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html */
+cJSON *lab_pool_list_aliases(lab_pool *p, const char *function, const char *version,
+                             lab_pool_status *st)
+{
+    cJSON *o = NULL, *arr;
+    lab_fn *fn;
+
+    pthread_mutex_lock(&p->mu);
+    fn = find_fn(p, function);
+    if (!fn) {
+        *st = LAB_POOL_NOT_FOUND;
+        goto out;
+    }
+    o = cJSON_CreateObject();
+    arr = cJSON_AddArrayToObject(o, "Aliases");
+    for (size_t i = 0; i < fn->alias_count; i++)
+        if (!version || strcmp(version, fn->aliases[i].version) == 0)
+            cJSON_AddItemToArray(arr, alias_json(&fn->aliases[i]));
+    *st = LAB_POOL_OK;
+out:
+    pthread_mutex_unlock(&p->mu);
+    return o;
+}
+
+lab_pool_status lab_pool_resolve_arn(lab_pool *p, const char *function, const char *qualifier,
+                                     char *arn, size_t arnlen)
+{
+    lab_pool_alias *alias;
+    lab_fn *fn;
+    lab_pool_status st = LAB_POOL_NOT_FOUND;
+
+    pthread_mutex_lock(&p->mu);
+    fn = resolve(p, function, qualifier, &alias);
+    if (fn) {
+        snprintf(arn, arnlen, "%s", alias ? alias->arn : fn->arn);
+        st = LAB_POOL_OK;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return st;
+}
+
+/* Bytes of the regular files under dir (depth-bounded; symlinks not followed). */
+static long long dir_bytes(const char *dir, int depth)
+{
+    long long total = 0;
+    DIR *d = depth > 0 ? opendir(dir) : NULL;
+    struct dirent *de;
+
+    if (!d)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        char path[PATH_MAX];
+        struct stat sb;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path) ||
+            lstat(path, &sb) != 0)
+            continue;
+        if (S_ISREG(sb.st_mode))
+            total += (long long)sb.st_size;
+        else if (S_ISDIR(sb.st_mode))
+            total += dir_bytes(path, depth - 1);
+    }
+    closedir(d);
+    return total;
+}
+
+/*
+ * GetAccountSettings (https://docs.aws.amazon.com/lambda/latest/api/API_GetAccountSettings.html,
+ * API_AccountLimit.html, API_AccountUsage.html): the code-size quotas are
+ * Lambda's defaults (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html:
+ * 75 GB of code storage, 250 MB unzipped, 50 MB zipped upload);
+ * ConcurrentExecutions is the lab's account limit and
+ * UnreservedConcurrentExecutions what reservations leave of it. Usage counts
+ * each function's code folder once per version, as Lambda stores each.
+ */
+cJSON *lab_pool_account_settings(lab_pool *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *lim = cJSON_AddObjectToObject(o, "AccountLimit");
+    cJSON *use = cJSON_AddObjectToObject(o, "AccountUsage");
+    long long code = 0;
+    int functions = 0;
+
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->fn_count; i++) {
+        if (!p->fns[i].base)
+            functions++;
+        if (p->fns[i].name[0])
+            code += dir_bytes(p->fns[i].code_dir, 16);
+    }
+    cJSON_AddNumberToObject(lim, "TotalCodeSize", 80530636800.0);
+    cJSON_AddNumberToObject(lim, "CodeSizeUnzipped", 262144000);
+    cJSON_AddNumberToObject(lim, "CodeSizeZipped", 52428800);
+    cJSON_AddNumberToObject(lim, "ConcurrentExecutions", p->account_limit);
+    cJSON_AddNumberToObject(lim, "UnreservedConcurrentExecutions",
+                            p->account_limit - reserved_total(p, NULL));
+    cJSON_AddNumberToObject(use, "TotalCodeSize", (double)code);
+    cJSON_AddNumberToObject(use, "FunctionCount", functions);
+    pthread_mutex_unlock(&p->mu);
+    return o;
 }
 
 bool lab_pool_has_function(lab_pool *p, const char *function)
@@ -2546,7 +3095,10 @@ lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
     p->log_dir = xstrdup(opt->log_dir);
     p->runtimes_dir = strdup(opt->runtimes_dir);
     p->state_dir = xstrdup(opt->state_dir);
-    p->fns = calloc(cfg->function_count ? cfg->function_count : 1, sizeof(lab_fn));
+    /* Room for every version up front: environments hold pointers into
+     * the array, so it never moves. */
+    p->fn_cap = (cfg->function_count ? cfg->function_count : 1) * (1 + LAB_POOL_MAX_VERSIONS);
+    p->fns = calloc(p->fn_cap, sizeof(lab_fn));
     if (!p->region || !p->account || !p->runtimes_dir || !p->fns) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -2677,6 +3229,8 @@ void lab_pool_free(lab_pool **pp)
         free(fn->kms_key_arn);
         free(fn->cov_path);
         free_kv(fn->env, fn->env_count);
+        for (size_t a = 0; a < fn->alias_count; a++)
+            free(fn->aliases[a].description);
     }
     free(p->fns);
     lab_sandbox_cache_free(&p->sandbox_cache);

@@ -69,7 +69,23 @@
 #define LAB_POOL_COV_SIZE (LAB_POOL_COV_HEADER + LAB_POOL_COV_COUNTERS)
 #define LAB_POOL_COV_ENV "COLDSEC_COVERAGE"
 
+/* Published versions per function, and aliases (lab bounds: AWS's are
+ * far higher, https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
+#define LAB_POOL_MAX_VERSIONS 64
+#define LAB_POOL_MAX_ALIASES 16
+#define LAB_POOL_MAX_ALIAS_NAME 128
+
 typedef struct lab_pool lab_pool;
+
+/* An alias: a name that points at one published version
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html). */
+typedef struct lab_pool_alias {
+    char name[LAB_POOL_MAX_ALIAS_NAME + 1];
+    char version[12];
+    char *description;
+    char arn[512];
+    char revision_id[40];
+} lab_pool_alias;
 
 typedef enum {
     LAB_POOL_OK = 0,
@@ -99,6 +115,7 @@ typedef struct lab_invoke_result {
     char *payload;        /* response body (JSON text) */
     size_t payload_len;
     char *log_tail_b64;   /* X-Amz-Log-Result */
+    char executed_version[12]; /* X-Amz-Executed-Version: $LATEST or the version run */
 } lab_invoke_result;
 
 lab_pool *lab_pool_new(const lab_config *cfg, const lab_pool_options *opt,
@@ -114,14 +131,15 @@ int lab_pool_run(lab_pool *p, int stop_fd);
 lab_pool_status lab_pool_invoke(lab_pool *p, const char *function, const char *payload,
                                 size_t len, const char *client_context,
                                 lab_invoke_result *out);
-/* The same under a request id the caller chose, because a function URL's
- * event carries the id before the invocation starts; NULL (or an id of 40
- * characters or more) draws one. */
-lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char *payload,
-                                   size_t len, const char *client_context,
+/* The same for a qualifier (NULL, "" or $LATEST; a version number; an alias
+ * name: LAB_POOL_NOT_FOUND when it does not exist), under a request id the
+ * caller chose, because a function URL's event carries the id before the
+ * invocation starts; NULL (or an id of 40 characters or more) draws one. */
+lab_pool_status lab_pool_invoke_as(lab_pool *p, const char *function, const char *qualifier,
+                                   const char *payload, size_t len, const char *client_context,
                                    const char *request_id, lab_invoke_result *out);
 /* Event invocation: queued, run by the pool's workers. */
-lab_pool_status lab_pool_invoke_async(lab_pool *p, const char *function,
+lab_pool_status lab_pool_invoke_async(lab_pool *p, const char *function, const char *qualifier,
                                       const char *payload, size_t len);
 void lab_pool_result_clear(lab_invoke_result *r);
 
@@ -129,10 +147,14 @@ bool lab_pool_has_function(lab_pool *p, const char *function);
 const char *lab_pool_region(const lab_pool *p);
 const char *lab_pool_account(const lab_pool *p);
 
-/* FunctionConfiguration as Lambda returns it. */
-cJSON *lab_pool_get_configuration(lab_pool *p, const char *function, lab_pool_status *st);
+/* FunctionConfiguration as Lambda returns it, of $LATEST or the version a
+ * qualifier names (an alias's: its ARN as FunctionArn, the version's
+ * Version). */
+cJSON *lab_pool_get_configuration(lab_pool *p, const char *function, const char *qualifier,
+                                  lab_pool_status *st);
 /* GetFunction: {Configuration, Code, Concurrency?}. */
-cJSON *lab_pool_get_function(lab_pool *p, const char *function, lab_pool_status *st);
+cJSON *lab_pool_get_function(lab_pool *p, const char *function, const char *qualifier,
+                             lab_pool_status *st);
 /* ListFunctions: {Functions: [...]}. */
 cJSON *lab_pool_list_functions(lab_pool *p);
 /*
@@ -146,6 +168,34 @@ cJSON *lab_pool_update_configuration(lab_pool *p, const char *function, const cJ
 lab_pool_status lab_pool_set_concurrency(lab_pool *p, const char *function, int n);
 /* -1 when none is set. */
 lab_pool_status lab_pool_get_concurrency(lab_pool *p, const char *function, int *n);
+
+/*
+ * Versions and aliases. On error msg holds Lambda's message.
+ * PublishVersion (req: Description, RevisionId): the new version's
+ * FunctionConfiguration, *created false when nothing changed since the last
+ * one (that version is answered, as Lambda does).
+ */
+cJSON *lab_pool_publish_version(lab_pool *p, const char *function, const cJSON *req,
+                                bool *created, lab_pool_status *st, char *msg, size_t msglen);
+/* ListVersionsByFunction: {Versions: [$LATEST, 1, 2, ...]}. */
+cJSON *lab_pool_list_versions(lab_pool *p, const char *function, lab_pool_status *st);
+/* CreateAlias (req: Name, FunctionVersion, Description) / UpdateAlias
+ * (FunctionVersion, Description, RevisionId): AliasConfiguration. */
+cJSON *lab_pool_create_alias(lab_pool *p, const char *function, const cJSON *req,
+                             lab_pool_status *st, char *msg, size_t msglen);
+cJSON *lab_pool_update_alias(lab_pool *p, const char *function, const char *alias,
+                             const cJSON *req, lab_pool_status *st, char *msg, size_t msglen);
+cJSON *lab_pool_get_alias(lab_pool *p, const char *function, const char *alias,
+                          lab_pool_status *st, char *msg, size_t msglen);
+lab_pool_status lab_pool_delete_alias(lab_pool *p, const char *function, const char *alias);
+/* ListAliases: {Aliases: [...]}, only those for version when not NULL. */
+cJSON *lab_pool_list_aliases(lab_pool *p, const char *function, const char *version,
+                             lab_pool_status *st);
+/* 0 when name[:qualifier] exists; the FunctionArn to show for it into arn. */
+lab_pool_status lab_pool_resolve_arn(lab_pool *p, const char *function, const char *qualifier,
+                                     char *arn, size_t arnlen);
+/* GetAccountSettings: {AccountLimit, AccountUsage}. */
+cJSON *lab_pool_account_settings(lab_pool *p);
 
 /* Live environments of a function (for tests and the demo). */
 int lab_pool_environment_count(lab_pool *p, const char *function);

@@ -129,11 +129,22 @@ void lab_request_route_api(const char *method, const char *path, const char *qua
     static const char fn2015[] = "/2015-03-31/functions/";
     static const char conc2017[] = "/2017-10-31/functions/";
     static const char conc2019[] = "/2019-09-30/functions/";
+    static const char url2021[] = "/2021-10-31/functions/";
+    static const char aliases[] = "/aliases/";
     const char *seg, *rest;
     size_t seglen;
+    bool qualified_op;
 
     memset(out, 0, sizeof(*out));
     out->op = LAB_REQUEST_OP_ERROR;
+    /* GetAccountSettings: GET /2016-08-19/account-settings/
+     * (https://docs.aws.amazon.com/lambda/latest/api/API_GetAccountSettings.html). */
+    if ((strcmp(path, "/2016-08-19/account-settings/") == 0 ||
+         strcmp(path, "/2016-08-19/account-settings") == 0) &&
+        strcmp(method, "GET") == 0) {
+        out->op = LAB_REQUEST_OP_GET_ACCOUNT_SETTINGS;
+        return;
+    }
     if ((strcmp(path, "/2015-03-31/functions") == 0 || strcmp(path, fn2015) == 0) &&
         strcmp(method, "GET") == 0) {
         out->op = LAB_REQUEST_OP_LIST_FUNCTIONS;
@@ -145,6 +156,8 @@ void lab_request_route_api(const char *method, const char *path, const char *qua
         seg = path + sizeof(conc2017) - 1;
     else if (strncmp(path, conc2019, sizeof(conc2019) - 1) == 0)
         seg = path + sizeof(conc2019) - 1;
+    else if (strncmp(path, url2021, sizeof(url2021) - 1) == 0)
+        seg = path + sizeof(url2021) - 1;
     else
         goto unknown;
     rest = strchr(seg, '/');
@@ -165,11 +178,11 @@ void lab_request_route_api(const char *method, const char *path, const char *qua
         set_error(&out->err, 400, "InvalidParameterValueException", "Invalid Qualifier.");
         return;
     }
-    if (out->qualifier[0] && strcmp(out->qualifier, "$LATEST") != 0) {
-        lab_request_not_found(region, account, out->name, out->qualifier, &out->err);
-        return;
-    }
     if (strncmp(path, fn2015, sizeof(fn2015) - 1) == 0) {
+        /* The versions and aliases paths: PublishVersion,
+         * ListVersionsByFunction, CreateAlias, ListAliases, GetAlias,
+         * UpdateAlias, DeleteAlias (AWS Lambda API Reference, e.g.
+         * https://docs.aws.amazon.com/lambda/latest/api/API_CreateAlias.html). */
         if (strcmp(rest, "/invocations") == 0 && strcmp(method, "POST") == 0)
             out->op = LAB_REQUEST_OP_INVOKE;
         else if (strcmp(rest, "/configuration") == 0 && strcmp(method, "GET") == 0)
@@ -178,6 +191,36 @@ void lab_request_route_api(const char *method, const char *path, const char *qua
             out->op = LAB_REQUEST_OP_UPDATE_CONFIGURATION;
         else if ((rest[0] == '\0' || strcmp(rest, "/") == 0) && strcmp(method, "GET") == 0)
             out->op = LAB_REQUEST_OP_GET_FUNCTION;
+        else if ((strcmp(rest, "/versions") == 0 || strcmp(rest, "/versions/") == 0) &&
+                 strcmp(method, "POST") == 0)
+            out->op = LAB_REQUEST_OP_PUBLISH_VERSION;
+        else if ((strcmp(rest, "/versions") == 0 || strcmp(rest, "/versions/") == 0) &&
+                 strcmp(method, "GET") == 0)
+            out->op = LAB_REQUEST_OP_LIST_VERSIONS;
+        else if ((strcmp(rest, "/aliases") == 0 || strcmp(rest, "/aliases/") == 0) &&
+                 strcmp(method, "POST") == 0)
+            out->op = LAB_REQUEST_OP_CREATE_ALIAS;
+        else if ((strcmp(rest, "/aliases") == 0 || strcmp(rest, "/aliases/") == 0) &&
+                 strcmp(method, "GET") == 0)
+            out->op = LAB_REQUEST_OP_LIST_ALIASES;
+        else if (strncmp(rest, aliases, sizeof(aliases) - 1) == 0 &&
+                 !strchr(rest + sizeof(aliases) - 1, '/')) {
+            const char *a = rest + sizeof(aliases) - 1;
+            if (lab_request_pct_decode(a, strlen(a), out->alias, sizeof(out->alias)) != 0) {
+                set_error(&out->err, 400, "InvalidParameterValueException", "Invalid alias name.");
+                return;
+            }
+            if (strcmp(method, "GET") == 0)
+                out->op = LAB_REQUEST_OP_GET_ALIAS;
+            else if (strcmp(method, "PUT") == 0)
+                out->op = LAB_REQUEST_OP_UPDATE_ALIAS;
+            else if (strcmp(method, "DELETE") == 0)
+                out->op = LAB_REQUEST_OP_DELETE_ALIAS;
+        }
+    } else if (strncmp(path, url2021, sizeof(url2021) - 1) == 0) {
+        /* https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionUrlConfig.html */
+        if (strcmp(rest, "/url") == 0 && strcmp(method, "GET") == 0)
+            out->op = LAB_REQUEST_OP_GET_URL_CONFIG;
     } else if (strcmp(rest, "/concurrency") == 0) {
         bool v2019 = strncmp(path, conc2019, sizeof(conc2019) - 1) == 0;
         if (v2019 && strcmp(method, "GET") == 0)
@@ -186,6 +229,16 @@ void lab_request_route_api(const char *method, const char *path, const char *qua
             out->op = LAB_REQUEST_OP_PUT_CONCURRENCY;
         else if (!v2019 && strcmp(method, "DELETE") == 0)
             out->op = LAB_REQUEST_OP_DELETE_CONCURRENCY;
+    }
+    /* A version or alias qualifies only the operations that take one; the
+     * others name the function itself ($LATEST). */
+    qualified_op = out->op == LAB_REQUEST_OP_INVOKE || out->op == LAB_REQUEST_OP_GET_CONFIGURATION ||
+                   out->op == LAB_REQUEST_OP_GET_FUNCTION || out->op == LAB_REQUEST_OP_GET_URL_CONFIG;
+    if (out->qualifier[0] && strcmp(out->qualifier, "$LATEST") != 0 && !qualified_op) {
+        out->op = LAB_REQUEST_OP_ERROR;
+        out->alias[0] = '\0';
+        lab_request_not_found(region, account, out->name, out->qualifier, &out->err);
+        return;
     }
     if (out->op != LAB_REQUEST_OP_ERROR)
         return;

@@ -63,13 +63,26 @@ typedef enum lab_request_op {
     LAB_REQUEST_OP_GET_FUNCTION,
     LAB_REQUEST_OP_GET_CONCURRENCY,
     LAB_REQUEST_OP_PUT_CONCURRENCY,
-    LAB_REQUEST_OP_DELETE_CONCURRENCY
+    LAB_REQUEST_OP_DELETE_CONCURRENCY,
+    LAB_REQUEST_OP_PUBLISH_VERSION,   /* POST   /2015-03-31/functions/N/versions */
+    LAB_REQUEST_OP_LIST_VERSIONS,     /* GET    /2015-03-31/functions/N/versions */
+    LAB_REQUEST_OP_CREATE_ALIAS,      /* POST   /2015-03-31/functions/N/aliases */
+    LAB_REQUEST_OP_LIST_ALIASES,      /* GET    /2015-03-31/functions/N/aliases */
+    LAB_REQUEST_OP_GET_ALIAS,         /* GET    /2015-03-31/functions/N/aliases/A */
+    LAB_REQUEST_OP_UPDATE_ALIAS,      /* PUT    /2015-03-31/functions/N/aliases/A */
+    LAB_REQUEST_OP_DELETE_ALIAS,      /* DELETE /2015-03-31/functions/N/aliases/A */
+    LAB_REQUEST_OP_GET_URL_CONFIG,    /* GET    /2021-10-31/functions/N/url */
+    LAB_REQUEST_OP_GET_ACCOUNT_SETTINGS /* GET  /2016-08-19/account-settings/ */
 } lab_request_op;
 
 typedef struct lab_request_route {
     lab_request_op op;
     char name[LAB_REQUEST_MAX_NAME + 1];      /* plain function name */
-    char qualifier[LAB_REQUEST_MAX_NAME + 1]; /* "" or "$LATEST" once routed */
+    /* "" when none; a version or alias only for Invoke, GetFunction,
+     * GetFunctionConfiguration and GetFunctionUrlConfig (the pool resolves
+     * it), else "" or "$LATEST" once routed */
+    char qualifier[LAB_REQUEST_MAX_NAME + 1];
+    char alias[LAB_REQUEST_MAX_NAME + 1];     /* the alias ops' Name, decoded */
     lab_request_error err;                    /* when op is LAB_REQUEST_OP_ERROR */
 } lab_request_route;
 

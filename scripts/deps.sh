@@ -7,7 +7,8 @@ set -euo pipefail
 pkgs=(gcc make pkg-config libc6-dev libssl-dev libcurl4-openssl-dev libcjson-dev
       libpcre2-dev libyaml-dev libmicrohttpd-dev libcmocka-dev bubblewrap
       clang libclang-rt-14-dev procps
-      chromium libxml2-utils libicu72 groff-base)
+      chromium libxml2-utils libicu72 groff-base
+      awscli)   # Debian 12's awscli is the AWS CLI v2: tests/integration/test_lab_versions.py
 if [ "${1:-}" = lint ]; then pkgs+=(clang-tidy cppcheck); fi
 
 missing=()

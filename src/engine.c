@@ -128,6 +128,8 @@ typedef struct run {
     bool multi, managed;
     size_t unattributed;       /* multi: answers without a request id, so without log evidence */
     bool not_forced[SCENARIO_MAX_STEPS];  /* cold_start steps that did not change the function */
+    const char *qualifier;     /* the target's version or alias, or NULL (forcer_target_qualifier) */
+    bool qualified_not_run;    /* a cold_start step did not run on a qualified target: never a pass */
     overlap_mark marks[MAX_OVERLAP_MARKS];
     size_t nmarks;
 } run;
@@ -902,6 +904,25 @@ static int run_cold_start(run *r, size_t si)
                  "configuration change (only publishing a version replaces them, and coldsec never publishes "
                  "one); the steps after it ran against the running environments", st->id);
         r->not_forced[si] = true;
+        add_note(r, msg);
+        return 0;
+    }
+    if (r->qualifier) {
+        /* A version's configuration (and so an alias's) is immutable, and
+         * UpdateFunctionConfiguration changes $LATEST only
+         * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html,
+         * https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html):
+         * no configuration change can give the version new environments, and
+         * coldsec never publishes or repoints an alias of a user's function.
+         * The step is not run; the scenario goes on against whatever
+         * environments the version has. A finding from what it answered
+         * stands; without one the result is not a pass (engine_run). */
+        char msg[600];
+        snprintf(msg, sizeof(msg), "%s: not forced: the target names version or alias '%s', whose configuration is "
+                 "immutable (UpdateFunctionConfiguration changes $LATEST only), so no cold start can be forced there; "
+                 "the steps after it ran against the version's running environments", st->id, r->qualifier);
+        r->not_forced[si] = true;
+        r->qualified_not_run = true;
         add_note(r, msg);
         return 0;
     }
@@ -2462,8 +2483,10 @@ static cJSON *build_timeline(const run *r)
         cJSON_AddNumberToObject(st, "start_ms", ms1(r->step_start[si]));
         cJSON_AddNumberToObject(st, "end_ms", ms1(r->step_end[si]));
         if (r->not_forced[si])
-            cJSON_AddStringToObject(st, "note", "not forced: Managed Instances keep their environments through a "
-                                                "configuration change");
+            cJSON_AddStringToObject(st, "note", r->managed ? "not forced: Managed Instances keep their environments "
+                                                             "through a configuration change"
+                                                           : "not forced: a version's or alias's configuration is "
+                                                             "immutable; no cold start can be forced there");
     }
     if (r->multi) {
         cJSON_AddStringToObject(tl, "lanes", "concurrency_slots");
@@ -2524,6 +2547,7 @@ int engine_run(const engine_opts *o, engine_result *out)
     r.max_concurrency = fnconfig_max_concurrency(o->config);
     r.multi = fnconfig_is_multi_concurrent(o->config);
     r.managed = fnconfig_is_managed(o->config);
+    r.qualifier = forcer_target_qualifier(o->t->function);
     if (out->summary && r.managed)
         cJSON_AddItemToObject(out->summary, "concurrency", fnconfig_summary(o->config));
     if (r.sc->requires_max_concurrency > r.max_concurrency) {
@@ -2587,6 +2611,13 @@ int engine_run(const engine_opts *o, engine_result *out)
     r.jsonl = NULL;
     /* Even a partial run is evaluated: what came back is still evidence. */
     evaluate(&r);
+    if (r.qualified_not_run && cJSON_GetArraySize(r.res->findings) == 0)
+        set_detail(&r, ENGINE_UNTESTABLE,
+                   "cold start not run: the target names version or alias '%s', whose configuration is immutable "
+                   "(UpdateFunctionConfiguration changes $LATEST only), so no cold start can be forced there; the "
+                   "scenario's other steps found nothing, which is no pass without the fresh environment it needs. "
+                   "Run it against the unqualified function for a cold start",
+                   r.qualifier);
     if (r.unattributed) {
         char msg[300];
         snprintf(msg, sizeof(msg), "%zu answer%s carried no x-amzn-RequestId: their log tails were not used (lines "

@@ -117,21 +117,32 @@ static bool is_protected(const forcer_options *o, const char *name)
     return false;
 }
 
-/* A qualifier (name:alias, ARN:version) names a published version, which
- * a configuration update never touches: no cold start could be forced. */
-static bool has_qualifier(const char *function)
+/*
+ * A qualifier (name:alias, ARN:version) names a published version, whose
+ * configuration is immutable
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html);
+ * UpdateFunctionConfiguration changes $LATEST only, so no cold start can be
+ * forced there. ":$LATEST" counts as qualified too: the forcer reads and
+ * restores the configuration by the unqualified name only.
+ */
+const char *forcer_target_qualifier(const char *function)
 {
-    const char *p = function;
+    const char *p = function, *last = NULL;
     int colons = 0;
-    if (strncmp(function, "arn:", 4) == 0) {
-        for (; *p; p++)
-            colons += *p == ':';
-        return colons >= 7;
-    }
+    bool qualified;
+
     for (; *p; p++)
-        colons += *p == ':';
-    /* name:qualifier, or ACCOUNT:function:name:qualifier */
-    return colons == 1 || colons >= 3;
+        if (*p == ':') {
+            colons++;
+            last = p;
+        }
+    if (strncmp(function, "arn:", 4) == 0)
+        qualified = colons >= 7;
+    else /* name:qualifier, or ACCOUNT:function:name:qualifier */
+        qualified = colons == 1 || colons >= 3;
+    if (!qualified || !last)
+        return NULL;
+    return last + 1;
 }
 
 /* The configuration read must be the one asked for: a name, a full ARN or
@@ -169,7 +180,7 @@ forcer_status forcer_begin(lambda_client *c, const forcer_options *o, forcer **o
     char nonce[CANARY_LEN + 1];
 
     *out = NULL;
-    if (has_qualifier(o->function)) {
+    if (forcer_target_qualifier(o->function)) {
         snprintf(err, errlen, "%s: names a version or alias; a configuration change reaches only $LATEST, "
                  "so no cold start can be forced there: target the unqualified function", o->function);
         return FORCER_REFUSED;

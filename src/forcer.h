@@ -72,6 +72,12 @@ typedef struct forcer_options {
 
 typedef struct forcer forcer;
 
+/* The version or alias a target names (name:QUALIFIER, an ARN ending in
+ * :QUALIFIER, $LATEST included), or NULL for the unqualified function.
+ * The forcer refuses such a target: a published version's configuration is
+ * immutable, and UpdateFunctionConfiguration changes $LATEST only. */
+const char *forcer_target_qualifier(const char *function);
+
 forcer_status forcer_begin(lambda_client *c, const forcer_options *o, forcer **out, char *err, size_t errlen);
 forcer_status forcer_restore(forcer *f, char *err, size_t errlen);
 const char *forcer_journal_path(const forcer *f);

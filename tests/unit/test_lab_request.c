@@ -41,7 +41,8 @@ static const route_case routes[] = {
     {"POST", "/2015-03-31/functions/hello/invocations", NULL, "hello", NULL, LAB_REQUEST_OP_INVOKE, 0},
     {"POST", "/2015-03-31/functions/hello%3A%24LATEST/invocations", NULL, "hello", NULL, LAB_REQUEST_OP_INVOKE, 0},
     {"POST", "/2015-03-31/functions/hello/invocations", "%24LATEST", "hello", NULL, LAB_REQUEST_OP_INVOKE, 0},
-    {"POST", "/2015-03-31/functions/hello/invocations", "prod", NULL, "ResourceNotFoundException", LAB_REQUEST_OP_ERROR, 404},
+    {"POST", "/2015-03-31/functions/hello/invocations", "prod", "hello", NULL, LAB_REQUEST_OP_INVOKE, 0},
+    {"PUT", "/2015-03-31/functions/hello/configuration", "prod", NULL, "ResourceNotFoundException", LAB_REQUEST_OP_ERROR, 404},
     {"POST", "/2015-03-31/functions/hello/invocations", "%zz", NULL, "InvalidParameterValueException", LAB_REQUEST_OP_ERROR, 400},
     {"POST", "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Ahello/invocations", NULL, "hello", NULL, LAB_REQUEST_OP_INVOKE, 0},
     {"POST", "/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:hello:$LATEST/invocations", NULL, "hello", NULL, LAB_REQUEST_OP_INVOKE, 0},
@@ -66,7 +67,8 @@ static const route_case routes[] = {
      * taken for a truncated ARN and could not be reached at all. */
     {"POST", "/2015-03-31/functions/arn/invocations", NULL, "arn", NULL, LAB_REQUEST_OP_INVOKE, 0},
     {"POST", "/2015-03-31/functions/arn%3A%24LATEST/invocations", NULL, "arn", NULL, LAB_REQUEST_OP_INVOKE, 0},
-    {"POST", "/2015-03-31/functions/arn%3Aaws/invocations", NULL, NULL, "ResourceNotFoundException", LAB_REQUEST_OP_ERROR, 404},
+    /* name "arn", qualifier "aws": routed; the pool answers 404 (no such alias) */
+    {"POST", "/2015-03-31/functions/arn%3Aaws/invocations", NULL, "arn", NULL, LAB_REQUEST_OP_INVOKE, 0},
     {"POST", "/2015-03-31/functions/arn%3Aaws%3Alambda/invocations", NULL, NULL, "ResourceNotFoundException", LAB_REQUEST_OP_ERROR, 404},
 };
 
@@ -95,10 +97,43 @@ static void test_not_found_names_qualifier(void **state)
     lab_request_route rt;
 
     (void)state;
+    /* Invoke takes a version or alias: the pool resolves it. */
     lab_request_route_api("POST", "/2015-03-31/functions/hello:prod/invocations", NULL, REGION, ACCOUNT, &rt);
+    assert_int_equal(rt.op, LAB_REQUEST_OP_INVOKE);
+    assert_string_equal(rt.qualifier, "prod");
+    /* UpdateFunctionConfiguration does not: the function itself only. */
+    lab_request_route_api("PUT", "/2015-03-31/functions/hello:prod/configuration", NULL, REGION, ACCOUNT, &rt);
     assert_int_equal(rt.op, LAB_REQUEST_OP_ERROR);
     assert_string_equal(rt.err.message,
                         "Function not found: arn:aws:lambda:us-east-1:123456789012:function:hello:prod");
+}
+
+static void test_version_alias_routes(void **state)
+{
+    lab_request_route rt;
+
+    (void)state;
+    lab_request_route_api("POST", "/2015-03-31/functions/hello/versions", NULL, REGION, ACCOUNT, &rt);
+    assert_int_equal(rt.op, LAB_REQUEST_OP_PUBLISH_VERSION);
+    lab_request_route_api("GET", "/2015-03-31/functions/hello/versions", NULL, REGION, ACCOUNT, &rt);
+    assert_int_equal(rt.op, LAB_REQUEST_OP_LIST_VERSIONS);
+    lab_request_route_api("POST", "/2015-03-31/functions/hello/aliases", NULL, REGION, ACCOUNT, &rt);
+    assert_int_equal(rt.op, LAB_REQUEST_OP_CREATE_ALIAS);
+    lab_request_route_api("GET", "/2015-03-31/functions/hello/aliases", NULL, REGION, ACCOUNT, &rt);
+    assert_int_equal(rt.op, LAB_REQUEST_OP_LIST_ALIASES);
+    lab_request_route_api("PUT", "/2015-03-31/functions/hello/aliases/live", NULL, REGION, ACCOUNT, &rt);
+    assert_int_equal(rt.op, LAB_REQUEST_OP_UPDATE_ALIAS);
+    assert_string_equal(rt.alias, "live");
+    lab_request_route_api("DELETE", "/2015-03-31/functions/hello/aliases/live", NULL, REGION, ACCOUNT, &rt);
+    assert_int_equal(rt.op, LAB_REQUEST_OP_DELETE_ALIAS);
+    lab_request_route_api("GET", "/2021-10-31/functions/hello/url", "live", REGION, ACCOUNT, &rt);
+    assert_int_equal(rt.op, LAB_REQUEST_OP_GET_URL_CONFIG);
+    assert_string_equal(rt.qualifier, "live");
+    lab_request_route_api("GET", "/2016-08-19/account-settings/", NULL, REGION, ACCOUNT, &rt);
+    assert_int_equal(rt.op, LAB_REQUEST_OP_GET_ACCOUNT_SETTINGS);
+    lab_request_route_api("GET", "/2015-03-31/functions/hello/aliases/a/b", NULL, REGION, ACCOUNT, &rt);
+    assert_int_equal(rt.op, LAB_REQUEST_OP_ERROR);
+    assert_string_equal(rt.err.code, "UnknownOperationException");
 }
 
 /* Regression (fuzz_lab_invoke, crash-c83957b5): X-Amz-Client-Context "===="
@@ -386,6 +421,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_not_found_names_qualifier),
+        cmocka_unit_test(test_version_alias_routes),
         cmocka_unit_test(test_client_context_padding),
         cmocka_unit_test(test_client_context_limit),
         cmocka_unit_test(test_invoke_headers),
