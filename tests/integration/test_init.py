@@ -13,9 +13,8 @@ import re
 import unittest
 
 from driverfixture import coldsec_binary, coldsec_env, run_coldsec
-from labfixture import REPO, Lab, fn, tmp_dir
+from labfixture import Lab, fn, tmp_dir
 
-SCENARIOS = os.path.join(REPO, "scenarios")
 
 VULNERABLE_PY = '''\
 cache = {}
@@ -79,10 +78,8 @@ class InitLabTest(unittest.TestCase):
             lab = f.read()
         self.assertIn("runtime: python3.13", lab)
         self.assertIn('handler: "handler.handler"', lab)
-        # --scenario-dir: the built-in scenarios of this tree (the suite-side
-        # lookup of an installed coldsec is another part of issue 15).
         out = tmp_dir("coldsec-out-", self)
-        r = run_coldsec(["run", "coldsec.yaml", "--scenario-dir", SCENARIOS, "--scenario", "cross-user-leak",
+        r = run_coldsec(["run", "coldsec.yaml", "--scenario", "cross-user-leak",
                          "--out", out, "--format", "json"], self.env, cwd=self.dir, timeout=300)
         self.assertEqual(r.returncode, 1, r.stderr.decode()[-3000:])
         reports = [os.path.join(dp, n) for dp, _, ns in os.walk(out) for n in ns if n == "report.json"]
@@ -119,7 +116,7 @@ class InitLabTest(unittest.TestCase):
         self.assertIn("/body/order/owner/handle", text)
         # The suite is accepted and run as written (this handler reads a
         # top-level "item", so whether it leaks here is not the point).
-        r = run_coldsec(["run", "coldsec.yaml", "--scenario-dir", SCENARIOS, "--scenario", "cross-user-leak",
+        r = run_coldsec(["run", "coldsec.yaml", "--scenario", "cross-user-leak",
                          "--out", tmp_dir("coldsec-out-", self)], self.env, cwd=self.dir, timeout=300)
         self.assertIn(r.returncode, (0, 1), r.stderr.decode()[-3000:])
 
@@ -223,7 +220,7 @@ class InitAwsTest(unittest.TestCase):
         # (exit 2, "a refused cold start included"), reported as not
         # completed, and the function is still untouched.
         out = tmp_dir("coldsec-out-", self)
-        r = run_coldsec(["run", "coldsec.yaml", "--scenario-dir", SCENARIOS, "--scenario", "cross-user-leak",
+        r = run_coldsec(["run", "coldsec.yaml", "--scenario", "cross-user-leak",
                          "--out", out, "--format", "json"], self.env, cwd=work, timeout=300)
         self.assertEqual(r.returncode, 2, r.stderr.decode()[-3000:])
         self.assertIn(b"the target must opt in (allow_mutation: true", r.stderr)

@@ -6,8 +6,10 @@ folder outside the repository holding a handler, functions.yaml and a suite
 of its own runs the installed `coldsec run` with nothing pointing into the
 build tree (PATH: the install's bin/ and /usr/bin:/bin; no COLDSEC_*):
 the built-in scenarios are found, the lab starts, and the vulnerable handler
-gets its finding. Then --list-scenarios with a suite-side override, the man
-page, and make uninstall leaving the prefix empty.
+gets its finding. From a folder holding only the handler and a sample event,
+`coldsec init` writes the suite and the lab file that `coldsec run` then
+runs to the same finding. Then --list-scenarios with a suite-side override,
+the man page, and make uninstall leaving the prefix empty.
 """
 import json
 import os
@@ -137,6 +139,29 @@ class InstallTest(unittest.TestCase):
         self.assertNotIn("no prepared sandboxes", lab_log)
         self.assertNotIn("not found (give --runtimes", lab_log)
 
+    def test_init_then_run(self):
+        # Nothing but the user's code and a sample event of theirs.
+        work = tmp_dir("coldsec-user-", self)
+        with open(os.path.join(work, "handler.py"), "w") as f:
+            f.write(HANDLER)
+        with open(os.path.join(work, "event.json"), "w") as f:
+            json.dump({"user_id": "u-1", "doc": "/docs/1", "title": "notes"}, f)
+        r = subprocess.run(["coldsec", "init", "--handler", ".", "--event", "event.json"], cwd=work, env=self.env(),
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(sorted(os.listdir(work)), ["coldsec-lab.yaml", "coldsec.yaml", "event.json", "handler.py"])
+        with open(os.path.join(work, "coldsec.yaml")) as f:
+            self.assertIn("{{user.id}}", f.read())
+        r = subprocess.run(["coldsec", "run", "coldsec.yaml", "--scenario", "cross-user-leak", "--out", "out",
+                            "--quiet"], cwd=work, env=self.env(), capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)   # 1: findings at or above the gate
+        self.assertNotIn(REPO, r.stdout + r.stderr)
+        runs = os.listdir(os.path.join(work, "out"))
+        with open(os.path.join(work, "out", runs[0], "report.json")) as f:
+            report = json.load(f)
+        self.assertIn("cross-user-leak", [x["scenario"] for x in report["findings"]], report["findings"])
+        self.assertNotIn(REPO, json.dumps(report))
+
     def test_fuzz_finds_its_seeds(self):
         work = self.user_folder()
         with open(os.path.join(work, "event.json"), "w") as f:
@@ -174,7 +199,9 @@ class InstallTest(unittest.TestCase):
         else:
             r = subprocess.run(["groff", "-man", "-Tutf8", page], capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("--list-scenarios", r.stdout.replace("\u2010", "-").replace("\u2212", "-"))
+        text = r.stdout.replace("\u2010", "-").replace("\u2212", "-")
+        for want in ("--list-scenarios", "coldsec init", "coldsec replay", "coldsec fuzz"):
+            self.assertIn(want, text)
 
     def test_uninstall_leaves_the_prefix_empty(self):
         dest = tmp_dir("coldsec-uninstall-", self)
