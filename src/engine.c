@@ -129,6 +129,7 @@ typedef struct run {
     size_t unattributed;       /* multi: answers without a request id, so without log evidence */
     bool not_forced[SCENARIO_MAX_STEPS];  /* cold_start steps that did not change the function */
     const char *qualifier;     /* the target's version or alias, or NULL (forcer_target_qualifier) */
+    char latest_base[512];     /* the unqualified name when the qualifier resolves to $LATEST, else "" */
     bool qualified_not_run;    /* a cold_start step did not run on a qualified target: never a pass */
     overlap_mark marks[MAX_OVERLAP_MARKS];
     size_t nmarks;
@@ -907,7 +908,7 @@ static int run_cold_start(run *r, size_t si)
         add_note(r, msg);
         return 0;
     }
-    if (r->qualifier) {
+    if (r->qualifier && !r->latest_base[0]) {
         /* A version's configuration (and so an alias's) is immutable, and
          * UpdateFunctionConfiguration changes $LATEST only
          * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html,
@@ -932,7 +933,11 @@ static int run_cold_start(run *r, size_t si)
     }
     snprintf(dir, sizeof(dir), "%s/cold-start-%d", r->o->dir, ++r->cold_starts);
     memset(&fo, 0, sizeof(fo));
-    fo.function = r->o->t->function;
+    /* An alias (or :$LATEST) that resolves to $LATEST runs $LATEST's
+     * environments, which a change of $LATEST's configuration retires
+     * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html):
+     * the cold start is forced on the unqualified function. */
+    fo.function = r->latest_base[0] ? r->latest_base : r->o->t->function;
     fo.run_dir = dir;
     fo.allow_mutation = r->o->t->allow_mutation;
     fo.protected_patterns = r->o->s->nprotect ? (const char *const *)r->o->s->protect : NULL;
@@ -1092,7 +1097,8 @@ static cJSON *reproduce_list(run *r, cJSON *ev)
     cJSON *list = cJSON_AddArrayToObject(ev, "reproduce");
     if (r->cold_starts) {
         char cmd[1024];
-        snprintf(cmd, sizeof(cmd), "coldsec cold-start %s --allow-mutation%s%s", r->o->t->function,
+        snprintf(cmd, sizeof(cmd), "coldsec cold-start %s --allow-mutation%s%s",
+                 r->latest_base[0] ? r->latest_base : r->o->t->function,
                  r->o->replay_connection ? " " : "", r->o->replay_connection ? r->o->replay_connection : "");
         cJSON_AddItemToArray(list, cJSON_CreateString(cmd));
     }
@@ -2548,6 +2554,12 @@ int engine_run(const engine_opts *o, engine_result *out)
     r.multi = fnconfig_is_multi_concurrent(o->config);
     r.managed = fnconfig_is_managed(o->config);
     r.qualifier = forcer_target_qualifier(o->t->function);
+    if (r.qualifier && o->config) {
+        const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->config, "Version"));
+        if (v && strcmp(v, "$LATEST") == 0 &&
+            forcer_target_unqualified(o->t->function, r.latest_base, sizeof(r.latest_base)) != 0)
+            r.latest_base[0] = '\0';
+    }
     if (out->summary && r.managed)
         cJSON_AddItemToObject(out->summary, "concurrency", fnconfig_summary(o->config));
     if (r.sc->requires_max_concurrency > r.max_concurrency) {

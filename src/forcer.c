@@ -145,6 +145,18 @@ const char *forcer_target_qualifier(const char *function)
     return last + 1;
 }
 
+int forcer_target_unqualified(const char *function, char *out, size_t len)
+{
+    const char *q = forcer_target_qualifier(function);
+    size_t n = q ? (size_t)(q - 1 - function) : strlen(function);
+
+    if (n >= len)
+        return -1;
+    memcpy(out, function, n);
+    out[n] = '\0';
+    return 0;
+}
+
 /* The configuration read must be the one asked for: a name, a full ARN or
  * a partial ARN (ACCOUNT:function:NAME) of it. */
 static bool answers_for(const char *asked, const char *name, const char *arn)

@@ -78,6 +78,10 @@ typedef struct forcer forcer;
  * immutable, and UpdateFunctionConfiguration changes $LATEST only. */
 const char *forcer_target_qualifier(const char *function);
 
+/* function without its qualifier (the whole text when it has none) into
+ * out; -1 when out is too small. */
+int forcer_target_unqualified(const char *function, char *out, size_t len);
+
 forcer_status forcer_begin(lambda_client *c, const forcer_options *o, forcer **out, char *err, size_t errlen);
 forcer_status forcer_restore(forcer *f, char *err, size_t errlen);
 const char *forcer_journal_path(const forcer *f);

@@ -277,6 +277,7 @@ class AliasTarget(unittest.TestCase):
         for name in lab.functions:
             v = c.publish_version(FunctionName=name)["Version"]
             c.create_alias(FunctionName=name, Name="staging", FunctionVersion=v)
+            c.create_alias(FunctionName=name, Name="dev", FunctionVersion="$LATEST")
 
     @classmethod
     def tearDownClass(cls):
@@ -314,6 +315,23 @@ class AliasTarget(unittest.TestCase):
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertNotEqual(res.get("status"), "pass")
         self.assertIn("cold start not run", res["detail"])
+
+    def test_alias_on_latest_gets_its_cold_starts(self):
+        # dev -> $LATEST: a change of $LATEST's configuration retires the
+        # environments the alias runs, so the cold start is forced (on the
+        # unqualified name) and restored; the hardened handler then passes.
+        name = "cross-user-leak-python-hardened"
+        before_vars, before_rev = self.latest_env(name)
+        r, report = run_suite(self.lab, name + ":dev")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        (res,) = report["results"]
+        self.assertEqual(res["status"], "passed", json.dumps(res)[:2000])
+        self.assertNotIn("not forced", json.dumps(res))
+        after_vars, after_rev = self.latest_env(name)
+        self.assertEqual(after_vars, before_vars)
+        self.assertNotEqual(after_rev, before_rev)   # it was changed, then restored
+        colds = [i for i in res["timeline"]["invocations"] if i.get("cold")]
+        self.assertTrue(colds, res["timeline"]["invocations"][:3])
 
 
 if __name__ == "__main__":
