@@ -178,6 +178,15 @@ void lab_request_route_api(const char *method, const char *path, const char *qua
         set_error(&out->err, 400, "InvalidParameterValueException", "Invalid Qualifier.");
         return;
     }
+    /* Qualifier: pattern (|[a-zA-Z0-9$_-]+), 1 to 128 characters
+     * (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html). */
+    if (strspn(out->qualifier, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789$_-") !=
+            strlen(out->qualifier) ||
+        strlen(out->qualifier) > 128) {
+        out->qualifier[0] = '\0';
+        set_error(&out->err, 400, "InvalidParameterValueException", "Invalid Qualifier.");
+        return;
+    }
     if (strncmp(path, fn2015, sizeof(fn2015) - 1) == 0) {
         /* The versions and aliases paths: PublishVersion,
          * ListVersionsByFunction, CreateAlias, ListAliases, GetAlias,

@@ -12,7 +12,9 @@
  *
  * Properties: no crash; a refusal is AWS-shaped (status and error type as
  * the handlers answer them); an accepted name round-trips (encoded as a
- * name, name:qualifier or ARN, it routes to the same name and qualifier);
+ * name, name:qualifier or ARN, it routes to the same name and qualifier; a
+ * qualifier other than $LATEST only on Invoke, GetFunction,
+ * GetFunctionConfiguration and GetFunctionUrlConfig);
  * any name of [A-Za-z0-9_-]{1,64} is accepted; a client context that is
  * strict base64 decodes to what a reference decoder gives.
  */
@@ -136,9 +138,13 @@ static void check_route(const char *method, const char *path, const char *qarg)
             abort();
         return;
     }
-    if (rt.op == LAB_REQUEST_OP_LIST_FUNCTIONS)
-        return;
-    if (!rt.name[0] || strchr(rt.name, ':') || (rt.qualifier[0] && strcmp(rt.qualifier, "$LATEST") != 0))
+    if (rt.op == LAB_REQUEST_OP_LIST_FUNCTIONS || rt.op == LAB_REQUEST_OP_GET_ACCOUNT_SETTINGS)
+        return;   /* no function named */
+    /* A version or alias reaches only the operations that take one. */
+    if (!rt.name[0] || strchr(rt.name, ':') ||
+        (rt.qualifier[0] && strcmp(rt.qualifier, "$LATEST") != 0 && rt.op != LAB_REQUEST_OP_INVOKE &&
+         rt.op != LAB_REQUEST_OP_GET_CONFIGURATION && rt.op != LAB_REQUEST_OP_GET_FUNCTION &&
+         rt.op != LAB_REQUEST_OP_GET_URL_CONFIG))
         abort();
     round_trip(rt.name, rt.qualifier);
 }

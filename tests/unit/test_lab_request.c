@@ -136,6 +136,23 @@ static void test_version_alias_routes(void **state)
     assert_string_equal(rt.err.code, "UnknownOperationException");
 }
 
+/* Regression (fuzz_lab_invoke, crash-31050f3c): a Qualifier argument
+ * decoding to "a:b/c" routed an Invoke whose name:qualifier no longer named
+ * the same function; AWS's pattern is (|[a-zA-Z0-9$_-]+). */
+static void test_qualifier_charset(void **state)
+{
+    lab_request_route rt;
+
+    (void)state;
+    lab_request_route_api("POST", "/2015-03-31/functions/hello/invocations", "a%3Ab%2Fc", REGION, ACCOUNT, &rt);
+    assert_int_equal(rt.op, LAB_REQUEST_OP_ERROR);
+    assert_int_equal(rt.err.status, 400);
+    assert_string_equal(rt.err.code, "InvalidParameterValueException");
+    lab_request_route_api("POST", "/2015-03-31/functions/hello/invocations", "live_2-$x", REGION, ACCOUNT, &rt);
+    assert_int_equal(rt.op, LAB_REQUEST_OP_INVOKE);
+    assert_string_equal(rt.qualifier, "live_2-$x");
+}
+
 /* Regression (fuzz_lab_invoke, crash-c83957b5): X-Amz-Client-Context "===="
  * wrote one byte before the decode buffer (EVP_DecodeBlock counts pads as
  * data, and four were taken off a three-byte result). */
@@ -422,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_not_found_names_qualifier),
         cmocka_unit_test(test_version_alias_routes),
+        cmocka_unit_test(test_qualifier_charset),
         cmocka_unit_test(test_client_context_padding),
         cmocka_unit_test(test_client_context_limit),
         cmocka_unit_test(test_invoke_headers),
