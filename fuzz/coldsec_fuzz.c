@@ -197,7 +197,7 @@ static void replay_commands(const fz *f, cJSON *list, const char *finding, const
     snprintf(cmd, sizeof(cmd), "coldsec replay %s", finding);
     cJSON_AddItemToArray(list, cJSON_CreateString(cmd));
     snprintf(cmd, sizeof(cmd), "coldsec-lab --config %s --listen 127.0.0.1:9000 &   # the lab, started by hand",
-             f->lab_config);
+             f->lab_config_abs);
     cJSON_AddItemToArray(list, cJSON_CreateString(cmd));
     if (pollution) {
         snprintf(cmd, sizeof(cmd), "coldsec cold-start %s --allow-mutation --endpoint %s --region %s", f->function,
