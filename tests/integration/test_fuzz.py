@@ -320,6 +320,17 @@ class Replay(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("NOT REPRODUCED", r.stdout)
 
+    def test_a_leak_reproduces_with_a_new_canary(self):
+        """Replay plants its own canary, as the fuzzer does: the leak is the
+        variable coming back, not the old canary's value."""
+        _, findings, _, folder = fuzz("fuzz-leak-python", 60)
+        paths = glob.glob(os.path.join(folder, "finding-leak-*.json"))
+        self.assertTrue(paths, [f["kind"] for f in findings])
+        r = replay(paths[0])
+        self.assert_reproduced(r, "leak")
+        self.assertRegex(r.stdout, r"API_KEY|COLDSEC_FUZZ_CANARY")
+        self.assertNotIn("fuzz-sample-api-key", r.stdout + r.stderr)
+
     def test_an_exception_reproduces_by_type_and_frame(self):
         _, findings, _, folder = fuzz("fuzz-exception-python", 60, "--fatal-exceptions")
         paths = glob.glob(os.path.join(folder, "finding-exception-*.json"))
