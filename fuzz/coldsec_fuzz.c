@@ -61,8 +61,6 @@
 #include "jsonutil.h"
 #include "labproc.h"
 #include "lambda_client.h"
-#include "logtail.h"
-#include "memfit.h"
 #include "monotime.h"
 #include "scenario.h"
 #include "scratch.h"
@@ -599,39 +597,14 @@ static bool valid_utf8(const uint8_t *p, size_t n)
     return true;
 }
 
-/* Max Memory Used is a high-water mark that also creeps with the runtime's
- * own life, so an environment over the bound proves nothing alone: the
- * input, replayed MEMORY_REPLAYS times on a fresh environment, must make
- * the memory climb steadily (slope and fit) before it is a finding. */
-#define MEMORY_REPLAYS 40
+/* A memory verdict is a finding only if the input makes a fresh
+ * environment's memory climb steadily (fuzzenv_memory_grows). */
 static bool memory_grows_with(fz *f, const uint8_t *data, size_t size, fuzzoracle_verdict *v)
 {
-    double x[MEMORY_REPLAYS], y[MEMORY_REPLAYS];
-    size_t n = 0;
-    memfit fit;
     if (fresh_environment(f) != 0)
         return false;
-    for (int i = 0; i < MEMORY_REPLAYS; i++) {
-        answer a;
-        logtail_report rep;
-        if (invoke(f, (const char *)data, size, &a) != 0)
-            break;
-        memset(&rep, 0, sizeof(rep));
-        if (a.log)
-            logtail_parse(a.log, a.log_len, &rep);
-        answer_clear(&a);
-        if (!rep.present)
-            break;
-        x[n] = i;
-        y[n++] = rep.max_memory_used_mb;
-    }
-    if (n < MEMORY_REPLAYS / 2 || memfit_linear(x, y, n, &fit) != 0 || fit.slope < 0.1 || fit.r2 < 0.8)
-        return false;
-    snprintf(v->detail + strlen(v->detail), sizeof(v->detail) - strlen(v->detail),
-             "; replayed %zu times on a fresh environment: +%.2f MB per invocation (r2 %.2f, %.0f -> %.0f MB)", n,
-             fit.slope, fit.r2, y[0], y[n - 1]);
-    v->max_memory_mb = (int)y[n - 1];
-    return true;
+    return fuzzenv_memory_grows(f->client, f->function, (const char *)data, size, v->detail, sizeof(v->detail),
+                                &v->max_memory_mb);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

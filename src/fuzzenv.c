@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "logtail.h"
+#include "memfit.h"
 #include "monotime.h"
 
 /* 300 polls 50 ms apart: a lab's update takes a few ms; 15 s is a lab in
@@ -130,6 +131,36 @@ void fuzzenv_judge(fuzzoracle *o, const fuzzenv_answer *a, const char *input, si
     fa.input = input;
     fa.input_len = input_len;
     fuzzoracle_judge(o, &fa, v);
+}
+
+bool fuzzenv_memory_grows(lambda_client *c, const char *function, const char *data, size_t size, char *detail,
+                          size_t dlen, int *last_mb)
+{
+    double x[FUZZENV_MEMORY_REPLAYS], y[FUZZENV_MEMORY_REPLAYS];
+    size_t n = 0, used = strlen(detail);
+    memfit fit;
+    for (int i = 0; i < FUZZENV_MEMORY_REPLAYS; i++) {
+        fuzzenv_answer a;
+        logtail_report rep;
+        if (fuzzenv_invoke(c, function, data, size, &a) != 0)
+            break;
+        memset(&rep, 0, sizeof(rep));
+        if (a.log)
+            logtail_parse(a.log, a.log_len, &rep);
+        fuzzenv_answer_clear(&a);
+        if (!rep.present)
+            break;
+        x[n] = i;
+        y[n++] = rep.max_memory_used_mb;
+    }
+    if (n < FUZZENV_MEMORY_REPLAYS / 2 || memfit_linear(x, y, n, &fit) != 0 || fit.slope < 0.1 || fit.r2 < 0.8)
+        return false;
+    if (used < dlen)
+        snprintf(detail + used, dlen - used,
+                 "%sreplayed %zu times on a fresh environment: +%.2f MB per invocation (r2 %.2f, %.0f -> %.0f MB)",
+                 used ? "; " : "", n, fit.slope, fit.r2, y[0], y[n - 1]);
+    *last_mb = (int)y[n - 1];
+    return true;
 }
 
 secrets *fuzzenv_secrets(const cJSON *variables)

@@ -15,6 +15,7 @@
 #ifndef COLDSEC_FUZZENV_H
 #define COLDSEC_FUZZENV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -56,6 +57,16 @@ void fuzzenv_answer_clear(fuzzenv_answer *a);
 /* fuzzoracle's verdict on a, the answer to input. */
 void fuzzenv_judge(fuzzoracle *o, const fuzzenv_answer *a, const char *input, size_t input_len,
                    fuzzoracle_verdict *v);
+
+/* Max Memory Used is a high-water mark that also creeps with the runtime's
+ * own life, so an environment over the bound proves nothing alone: the
+ * input, sent FUZZENV_MEMORY_REPLAYS times to an environment the caller
+ * made fresh, must make the memory climb steadily (slope and fit) before
+ * it is a finding. true when it does: what was measured is appended to
+ * detail (dlen bytes in all) and *last_mb is the last Max Memory Used. */
+#define FUZZENV_MEMORY_REPLAYS 40
+bool fuzzenv_memory_grows(lambda_client *c, const char *function, const char *data, size_t size, char *detail,
+                          size_t dlen, int *last_mb);
 
 /* The literal values of variables (long enough, not references to a secret
  * store) as secrets, named by their variable. NULL on OOM. */

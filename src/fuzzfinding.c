@@ -121,12 +121,3 @@ bool fuzzfinding_same(const fuzzfinding *f, const fuzzoracle_verdict *v)
         return false;
     return f->kind != FUZZORACLE_EXCEPTION || strcmp(v->key, f->key) == 0;
 }
-
-const char *fuzzfinding_untestable(const fuzzfinding *f)
-{
-    if (f->kind == FUZZORACLE_MEMORY)
-        return "a memory finding is judged against the lowest Max Memory Used of the whole fuzzing session and "
-               "confirmed by 40 replays on a fresh environment; coldsec replay does not measure memory growth: "
-               "run `coldsec fuzz` again with the input in its corpus";
-    return NULL;
-}

@@ -60,7 +60,4 @@ int fuzzfinding_parse(const cJSON *doc, const char *finding_path, fuzzfinding *o
  * again: the same kind, and for exceptions the same type and frame. */
 bool fuzzfinding_same(const fuzzfinding *f, const fuzzoracle_verdict *v);
 
-/* Why replay cannot judge this kind on its own (NULL: it can). */
-const char *fuzzfinding_untestable(const fuzzfinding *f);
-
 #endif

@@ -159,14 +159,15 @@ cleanup:
 /* `coldsec replay` of a fuzz finding: a fresh lab of the recorded config,
  * the function's variables with a canary planted as coldsec-fuzz plants it,
  * the input sent once on that fresh environment and judged by fuzzoracle
- * (pollution: fuzz_pollution). Returns replay's exit status. */
+ * (pollution: fuzz_pollution; memory: fuzzenv_memory_grows, as the fuzzer
+ * confirms it). Returns replay's exit status. */
 static int replay_fuzz_finding(const char *path, const cJSON *doc, const char *lab_bin_opt)
 {
     fuzzfinding ff;
     char err[2048], tmp[4096], canary[64];
     char *input = NULL, *probe = NULL;
     size_t input_len = 0, probe_len = 0;
-    const char *why, *kind;
+    const char *kind;
     labproc *lp = NULL;
     lambda_client *client = NULL;
     lambda_client_options lo;
@@ -195,10 +196,6 @@ static int replay_fuzz_finding(const char *path, const cJSON *doc, const char *l
         goto cleanup;
     }
     rc = 3;
-    if ((why = fuzzfinding_untestable(&ff)) != NULL) {
-        printf("COULD NOT TEST: the %s finding of %s: %s\n", kind, ff.function, why);
-        goto cleanup;
-    }
     memset(&lo, 0, sizeof(lo));
     if (start_lab(lab_bin_opt, ff.lab_config, tmp, sizeof(tmp), &lp, &lo, &cred) != 0)
         goto cleanup;
@@ -221,6 +218,24 @@ static int replay_fuzz_finding(const char *path, const cJSON *doc, const char *l
     printf("  sent: %s (%zu bytes), the event as coldsec fuzz sent it\n", ff.input, input_len);
     if (ff.kind == FUZZORACLE_POLLUTION) {
         rc = fuzz_pollution(client, &ff, vars, input, input_len, probe, probe_len);
+        goto cleanup;
+    }
+    if (ff.kind == FUZZORACLE_MEMORY) {
+        /* What made the fuzzer's memory verdict a finding: the input, again
+         * and again on a fresh environment, climbs steadily. (Its first
+         * hint, over --growth-mb above the session's lowest, is the
+         * session's, not the input's.) */
+        char detail[512] = "";
+        int last_mb = -1;
+        printf("  sending it %d times to one fresh environment\n", FUZZENV_MEMORY_REPLAYS);
+        if (fuzzenv_memory_grows(client, ff.function, input, input_len, detail, sizeof(detail), &last_mb)) {
+            printf("REPRODUCED: memory: %s\n", detail);
+            rc = 1;
+        } else {
+            printf("NOT REPRODUCED: sent %d times to a fresh environment, the input did not make Max Memory Used "
+                   "climb steadily\n", FUZZENV_MEMORY_REPLAYS);
+            rc = 0;
+        }
         goto cleanup;
     }
     sec = fuzzenv_secrets(vars);

@@ -272,14 +272,22 @@ class Replay(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("NOT REPRODUCED", r.stdout)
 
-    def test_memory_cannot_be_judged_alone(self):
-        def memory(doc, folder):
-            doc["replay"]["oracle"]["kind"] = "memory"
-            doc["replay"]["state"] = "session"
-        r = replay(self.edited(memory))
-        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
-        self.assertIn("COULD NOT TEST", r.stdout)
-        self.assertIn("whole fuzzing session", r.stdout)
+    def test_memory_growth_replays_as_the_fuzzer_confirms_it(self):
+        _, findings, _, folder = fuzz("fuzz-growth-python", 60)
+        paths = glob.glob(os.path.join(folder, "finding-memory-*.json"))
+        self.assertTrue(paths, [f["kind"] for f in findings])
+        doc = json.load(open(paths[0]))
+        self.assertEqual(doc["replay"]["state"], "session")
+        r = replay(paths[0])
+        self.assert_reproduced(r, "memory")
+        self.assertIn("MB per invocation", r.stdout)
+        # The same input to the handler without the bug: no growth.
+        doc["replay"]["function"] = "fuzz-clean-python"
+        with open(paths[0], "w") as f:
+            json.dump(doc, f)
+        r = replay(paths[0])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("NOT REPRODUCED", r.stdout)
 
     def test_bad_files_name_what_is_wrong(self):
         def no_input(doc, folder):
