@@ -65,7 +65,7 @@ $(BUILD)/coldsec: $(COLDSEC_OBJS)
 # compiled without coverage instrumentation (only the link has
 # -fsanitize=fuzzer): the features libFuzzer sees are the handler's lines
 # (the extra counters), not which paths of coldsec's parsers an answer took.
-FUZZ_DRIVER_SRCS := fuzz/coldsec_fuzz.c src/fuzzmut.c src/fuzzoracle.c src/secrets.c src/logtail.c src/jsonutil.c \
+FUZZ_DRIVER_SRCS := fuzz/coldsec_fuzz.c src/fuzzmut.c src/fuzzoracle.c src/fuzzenv.c src/fuzzfinding.c src/secrets.c src/logtail.c src/jsonutil.c \
   src/labproc.c src/lambda_client.c src/sigv4.c src/monotime.c src/canary.c src/scenario.c src/suite.c \
   src/yamldoc.c src/tmpl.c src/event.c src/utf8.c src/memfit.c src/fileio.c src/scratch.c
 FUZZ_DRIVER_OBJS := $(FUZZ_DRIVER_SRCS:%.c=$(BUILD)/fuzzobj/%.o)

@@ -54,13 +54,13 @@
 
 #include "canary.h"
 #include "fileio.h"
+#include "fuzzenv.h"
+#include "fuzzfinding.h"
 #include "fuzzmut.h"
 #include "fuzzoracle.h"
 #include "jsonutil.h"
 #include "labproc.h"
 #include "lambda_client.h"
-#include "logtail.h"
-#include "memfit.h"
 #include "monotime.h"
 #include "scenario.h"
 #include "scratch.h"
@@ -72,7 +72,7 @@
 #define COV_COUNTERS 65536
 #define COV_MAGIC "CSCOV001"
 #define MAX_EXCEPTION_KEYS 512
-#define KEEP_ANSWER ((size_t)64 * 1024)
+#define KEEP_ANSWER FUZZENV_KEEP_ANSWER
 #define REPLAY_ENDPOINT "http://127.0.0.1:9000"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -84,17 +84,16 @@ size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
 __attribute__((section("__libfuzzer_extra_counters"), used, aligned(64))) static uint8_t extra[COV_COUNTERS];
 
-typedef struct answer {
-    lambda_response resp;
-    char *log;
-    size_t log_len;
-} answer;
+typedef fuzzenv_answer answer;
 
 typedef struct fz {
     labproc *lab;
     lambda_client *client;
     sigv4_credentials cred;
     const char *function, *out, *run_id, *lab_config;
+    char lab_config_abs[4200];   /* what a finding file records: replay may run elsewhere */
+    char out_abs[4200];
+    int growth_mb;
     char canary[64];
     cJSON *variables;            /* the function's own, plus the canary */
     char *probe;
@@ -150,49 +149,12 @@ static void hex_digest(const void *data, size_t len, char out[13])
 
 static int invoke(fz *f, const char *payload, size_t len, answer *a)
 {
-    lambda_invoke_request req;
-    lambda_error le;
-    memset(a, 0, sizeof(*a));
-    memset(&req, 0, sizeof(req));
-    req.function = f->function;
-    req.payload = (const unsigned char *)payload;
-    req.payload_len = len;
-    req.log_tail = true;
-    req.max_payload = KEEP_ANSWER;
-    if (lambda_invoke(f->client, &req, &a->resp, &le) != 0 && a->resp.status == 0)
-        return -1;
-    /* No log tail (undecodable) only leaves the log-based oracles blind. */
-    if (a->resp.log_result &&
-        logtail_decode(a->resp.log_result, strlen(a->resp.log_result), &a->log, &a->log_len) != 0)
-        a->log = NULL;
-    return 0;
+    return fuzzenv_invoke(f->client, f->function, payload, len, a);
 }
 
 static void answer_clear(answer *a)
 {
-    lambda_response_clear(&a->resp);
-    free(a->log);
-    a->log = NULL;
-}
-
-static int wait_updated(fz *f)
-{
-    for (int i = 0; i < 300; i++) {
-        cJSON *cfg = NULL;
-        lambda_error le;
-        const char *st;
-        if (lambda_get_configuration(f->client, f->function, NULL, &cfg, &le) != 0)
-            return -1;
-        st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "LastUpdateStatus"));
-        if (!st || strcmp(st, "InProgress") != 0) {
-            bool ok = !st || strcmp(st, "Successful") == 0;
-            cJSON_Delete(cfg);
-            return ok ? 0 : -1;
-        }
-        cJSON_Delete(cfg);
-        monotime_sleep_ms(50);
-    }
-    return -1;
+    fuzzenv_answer_clear(a);
 }
 
 /* Retires every environment of the function (a configuration change, as
@@ -200,20 +162,10 @@ static int wait_updated(fz *f)
  * journal), with the canary planted. */
 static int fresh_environment(fz *f)
 {
-    cJSON *body = cJSON_CreateObject(), *vars = cJSON_Duplicate(f->variables, true), *out = NULL;
-    lambda_error le;
-    char nonce[32];
-    int rc;
-    snprintf(nonce, sizeof(nonce), "%d", ++f->nonce);
-    cJSON_AddStringToObject(vars, "COLDSEC_FUZZ_NONCE", nonce);
-    cJSON_AddItemToObject(cJSON_AddObjectToObject(body, "Environment"), "Variables", vars);
-    rc = lambda_update_configuration(f->client, f->function, body, &out, &le);
-    cJSON_Delete(body);
-    cJSON_Delete(out);
-    if (rc != 0)
+    if (fuzzenv_fresh(f->client, f->function, f->variables, ++f->nonce) != 0)
         return -1;
     fuzzoracle_reset_memory(f->oracle);
-    return wait_updated(f);
+    return 0;
 }
 
 /* ---------- findings ---------- */
@@ -236,11 +188,14 @@ static void add_text(cJSON *o, const char *key, const fz *f, const char *text, s
     free(m);
 }
 
-static void replay_commands(const fz *f, cJSON *list, const char *input_path, bool pollution)
+/* `coldsec replay FINDING` first; then the same by hand. */
+static void replay_commands(const fz *f, cJSON *list, const char *finding, const char *input_path, bool pollution)
 {
     char cmd[8192];
+    snprintf(cmd, sizeof(cmd), "coldsec replay %s", finding);
+    cJSON_AddItemToArray(list, cJSON_CreateString(cmd));
     snprintf(cmd, sizeof(cmd), "coldsec-lab --config %s --listen 127.0.0.1:9000 &   # the lab, started by hand",
-             f->lab_config);
+             f->lab_config_abs);
     cJSON_AddItemToArray(list, cJSON_CreateString(cmd));
     if (pollution) {
         snprintf(cmd, sizeof(cmd), "coldsec cold-start %s --allow-mutation --endpoint %s --region %s", f->function,
@@ -261,14 +216,16 @@ static void replay_commands(const fz *f, cJSON *list, const char *input_path, bo
 static void report_finding(fz *f, const fuzzoracle_verdict *v, const uint8_t *data, size_t size, const answer *a,
                            const answer *probe_after)
 {
-    char hash[13], input_path[4200], path[4200], when[32];
+    char hash[13], input_name[64], input_path[4200], path[4200], when[32];
     cJSON *o = cJSON_CreateObject(), *ev;
     char *text;
     time_t now = time(NULL);
     struct tm tm;
 
     hex_digest(data, size, hash);
-    snprintf(input_path, sizeof(input_path), "%s/input-%s.json", f->out, hash);
+    snprintf(input_name, sizeof(input_name), "input-%s.json", hash);
+    snprintf(input_path, sizeof(input_path), "%s/%s", f->out, input_name);
+    snprintf(path, sizeof(path), "%s/finding-%s-%s.json", f->out_abs, fuzzoracle_kind_name(v->kind), hash);
     fileio_write(input_path, data, size);
     gmtime_r(&now, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -297,8 +254,11 @@ static void report_finding(fz *f, const fuzzoracle_verdict *v, const uint8_t *da
         add_text(ev, "probe_answer_fresh", f, f->reference, f->reference_len);
         add_text(ev, "probe_answer_after_input", f, probe_after->resp.body, probe_after->resp.body_len);
     }
-    replay_commands(f, cJSON_AddArrayToObject(o, "reproduce"), input_path, probe_after != NULL);
-    snprintf(path, sizeof(path), "%s/finding-%s-%s.json", f->out, fuzzoracle_kind_name(v->kind), hash);
+    /* What `coldsec replay` needs (fuzzfinding.h): the files by their
+     * names in this folder, so that a moved folder replays too. */
+    fuzzfinding_add(o, f->lab_config_abs, f->function, input_name,
+                    v->kind == FUZZORACLE_POLLUTION ? "probe.json" : NULL, v, f->growth_mb);
+    replay_commands(f, cJSON_AddArrayToObject(o, "reproduce"), path, input_path, probe_after != NULL);
     text = cJSON_Print(o);
     if (text)
         fileio_write(path, text, strlen(text));
@@ -369,6 +329,17 @@ static void at_exit(void)
 }
 
 /* ---------- set-up ---------- */
+
+/* path as an absolute path (the working folder before a relative one),
+ * symbolic links kept: a finding file names it for a replay elsewhere. */
+static void absolute(const char *path, char *out, size_t outlen)
+{
+    char cwd[4096];
+    if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+        snprintf(out, outlen, "%s", path);
+    else
+        snprintf(out, outlen, "%s/%s", cwd, path);
+}
 
 /* Catalog templates name canaries and users of a scenario run: here a
  * fixed marker stands for them, and padding is kept short. */
@@ -463,17 +434,9 @@ static void map_coverage(fz *f, const char *dir)
 
 static void set_up_secrets(fz *f)
 {
-    const cJSON *v;
-    f->sec = secrets_new();
+    f->sec = fuzzenv_secrets(f->variables);
     if (!f->sec)
         die("%s", "out of memory");
-    cJSON_ArrayForEach(v, f->variables) {
-        const char *val = cJSON_GetStringValue(v);
-        if (!val || strlen(val) < SECRETS_MIN_LITERAL || secrets_value_is_reference(val))
-            continue;
-        if (secrets_add_literal(f->sec, v->string, val, strlen(val)) != 0)
-            die("%s", "out of memory");
-    }
 }
 
 /* The probe's answer on fresh environments, twice: if it is not the same
@@ -514,8 +477,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char err[2048], log_file[4200], cov_dir[4200];
     const char *lab_args[3] = {NULL, NULL, NULL};
     lambda_client_options lo;
-    cJSON *cfg = NULL, *body, *vars, *out = NULL;
-    lambda_error le;
 
     (void)argc;
     (void)argv;
@@ -528,6 +489,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     f->run_id = env_or("COLDSEC_FUZZ_RUN_ID", "run");
     if (!f->function || !f->out || !f->lab_config)
         die("%s", "run me through `coldsec fuzz` (COLDSEC_FUZZ_FUNCTION, _OUT and _LAB_CONFIG are not set)");
+    absolute(f->lab_config, f->lab_config_abs, sizeof(f->lab_config_abs));
+    absolute(f->out, f->out_abs, sizeof(f->out_abs));
+    f->growth_mb = atoi(env_or("COLDSEC_FUZZ_GROWTH_MB", "32"));
     f->fatal_exceptions = strcmp(env_or("COLDSEC_FUZZ_FATAL_EXCEPTIONS", "0"), "1") == 0;
     f->test_segv = strcmp(env_or("COLDSEC_FUZZ_TEST_SEGV", "0"), "1") == 0;
     f->keys = calloc(MAX_EXCEPTION_KEYS, sizeof(*f->keys));
@@ -560,25 +524,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     f->client = lambda_client_new(&lo, err, sizeof(err));
     if (!f->client)
         die("%s", err);
-    if (lambda_get_configuration(f->client, f->function, NULL, &cfg, &le) != 0) {
-        lambda_error_format(&le, err, sizeof(err));
-        die("%s", err);
-    }
-    vars = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg, "Environment"), "Variables");
-    f->variables = vars ? cJSON_Duplicate(vars, true) : cJSON_CreateObject();
-    cJSON_Delete(cfg);
     if (canary_new(f->canary, sizeof(f->canary)) != 0)
         die("%s", "no random numbers for the canary");
-    cJSON_AddStringToObject(f->variables, "COLDSEC_FUZZ_CANARY", f->canary);
-    body = cJSON_CreateObject();
-    cJSON_AddItemToObject(cJSON_AddObjectToObject(body, "Environment"), "Variables",
-                          cJSON_Duplicate(f->variables, true));
-    if (lambda_update_configuration(f->client, f->function, body, &out, &le) != 0 || wait_updated(f) != 0)
-        die("%s", "could not plant the canary variable");
-    cJSON_Delete(body);
-    cJSON_Delete(out);
+    if (fuzzenv_plant(f->client, f->function, f->canary, &f->variables, err, sizeof(err)) != 0)
+        die("%s", err);
     set_up_secrets(f);
-    f->oracle = fuzzoracle_new(f->sec, atoi(env_or("COLDSEC_FUZZ_GROWTH_MB", "32")));
+    f->oracle = fuzzoracle_new(f->sec, f->growth_mb);
     f->mut = fuzzmut_new();
     if (!f->oracle || !f->mut)
         die("%s", "out of memory");
@@ -646,39 +597,14 @@ static bool valid_utf8(const uint8_t *p, size_t n)
     return true;
 }
 
-/* Max Memory Used is a high-water mark that also creeps with the runtime's
- * own life, so an environment over the bound proves nothing alone: the
- * input, replayed MEMORY_REPLAYS times on a fresh environment, must make
- * the memory climb steadily (slope and fit) before it is a finding. */
-#define MEMORY_REPLAYS 40
+/* A memory verdict is a finding only if the input makes a fresh
+ * environment's memory climb steadily (fuzzenv_memory_grows). */
 static bool memory_grows_with(fz *f, const uint8_t *data, size_t size, fuzzoracle_verdict *v)
 {
-    double x[MEMORY_REPLAYS], y[MEMORY_REPLAYS];
-    size_t n = 0;
-    memfit fit;
     if (fresh_environment(f) != 0)
         return false;
-    for (int i = 0; i < MEMORY_REPLAYS; i++) {
-        answer a;
-        logtail_report rep;
-        if (invoke(f, (const char *)data, size, &a) != 0)
-            break;
-        memset(&rep, 0, sizeof(rep));
-        if (a.log)
-            logtail_parse(a.log, a.log_len, &rep);
-        answer_clear(&a);
-        if (!rep.present)
-            break;
-        x[n] = i;
-        y[n++] = rep.max_memory_used_mb;
-    }
-    if (n < MEMORY_REPLAYS / 2 || memfit_linear(x, y, n, &fit) != 0 || fit.slope < 0.1 || fit.r2 < 0.8)
-        return false;
-    snprintf(v->detail + strlen(v->detail), sizeof(v->detail) - strlen(v->detail),
-             "; replayed %zu times on a fresh environment: +%.2f MB per invocation (r2 %.2f, %.0f -> %.0f MB)", n,
-             fit.slope, fit.r2, y[0], y[n - 1]);
-    v->max_memory_mb = (int)y[n - 1];
-    return true;
+    return fuzzenv_memory_grows(f->client, f->function, (const char *)data, size, v->detail, sizeof(v->detail),
+                                &v->max_memory_mb);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -686,7 +612,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz *f = run_state;
     cJSON *doc = jsonutil_parse_whole((const char *)data, size);
     answer a;
-    fuzzoracle_answer fa;
     fuzzoracle_verdict v;
 
     if (f->test_segv)
@@ -713,16 +638,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(extra, f->cov + COV_HEADER, COV_COUNTERS);
     else
         extra[0] = 1;   /* --no-coverage: one feature every input has, or libFuzzer stops ("no interesting inputs") */
-    memset(&fa, 0, sizeof(fa));
-    fa.status = a.resp.status;
-    fa.function_error = a.resp.function_error;
-    fa.payload = a.resp.body;
-    fa.payload_len = a.resp.body_len;
-    fa.log = a.log;
-    fa.log_len = a.log_len;
-    fa.input = (const char *)data;
-    fa.input_len = size;
-    fuzzoracle_judge(f->oracle, &fa, &v);
+    fuzzenv_judge(f->oracle, &a, (const char *)data, size, &v);
     if (v.not_an_event) {
         answer_clear(&a);
         return -1;

@@ -399,6 +399,7 @@ static void say_finding(const char *finding, const char *log_path)
     size_t len = 0;
     cJSON *doc, *steps, *step;
     const char *input;
+    bool by_hand = false;
     text = fileio_read(finding, (size_t)16 << 20, &len);
     doc = text ? jsonutil_parse_whole(text, len) : NULL;
     free(text);
@@ -409,12 +410,22 @@ static void say_finding(const char *finding, const char *log_path)
             doc ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "detail")) : "(finding file unreadable)");
     fprintf(stderr, "  finding file: %s\n  input:        %s\n  libFuzzer's crash report (banner, stack, MS line): %s\n",
             finding, input ? input : "?", log_path);
+    /* The reproduce list starts with `coldsec replay FINDING`; the rest is
+     * the same by hand. */
     steps = cJSON_GetObjectItemCaseSensitive(doc, "reproduce");
-    if (cJSON_GetArraySize(steps) > 0)
-        fprintf(stderr, "  replay it:\n");
-    cJSON_ArrayForEach(step, steps)
-        if (cJSON_IsString(step))
-            fprintf(stderr, "    %s\n", cJSON_GetStringValue(step));
+    cJSON_ArrayForEach(step, steps) {
+        const char *s = cJSON_GetStringValue(step);
+        if (!s)
+            continue;
+        if (step == steps->child && strncmp(s, "coldsec replay ", 15) == 0) {
+            fprintf(stderr, "  replay it:    %s\n", s);
+            continue;
+        }
+        if (!by_hand)
+            fprintf(stderr, "  or by hand:\n");
+        by_hand = true;
+        fprintf(stderr, "    %s\n", s);
+    }
     cJSON_Delete(doc);
 }
 

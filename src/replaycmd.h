@@ -8,6 +8,10 @@
  * files in the order they were sent, and the canary with where it was seen.
  * A lab finding gets a fresh coldsec-lab of that config (so its first
  * invocation is a cold start, as the original's was when it forced one).
+ * A `coldsec fuzz` finding file (fuzzfinding.h) is replayed too: its input
+ * sent once on a fresh lab environment, as coldsec-fuzz sent it (fuzzenv.h),
+ * and judged by the fuzzer's oracle (fuzzoracle.h); reproduced is the same
+ * kind again.
  *
  * Exit status: 1 reproduced (the canary came back where it was seen), 0 not
  * reproduced, 2 usage or a bad finding file, 3 could not test.

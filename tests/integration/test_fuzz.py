@@ -13,6 +13,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import unittest
 
@@ -61,6 +62,7 @@ class Oracles(unittest.TestCase):
         f = next(x for x in findings if x["kind"] == kind)
         self.assertTrue(os.path.isfile(f["input_file"]))
         self.assertEqual(json.load(open(f["input_file"])) is not None, True)
+        self.assertTrue(f["reproduce"][0].startswith("coldsec replay "), f["reproduce"])
         self.assertTrue(any("coldsec invoke " + target in c for c in f["reproduce"]), f["reproduce"])
         self.assertLess(f["after_seconds"], seconds)
         # libFuzzer kept the input as a crash artifact too.
@@ -197,6 +199,159 @@ class Exceptions(unittest.TestCase):
         self.assertEqual(findings[0]["kind"], "exception")
         self.assertLess(findings[0]["after_seconds"], 60)
         Oracles.assert_told_as_a_finding(self, r, findings[0], folder, "exception", "fuzz-exception-python")
+
+
+def replay(path, *extra):
+    return subprocess.run([coldsec_binary(), "replay", path, *extra], env=clean_env(), capture_output=True, text=True,
+                          timeout=180, cwd=tmp_dir("coldsec-replay-cwd-"))
+
+
+class Replay(unittest.TestCase):
+    """`coldsec replay` on a fuzz finding file: a fresh lab of the recorded
+    config, the recorded input sent as the event, the answer judged by the
+    fuzzer's own oracle (fuzzoracle)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fuzz_run, findings, _, cls.folder = fuzz("fuzz-crash-python", 60)
+        crash = [p for p in glob.glob(os.path.join(cls.folder, "finding-crash-*.json"))]
+        assert crash, cls.fuzz_run.stderr.decode(errors="replace")[-3000:]
+        cls.finding = crash[0]
+
+    def edited(self, change, name="finding.json"):
+        """A copy of the crash finding file and its input in a folder of its
+        own, changed by change(doc, folder)."""
+        folder = tmp_dir("coldsec-replay-edit-", self)
+        doc = json.load(open(self.finding))
+        shutil.copy(os.path.join(self.folder, doc["replay"]["input"]), folder)
+        change(doc, folder)
+        path = os.path.join(folder, name)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return path
+
+    def assert_reproduced(self, r, kind):
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn(f"REPRODUCED: {kind}", r.stdout)
+        self.assertNotIn("NOT REPRODUCED", r.stdout)
+
+    def test_the_finding_names_replay_first_and_reproduces(self):
+        doc = json.load(open(self.finding))
+        self.assertEqual(doc["reproduce"][0], "coldsec replay " + self.finding)
+        self.assertIn("replay it:    coldsec replay " + self.finding, self.fuzz_run.stderr.decode(errors="replace"))
+        rec = doc["replay"]
+        self.assertEqual(rec["lab_config"], LAB_CONFIG)
+        self.assertEqual(rec["function"], "fuzz-crash-python")
+        self.assertEqual(os.path.dirname(os.path.join(self.folder, rec["input"])), self.folder)
+        self.assertEqual(rec["oracle"]["kind"], "crash")
+        self.assertEqual(rec["state"], "none")
+        r = replay(self.finding)
+        self.assert_reproduced(r, "crash")
+        size = os.path.getsize(os.path.join(self.folder, rec["input"]))
+        self.assertIn(f"sent: {os.path.join(self.folder, rec['input'])} ({size} bytes)", r.stdout)
+        self.assertIn("Runtime exited with error", r.stdout)
+
+    def test_a_moved_folder_still_replays(self):
+        moved = os.path.join(tmp_dir("coldsec-replay-moved-", self), "elsewhere")
+        shutil.copytree(self.folder, moved)
+        r = replay(os.path.join(moved, os.path.basename(self.finding)))
+        self.assert_reproduced(r, "crash")
+        self.assertIn(moved, r.stdout)
+
+    def test_a_function_without_the_bug_does_not_reproduce(self):
+        def clean(doc, folder):
+            doc["replay"]["function"] = "fuzz-clean-python"
+        r = replay(self.edited(clean))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("NOT REPRODUCED: the oracle's verdict is none", r.stdout)
+
+    def test_a_tampered_input_does_not_reproduce(self):
+        def baseline(doc, folder):
+            shutil.copy(EVENT, os.path.join(folder, doc["replay"]["input"]))
+        r = replay(self.edited(baseline))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("NOT REPRODUCED", r.stdout)
+
+    def test_memory_growth_replays_as_the_fuzzer_confirms_it(self):
+        _, findings, _, folder = fuzz("fuzz-growth-python", 60)
+        paths = glob.glob(os.path.join(folder, "finding-memory-*.json"))
+        self.assertTrue(paths, [f["kind"] for f in findings])
+        doc = json.load(open(paths[0]))
+        self.assertEqual(doc["replay"]["state"], "session")
+        r = replay(paths[0])
+        self.assert_reproduced(r, "memory")
+        self.assertIn("MB per invocation", r.stdout)
+        # The same input to the handler without the bug: no growth.
+        doc["replay"]["function"] = "fuzz-clean-python"
+        with open(paths[0], "w") as f:
+            json.dump(doc, f)
+        r = replay(paths[0])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("NOT REPRODUCED", r.stdout)
+
+    def test_bad_files_name_what_is_wrong(self):
+        def no_input(doc, folder):
+            doc["replay"]["input"] = "input-gone.json"
+        path = self.edited(no_input)
+        r = replay(path)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn(path, r.stderr)
+        self.assertIn(os.path.join(os.path.dirname(path), "input-gone.json"), r.stderr)
+
+        def bad_kind(doc, folder):
+            doc["replay"]["oracle"]["kind"] = "explosion"
+        path = self.edited(bad_kind)
+        r = replay(path)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn(path, r.stderr)
+        self.assertIn("replay.oracle.kind", r.stderr)
+
+        path = os.path.join(tmp_dir("coldsec-replay-bad-", self), "finding-crash-0.json")
+        with open(path, "w") as f:
+            f.write("{\"coldsec_fuzz_finding\": 1, \"replay\": ")
+        r = replay(path)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn(path, r.stderr)
+
+    def test_state_pollution_replays_with_its_probe(self):
+        _, findings, _, folder = fuzz("fuzz-pollution-python", 60)
+        paths = glob.glob(os.path.join(folder, "finding-pollution-*.json"))
+        self.assertTrue(paths, [f["kind"] for f in findings])
+        doc = json.load(open(paths[0]))
+        self.assertEqual(doc["replay"]["state"], "probe")
+        self.assertEqual(doc["replay"]["probe"], "probe.json")
+        r = replay(paths[0])
+        self.assert_reproduced(r, "pollution")
+        # The same probe after the baseline event: nothing changes it.
+        shutil.copy(EVENT, os.path.join(folder, doc["replay"]["input"]))
+        r = replay(paths[0])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("NOT REPRODUCED", r.stdout)
+
+    def test_a_leak_reproduces_with_a_new_canary(self):
+        """Replay plants its own canary, as the fuzzer does: the leak is the
+        variable coming back, not the old canary's value."""
+        _, findings, _, folder = fuzz("fuzz-leak-python", 60)
+        paths = glob.glob(os.path.join(folder, "finding-leak-*.json"))
+        self.assertTrue(paths, [f["kind"] for f in findings])
+        r = replay(paths[0])
+        self.assert_reproduced(r, "leak")
+        self.assertRegex(r.stdout, r"API_KEY|COLDSEC_FUZZ_CANARY")
+        self.assertNotIn("fuzz-sample-api-key", r.stdout + r.stderr)
+
+    def test_an_exception_reproduces_by_type_and_frame(self):
+        _, findings, _, folder = fuzz("fuzz-exception-python", 60, "--fatal-exceptions")
+        paths = glob.glob(os.path.join(folder, "finding-exception-*.json"))
+        self.assertEqual(len(paths), 1, [f["key"] for f in findings])
+        r = replay(paths[0])
+        self.assert_reproduced(r, "exception")
+        doc = json.load(open(paths[0]))
+        doc["replay"]["oracle"]["key"] = "KeyError at /var/task/elsewhere.py:1"
+        with open(paths[0], "w") as f:
+            json.dump(doc, f)
+        r = replay(paths[0])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("not the finding's exception", r.stdout)
 
 
 class Usage(unittest.TestCase):
