@@ -33,9 +33,11 @@
 
 static const char REPLAY_HELP[] =
     "usage: coldsec replay FINDING.json [--lab-bin PATH] [--skip-cold-start]\n"
-    "Runs a finding's recorded steps again (the planted and the seen invocation's requests, in the order\n"
-    "they were sent) and says whether it reproduces: the same canary back where it was seen. FINDING.json\n"
-    "is the file a finding's reproduce list names first (REPORT-FOLDER/TARGET/SCENARIO/finding-N.json).\n"
+    "Sends a finding's recorded requests again and says whether it reproduces, judged by the file's\n"
+    "check: a canary planted earlier back where it was seen; a pattern matching within as many sends as\n"
+    "the run needed; exposed secrets found again (masked); out of memory again after a rising series.\n"
+    "FINDING.json is the file a finding's reproduce list names first\n"
+    "(REPORT-FOLDER/TARGET/SCENARIO/finding-N.json); its request files are named relative to it.\n"
     "A lab finding runs on a fresh coldsec-lab of the recorded lab config (its first invocation is a\n"
     "cold start); an AWS finding on the recorded region/profile/endpoint.\n\n"
     "  --lab-bin PATH      coldsec-lab (default: beside this coldsec)\n"
