@@ -2011,8 +2011,8 @@ typedef struct leak {
  * scans the answers again with src/secrets. */
 static void replay_secret(run *r, const scenario_assert *a, cJSON *reproduce, const leak *leaks, size_t nl)
 {
-    const inv *order[32];
-    const char *roles[32];
+    const inv *order[32] = {NULL};
+    const char *roles[32] = {NULL};
     size_t n = 0;
     cJSON *check = cJSON_CreateObject(), *list, *shapes, *e;
 

@@ -264,7 +264,7 @@ static int check_canary(replay_conn *c, const replayfile *f, const char *path, c
 
     /* The seen request carrying the canary itself would make its return an
      * echo of our own request: nothing would be proven. */
-    if (memmem(req[seen], req_len[seen], canary, strlen(canary))) {
+    if (req[seen] && memmem(req[seen], req_len[seen], canary, strlen(canary))) {
         fprintf(stderr, "coldsec replay: %s: the seen request itself holds the canary: its return would prove "
                         "nothing\n", path);
         return 2;
@@ -449,7 +449,7 @@ static int check_secret(replay_conn *c, const replayfile *f, const char *path, c
                 const char *kind = strcmp(m[k].kind, "literal") != 0 ? "pattern"
                                    : secrets_name_is_secret(m[k].name) ? "secret-variable" : "variable";
                 int x = 0;
-                if (memmem(req[i], req_len[i], tx[t].data + m[k].offset, m[k].len))
+                if (req[i] && memmem(req[i], req_len[i], tx[t].data + m[k].offset, m[k].len))
                     continue;   /* the request's own text, echoed */
                 cJSON_ArrayForEach(e, exposed) {
                     if (!seen[x] && cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "step")) == (double)i + 1 &&
