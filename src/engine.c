@@ -1105,22 +1105,35 @@ static cJSON *reproduce_list(run *r, cJSON *ev)
     return list;
 }
 
-/* The finding's file for `coldsec replay` (src/replaycmd.h):
- * DIR/finding-N.json with where the function ran (the lab config or the
- * AWS target's settings), whether a cold start came first, the planted and
- * the seen invocation's request files in the order they were sent, and the
- * canary with where it was seen. Its path heads the finding's reproduce
- * list. Only a planting and a sighting in sequence are replayable this way
- * (not requests that had to overlap). */
-static void replay_recipe(run *r, cJSON *reproduce, const inv *planted, const inv *seen, const char *canary,
-                          const char *seen_in)
+/* The assertion's where (WHERE_PAYLOAD, WHERE_LOG) as a finding file's list. */
+static cJSON *where_list(unsigned where)
+{
+    cJSON *l = cJSON_CreateArray();
+    if ((where & WHERE_PAYLOAD) && l)
+        cJSON_AddItemToArray(l, cJSON_CreateString("payload"));
+    if ((where & WHERE_LOG) && l)
+        cJSON_AddItemToArray(l, cJSON_CreateString("log"));
+    return l;
+}
+
+/* The last finding's file for `coldsec replay` (src/replaycmd.h,
+ * docs/report-format.md "Finding files"): DIR/finding-N.json with where
+ * the function ran (the lab config or the AWS target's settings), whether a
+ * cold start came first, the requests to send in order (steps[i] is the
+ * request of invocation order[i], in the role roles[i]) and how replay
+ * judges what comes back (check, which the file takes). Request files are
+ * named relative to the file's folder, so a moved or copied report folder
+ * still replays; the lab config is the user's own file, named absolute.
+ * Its path heads the finding's reproduce list. */
+static void replay_recipe(run *r, cJSON *reproduce, const inv *const *order, const char *const *roles, size_t nsteps,
+                          cJSON *check)
 {
     cJSON *doc = cJSON_CreateObject(), *tg, *steps, *step, *fn;
-    const inv *order[2] = {planted, seen};
-    const char *role[2] = {"planted", "seen"};
-    char path[4200], cmd[4300], dir[PATH_MAX], *text;
+    char path[4200], cmd[4300], dir[PATH_MAX], conf[PATH_MAX], *text = NULL;
 
-    /* Absolute paths: replay may run from another folder than the run. */
+    if (!doc || !check)
+        goto cleanup;
+    /* An absolute path in the reproduce list: replay may run from another folder than the run. */
     if (!realpath(r->o->dir, dir))
         snprintf(dir, sizeof(dir), "%s", r->o->dir);
     snprintf(path, sizeof(path), "%s/finding-%d.json", dir, cJSON_GetArraySize(r->findings));
@@ -1133,8 +1146,11 @@ static void replay_recipe(run *r, cJSON *reproduce, const inv *planted, const in
     cJSON_AddStringToObject(tg, "name", r->o->t->name);
     cJSON_AddStringToObject(tg, "function", r->o->t->function);
     cJSON_AddStringToObject(tg, "where", r->o->t->lab ? "lab" : "aws");
-    if (r->o->t->lab && r->o->s->lab_config)
-        cJSON_AddStringToObject(tg, "lab_config", r->o->s->lab_config);
+    if (r->o->t->lab && r->o->s->lab_config) {
+        if (!realpath(r->o->s->lab_config, conf))
+            snprintf(conf, sizeof(conf), "%s", r->o->s->lab_config);
+        cJSON_AddStringToObject(tg, "lab_config", conf);
+    }
     if (r->o->t->region)
         cJSON_AddStringToObject(tg, "region", r->o->t->region);
     if (r->o->t->profile)
@@ -1142,27 +1158,46 @@ static void replay_recipe(run *r, cJSON *reproduce, const inv *planted, const in
     if (r->o->t->endpoint)
         cJSON_AddStringToObject(tg, "endpoint", r->o->t->endpoint);
     cJSON_AddBoolToObject(doc, "cold_start", r->cold_starts > 0);
-    cJSON_AddStringToObject(doc, "canary", canary);
-    cJSON_AddStringToObject(doc, "seen_in", seen_in);
     steps = cJSON_AddArrayToObject(doc, "steps");
-    for (size_t i = 0; i < 2; i++) {
-        char file[4200];
+    for (size_t i = 0; i < nsteps; i++) {
+        char file[64], written[4200];
+        if (!replay_file(r, (inv *)order[i], written, sizeof(written)))
+            goto cleanup;
         step = cJSON_CreateObject();
-        snprintf(file, sizeof(file), "%s/replay/%06zu.json", dir, order[i]->seq);
-        cJSON_AddStringToObject(step, "role", role[i]);
+        snprintf(file, sizeof(file), "replay/%06zu.json", order[i]->seq);
         cJSON_AddNumberToObject(step, "seq", (double)order[i]->seq);
         cJSON_AddStringToObject(step, "user", r->sc->users[order[i]->user]);
+        cJSON_AddStringToObject(step, "role", roles[i]);
         cJSON_AddStringToObject(step, "request_file", file);
         cJSON_AddItemToArray(steps, step);
     }
+    cJSON_AddItemToObject(doc, "check", check);
+    check = NULL;
     text = cJSON_Print(doc);
     if (text && fileio_write(path, text, strlen(text)) == 0) {
         chmod(path, 0600);
         snprintf(cmd, sizeof(cmd), "coldsec replay %s", path);
         cJSON_InsertItemInArray(reproduce, 0, cJSON_CreateString(cmd));
     }
+cleanup:
     free(text);
+    cJSON_Delete(check);
     cJSON_Delete(doc);
+}
+
+/* A planting and a sighting in the order they were sent: the canary back
+ * where it was seen (seen_in: a text label, "payload", "body" or "log"). */
+static void replay_canary(run *r, cJSON *reproduce, const inv *planted, const inv *seen, const char *canary,
+                          const char *seen_in)
+{
+    const inv *order[2] = {planted, seen};
+    const char *roles[2] = {"planted", "seen"};
+    cJSON *check = cJSON_CreateObject();
+    cJSON_AddStringToObject(check, "kind", "canary");
+    cJSON_AddStringToObject(check, "canary", canary);
+    cJSON_AddStringToObject(check, "seen_in", seen_in);
+    cJSON_AddNumberToObject(check, "seen_step", 2);
+    replay_recipe(r, reproduce, order, roles, 2, check);
 }
 
 /* ---------- texts and canaries ---------- */
@@ -1748,7 +1783,7 @@ static void report_sightings(run *r, const scenario_assert *a, const sightings *
         cJSON_AddItemToObject(ex, "planted", inv_json(r, &r->invs[s[i].owner], s[i].value, shown == 0 ? reproduce : NULL));
         cJSON_AddItemToObject(ex, "seen", inv_json(r, &r->invs[s[i].seen], s[i].value, shown == 0 ? reproduce : NULL));
         if (shown == 0 && a->who != WHO_CONCURRENT_OTHER_USER && !r->o->t->url)
-            replay_recipe(r, reproduce, &r->invs[s[i].owner], &r->invs[s[i].seen], s[i].value, s[i].where);
+            replay_canary(r, reproduce, &r->invs[s[i].owner], &r->invs[s[i].seen], s[i].value, s[i].where);
         if (a->who == WHO_CONCURRENT_OTHER_USER) {
             add_overlap(r, ex, &r->invs[s[i].owner], &r->invs[s[i].seen]);
             if (shown == 0)
@@ -1929,6 +1964,20 @@ static void eval_pattern_seen(run *r, const scenario_assert *a)
         cJSON_AddItemToArray(reproduce, cJSON_CreateString("repeat the invoke below as many times as "
                                                            "invocations_before_first_match + 1"));
         cJSON_AddItemToArray(examples, inv_json(r, &r->invs[first], matched, reproduce));
+        if (!r->o->t->url) {
+            const inv *order[1] = {&r->invs[first]};
+            const char *roles[1] = {"matched"};
+            cJSON *check = cJSON_CreateObject();
+            cJSON_AddStringToObject(check, "kind", "pattern");
+            cJSON_AddStringToObject(check, "pattern", a->pattern);
+            cJSON_AddItemToObject(check, "where", where_list(a->where));
+            cJSON_AddStringToObject(check, "matched_in", where);
+            /* The request that matched, sent again up to as many times as
+             * the original sent requests of the step until it matched. */
+            cJSON_AddNumberToObject(check, "step", 1);
+            cJSON_AddNumberToObject(check, "sends", (double)before + 1);
+            replay_recipe(r, reproduce, order, roles, 1, check);
+        }
     }
     pcre2_match_data_free(md);
 }
@@ -1960,6 +2009,51 @@ typedef struct leak {
     severity sev;
     char focus[CANARY_LEN + 1];
 } leak;
+
+/* The secret-exposure finding's file: the invocations that exposed
+ * something, in the order they were sent, and what each exposed by kind,
+ * name, form and where — never a value. Replay rebuilds the literals as
+ * this run did (the function's configuration, the shapes named here) and
+ * scans the answers again with src/secrets. */
+static void replay_secret(run *r, const scenario_assert *a, cJSON *reproduce, const leak *leaks, size_t nl)
+{
+    const inv *order[32] = {NULL};
+    const char *roles[32] = {NULL};
+    size_t n = 0;
+    cJSON *check = cJSON_CreateObject(), *list, *shapes, *e;
+
+    cJSON_AddStringToObject(check, "kind", "secret");
+    cJSON_AddBoolToObject(check, "function_variables", a->function_variables);
+    cJSON_AddItemToObject(check, "where", where_list(a->where));
+    shapes = cJSON_AddArrayToObject(check, "shapes");
+    if (a->shapes) {
+        cJSON_ArrayForEach(e, a->shapes->entries) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "id", str(e, "id"));
+            cJSON_AddStringToObject(o, "pattern", str(e, "pattern"));
+            cJSON_AddItemToArray(shapes, o);
+        }
+    }
+    list = cJSON_AddArrayToObject(check, "exposed");
+    for (size_t k = 0; k < nl; k++) {
+        cJSON *o = cJSON_CreateObject();
+        size_t st;
+        for (st = 0; st < n; st++)
+            if (order[st] == &r->invs[leaks[k].inv])
+                break;
+        if (st == n) {
+            order[n] = &r->invs[leaks[k].inv];
+            roles[n++] = "exposed";
+        }
+        cJSON_AddStringToObject(o, "kind", leaks[k].kind);
+        cJSON_AddStringToObject(o, "name", leaks[k].name);
+        cJSON_AddStringToObject(o, "form", leaks[k].form);
+        cJSON_AddStringToObject(o, "where", leaks[k].where);
+        cJSON_AddNumberToObject(o, "step", (double)st + 1);
+        cJSON_AddItemToArray(list, o);
+    }
+    replay_recipe(r, reproduce, order, roles, n, check);
+}
 
 static void eval_secret_seen(run *r, const scenario_assert *a)
 {
@@ -2085,22 +2179,16 @@ static void eval_secret_seen(run *r, const scenario_assert *a)
                                                         leaks[k].focus[0] ? leaks[k].focus : "MASKED",
                                                         cJSON_GetArraySize(examples) == 0 ? reproduce : NULL));
         }
+        if (!r->o->t->url)
+            replay_secret(r, a, reproduce, leaks, nl);
     }
     secrets_free(sec);
 }
 
-/* Did this answer say the environment ran out of memory (Lambda's error
- * type, a killed runtime, the runtime's own words)? */
+/* Did this answer say the environment ran out of memory (memfit_answer_oom)? */
 static bool out_of_memory(const inv *iv)
 {
-    static const char *const words[] = {"Runtime.OutOfMemory", "Runtime.ExitError", "heap out of memory",
-                                        "MemoryError"};
-    if (!iv->fn_error || !iv->payload)
-        return false;
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (strstr(iv->payload, words[i]))
-            return true;
-    return false;
+    return memfit_answer_oom(iv->fn_error, iv->payload, iv->payload_len);
 }
 
 /*
@@ -2111,12 +2199,48 @@ static bool out_of_memory(const inv *iv)
  * more, each request far below it. A rising series that never ran out within
  * the step's budget is reported low, as what it is: a trend.
  */
+/* The memory-growth finding's file: its one request sent again as many
+ * times as the series took (sends), on a fresh environment, and judged by
+ * memfit_judge with the bounds this run used. Only a series of one request
+ * sent again and again is replayable so; another keeps its hand steps. */
+static void replay_memory(run *r, const scenario_assert *a, cJSON *reproduce, const inv *example,
+                          const size_t *inv_of, size_t sends, const memfit_bounds *b, bool proven)
+{
+    const inv *order[1] = {example};
+    const char *roles[1] = {"series"};
+    cJSON *check;
+
+    (void)a;
+    if (r->o->t->url || sends == 0)
+        return;
+    for (size_t i = 0; i < sends; i++) {
+        const inv *iv = &r->invs[inv_of[i]];
+        if (iv->step != example->step || iv->variant != example->variant || iv->user != example->user)
+            return;
+    }
+    check = cJSON_CreateObject();
+    cJSON_AddStringToObject(check, "kind", "memory");
+    cJSON_AddBoolToObject(check, "proven", proven);
+    cJSON_AddNumberToObject(check, "step", 1);
+    cJSON_AddNumberToObject(check, "sends", (double)sends);
+    cJSON_AddNumberToObject(check, "memory_size_mb", b->limit_mb);
+    cJSON_AddNumberToObject(check, "growth_mb", b->limit_mb / 4);
+    cJSON_AddNumberToObject(check, "min_points", (double)b->min_points);
+    cJSON_AddNumberToObject(check, "min_r2", b->min_r2);
+    cJSON_AddNumberToObject(check, "oom_within", b->within);
+    replay_recipe(r, reproduce, order, roles, 1, check);
+}
+
 static void eval_memory_growth(run *r, const scenario_assert *a)
 {
     double *x = calloc(r->ninvs + 1, sizeof(double)), *y = calloc(r->ninvs + 1, sizeof(double));
-    size_t n = 0, oom_after = 0;
+    memfit_sample *samples = calloc(r->ninvs + 1, sizeof(*samples));
+    size_t *inv_of = calloc(r->ninvs + 1, sizeof(*inv_of));
+    size_t n = 0, ns = 0, oom_after = 0;
     long last = -1, oom = -1, lone_oom = -1;
     memfit fit;
+    memfit_series judged;
+    memfit_bounds bounds;
     bool fitted = false;
     double mem = cJSON_IsNumber(obj(r->o->config, "MemorySize")) ? obj(r->o->config, "MemorySize")->valuedouble : 128;
     long min_points = scenario_num_value(&a->min_points, r->params);
@@ -2124,36 +2248,37 @@ static void eval_memory_growth(run *r, const scenario_assert *a)
     cJSON *ev, *series, *reproduce, *examples;
     char summary[512];
 
-    if (!x || !y)
+    if (!x || !y || !samples || !inv_of)
         goto cleanup;
     /* One environment's series: from its cold start on (parallel 1 keeps
-     * the same one); a new cold start mid-series begins a new series. */
+     * the same one); a new cold start mid-series begins a new series. The
+     * judgement is memfit_judge's, which `coldsec replay` uses too. */
     for (size_t j = 0; j < r->ninvs; j++) {
         const inv *iv = &r->invs[j];
         if (!in_steps(a->seen_in, iv->step))
             continue;
-        if (out_of_memory(iv)) {
-            if (n >= (size_t)min_points && y[n - 1] - y[0] >= mem / 4) {
-                oom = (long)j;
-                oom_after = n;
-                break;
-            }
-            if (lone_oom < 0)
-                lone_oom = (long)j;
-            n = 0;   /* the next answer comes from a new environment */
-            continue;
-        }
-        if (!iv->has_report || iv->state != FANOUT_OK)
-            continue;
-        if (iv->cold && n >= (size_t)min_points)
-            break;
-        if (iv->cold)
-            n = 0;
-        x[n] = (double)n;
-        y[n] = iv->max_mem;
-        last = (long)j;
-        n++;
+        samples[ns].oom = out_of_memory(iv);
+        samples[ns].reported = iv->has_report && iv->state == FANOUT_OK;
+        samples[ns].cold = iv->cold;
+        samples[ns].max_mem_mb = iv->max_mem;
+        inv_of[ns++] = j;
     }
+    bounds.limit_mb = mem;
+    bounds.min_points = min_points > 0 ? (size_t)min_points : 0;
+    bounds.min_r2 = a->min_r2;
+    bounds.within = (double)within;
+    if (memfit_judge(samples, ns, &bounds, x, y, &judged) != 0)
+        goto cleanup;
+    n = judged.n;
+    fit = judged.fit;
+    if (judged.oom_at >= 0) {
+        oom = (long)inv_of[judged.oom_at];
+        oom_after = n;
+    }
+    if (judged.lone_oom >= 0)
+        lone_oom = (long)inv_of[judged.lone_oom];
+    if (judged.last_point >= 0)
+        last = (long)inv_of[judged.last_point];
     if (oom < 0 && lone_oom >= 0) {
         char msg[256];
         snprintf(msg, sizeof(msg), "memory_growth: invocation %zu ran out of memory without a rising series before "
@@ -2168,11 +2293,8 @@ static void eval_memory_growth(run *r, const scenario_assert *a)
         goto cleanup;
     }
     if (oom < 0) {
-        double steps;
-        if (memfit_linear(x, y, n, &fit) != 0 || fit.slope <= 0 || fit.r2 < a->min_r2)
-            goto cleanup;
-        steps = memfit_steps_to(&fit, x[n - 1], mem);
-        if (steps > (double)within)
+        double steps = judged.steps_to_limit;
+        if (judged.verdict != MEMFIT_TREND)
             goto cleanup;
         fitted = true;
         snprintf(summary, sizeof(summary),
@@ -2214,9 +2336,13 @@ static void eval_memory_growth(run *r, const scenario_assert *a)
     cJSON_AddItemToArray(reproduce, cJSON_CreateString("repeat the invoke below and compare Max Memory Used "
                                                        "in the REPORT lines"));
     cJSON_AddItemToArray(examples, inv_json(r, &r->invs[oom >= 0 ? oom : last], NULL, reproduce));
+    replay_memory(r, a, reproduce, &r->invs[oom >= 0 ? oom : last], inv_of,
+                  judged.oom_at >= 0 ? (size_t)judged.oom_at + 1 : ns, &bounds, !fitted);
 cleanup:
     free(x);
     free(y);
+    free(samples);
+    free(inv_of);
 }
 
 static void eval_status(run *r, const scenario_assert *a)

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <string.h>
 
 static bool all_finite(const double *v, size_t n)
 {
@@ -99,4 +100,59 @@ double memfit_steps_to(const memfit *f, double x_now, double limit)
     if (f->slope <= 0.0 || isinf(limit))
         return INFINITY;
     return ceil((limit - now) / f->slope);
+}
+
+int memfit_judge(const memfit_sample *s, size_t ns, const memfit_bounds *b, double *x, double *y, memfit_series *out)
+{
+    size_t n = 0;
+
+    if (!out)
+        return -1;
+    *out = (memfit_series){MEMFIT_NONE, 0, -1, -1, -1, {0}, 0.0};
+    if (!b || (ns && (!s || !x || !y)))
+        return -1;
+    for (size_t j = 0; j < ns; j++) {
+        if (s[j].oom) {
+            if (n >= b->min_points && n > 0 && y[n - 1] - y[0] >= b->limit_mb / 4) {
+                out->verdict = MEMFIT_OOM;
+                out->oom_at = (long)j;
+                out->n = n;
+                return 0;
+            }
+            if (out->lone_oom < 0)
+                out->lone_oom = (long)j;
+            n = 0;   /* the next answer comes from a new environment */
+            continue;
+        }
+        if (!s[j].reported)
+            continue;
+        if (s[j].cold && n >= b->min_points)
+            break;
+        if (s[j].cold)
+            n = 0;
+        x[n] = (double)n;
+        y[n] = s[j].max_mem_mb;
+        out->last_point = (long)j;
+        n++;
+    }
+    out->n = n;
+    if (n < b->min_points || memfit_linear(x, y, n, &out->fit) != 0 || out->fit.slope <= 0 ||
+        out->fit.r2 < b->min_r2)
+        return 0;
+    out->steps_to_limit = memfit_steps_to(&out->fit, x[n - 1], b->limit_mb);
+    if (out->steps_to_limit <= b->within)
+        out->verdict = MEMFIT_TREND;
+    return 0;
+}
+
+bool memfit_answer_oom(const char *fn_error, const char *payload, size_t len)
+{
+    static const char *const words[] = {"Runtime.OutOfMemory", "Runtime.ExitError", "heap out of memory",
+                                        "MemoryError"};
+    if (!fn_error || !payload)
+        return false;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (memmem(payload, len, words[i], strlen(words[i])))
+            return true;
+    return false;
 }

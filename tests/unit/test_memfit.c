@@ -256,6 +256,84 @@ static void test_large_x_offsets(void **state)
     }
 }
 
+/* A series of n warm answers rising step MB each from base, the first cold. */
+static void rising(memfit_sample *s, size_t n, double base, double step)
+{
+    for (size_t i = 0; i < n; i++)
+        s[i] = (memfit_sample){base + step * (double)i, true, i == 0, false};
+}
+
+static void test_judge_oom(void **state)
+{
+    memfit_sample s[40];
+    double x[40], y[40];
+    memfit_series r;
+    memfit_bounds b = {128, 10, 0.8, 10000};
+
+    (void)state;
+    rising(s, 30, 10, 1.5);          /* 10 -> 53.5: rose more than 128/4 */
+    s[30] = (memfit_sample){0, false, false, true};
+    assert_int_equal(memfit_judge(s, 31, &b, x, y, &r), 0);
+    assert_int_equal(r.verdict, MEMFIT_OOM);
+    assert_int_equal(r.oom_at, 30);
+    assert_int_equal(r.n, 30);
+    assert_int_equal(r.lone_oom, -1);
+    /* Out of memory after a series that rose too little: one request's cost, and a new series. */
+    rising(s, 12, 10, 0.5);
+    s[12] = (memfit_sample){0, false, false, true};
+    assert_int_equal(memfit_judge(s, 13, &b, x, y, &r), 0);
+    assert_int_equal(r.verdict, MEMFIT_NONE);
+    assert_int_equal(r.lone_oom, 12);
+    assert_int_equal(r.n, 0);
+    /* Too few points before it: no proof either. */
+    rising(s, 5, 10, 20);
+    s[5] = (memfit_sample){0, false, false, true};
+    assert_int_equal(memfit_judge(s, 6, &b, x, y, &r), 0);
+    assert_int_equal(r.verdict, MEMFIT_NONE);
+    assert_int_equal(memfit_judge(s, 6, NULL, x, y, &r), -1);
+    assert_int_equal(memfit_judge(s, 6, &b, x, y, NULL), -1);
+}
+
+static void test_judge_trend_and_none(void **state)
+{
+    memfit_sample s[40];
+    double x[40], y[40];
+    memfit_series r;
+    memfit_bounds b = {128, 10, 0.8, 10000};
+
+    (void)state;
+    rising(s, 20, 10, 1);
+    assert_int_equal(memfit_judge(s, 20, &b, x, y, &r), 0);
+    assert_int_equal(r.verdict, MEMFIT_TREND);
+    assert_close(r.fit.slope, 1.0, 1e-9);
+    assert_close(r.steps_to_limit, 99, 1e-9);   /* 29 now, 128 reached 99 later */
+    assert_int_equal(r.last_point, 19);
+    b.within = 50;                                 /* projected too far out: nothing */
+    assert_int_equal(memfit_judge(s, 20, &b, x, y, &r), 0);
+    assert_int_equal(r.verdict, MEMFIT_NONE);
+    b.within = 10000;
+    rising(s, 20, 30, 0);                          /* flat */
+    assert_int_equal(memfit_judge(s, 20, &b, x, y, &r), 0);
+    assert_int_equal(r.verdict, MEMFIT_NONE);
+    /* A cold answer after enough points ends the series; unreported answers are skipped. */
+    rising(s, 12, 10, 1);
+    rising(s + 12, 12, 10, 1);
+    s[3].reported = false;
+    assert_int_equal(memfit_judge(s, 24, &b, x, y, &r), 0);
+    assert_int_equal(r.n, 11);
+    assert_int_equal(r.last_point, 11);
+}
+
+static void test_answer_oom(void **state)
+{
+    const char *p = "{\"errorType\": \"Runtime.OutOfMemory\"}";
+    (void)state;
+    assert_true(memfit_answer_oom("Unhandled", p, strlen(p)));
+    assert_false(memfit_answer_oom(NULL, p, strlen(p)));
+    assert_false(memfit_answer_oom("Unhandled", "{\"errorType\": \"ValueError\"}", 25));
+    assert_false(memfit_answer_oom("Unhandled", NULL, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +344,9 @@ int main(void)
         cmocka_unit_test(test_degenerate),
         cmocka_unit_test(test_steps_to),
         cmocka_unit_test(test_large_x_offsets),
+        cmocka_unit_test(test_judge_oom),
+        cmocka_unit_test(test_judge_trend_and_none),
+        cmocka_unit_test(test_answer_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
