@@ -2000,6 +2000,9 @@ static bool request_holds(run *r, inv *iv, sent_request *sent, const char *text,
     return sent->payload && len && memmem(sent->payload, sent->len, text, len) != NULL;
 }
 
+/* The exposures one secret assertion reports at most (and so the invocations its finding file replays). */
+#define MAX_LEAKS 32
+
 typedef struct leak {
     char kind[24];       /* planted-canary, secret-variable, variable, pattern */
     char name[96];
@@ -2017,8 +2020,8 @@ typedef struct leak {
  * scans the answers again with src/secrets. */
 static void replay_secret(run *r, const scenario_assert *a, cJSON *reproduce, const leak *leaks, size_t nl)
 {
-    const inv *order[32] = {NULL};
-    const char *roles[32] = {NULL};
+    const inv *order[MAX_LEAKS] = {NULL};
+    const char *roles[MAX_LEAKS] = {NULL};
     size_t n = 0;
     cJSON *check = cJSON_CreateObject(), *list, *shapes, *e;
 
@@ -2059,7 +2062,7 @@ static void eval_secret_seen(run *r, const scenario_assert *a)
 {
     secrets *sec = secrets_new();
     const cJSON *vars = obj(obj(r->o->config, "Environment"), "Variables"), *v, *e;
-    leak leaks[32];
+    leak leaks[MAX_LEAKS];
     size_t nl = 0;
     severity worst = SEVERITY_INFO;
     char err[512];
@@ -2191,26 +2194,17 @@ static bool out_of_memory(const inv *iv)
     return memfit_answer_oom(iv->fn_error, iv->payload, iv->payload_len);
 }
 
-/*
- * Retention is proven, not guessed: Max Memory Used is a high-water mark and
- * a lazy collector (V8) raises it on a function that keeps nothing. The proof
- * is the environment running out of memory after a series of warm
- * invocations whose high-water mark rose by a quarter of the memory size or
- * more, each request far below it. A rising series that never ran out within
- * the step's budget is reported low, as what it is: a trend.
- */
 /* The memory-growth finding's file: its one request sent again as many
  * times as the series took (sends), on a fresh environment, and judged by
  * memfit_judge with the bounds this run used. Only a series of one request
  * sent again and again is replayable so; another keeps its hand steps. */
-static void replay_memory(run *r, const scenario_assert *a, cJSON *reproduce, const inv *example,
+static void replay_memory(run *r, cJSON *reproduce, const inv *example,
                           const size_t *inv_of, size_t sends, const memfit_bounds *b, bool proven)
 {
     const inv *order[1] = {example};
     const char *roles[1] = {"series"};
     cJSON *check;
 
-    (void)a;
     if (r->o->t->url || sends == 0)
         return;
     for (size_t i = 0; i < sends; i++) {
@@ -2231,6 +2225,14 @@ static void replay_memory(run *r, const scenario_assert *a, cJSON *reproduce, co
     replay_recipe(r, reproduce, order, roles, 1, check);
 }
 
+/*
+ * Retention is proven, not guessed: Max Memory Used is a high-water mark and
+ * a lazy collector (V8) raises it on a function that keeps nothing. The proof
+ * is the environment running out of memory after a series of warm
+ * invocations whose high-water mark rose by a quarter of the memory size or
+ * more, each request far below it. A rising series that never ran out within
+ * the step's budget is reported low, as what it is: a trend.
+ */
 static void eval_memory_growth(run *r, const scenario_assert *a)
 {
     double *x = calloc(r->ninvs + 1, sizeof(double)), *y = calloc(r->ninvs + 1, sizeof(double));
@@ -2336,7 +2338,7 @@ static void eval_memory_growth(run *r, const scenario_assert *a)
     cJSON_AddItemToArray(reproduce, cJSON_CreateString("repeat the invoke below and compare Max Memory Used "
                                                        "in the REPORT lines"));
     cJSON_AddItemToArray(examples, inv_json(r, &r->invs[oom >= 0 ? oom : last], NULL, reproduce));
-    replay_memory(r, a, reproduce, &r->invs[oom >= 0 ? oom : last], inv_of,
+    replay_memory(r, reproduce, &r->invs[oom >= 0 ? oom : last], inv_of,
                   judged.oom_at >= 0 ? (size_t)judged.oom_at + 1 : ns, &bounds, !fitted);
 cleanup:
     free(x);

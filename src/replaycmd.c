@@ -166,6 +166,14 @@ static int conn_open(replay_conn *c, const replayfile *f, const char *path, cons
     return 0;
 }
 
+/* "step N: ROLE, as USER (seq S)": how a recorded step is named in what replay prints. */
+static void step_label(const cJSON *st, size_t i, char *out, size_t len)
+{
+    snprintf(out, len, "step %zu: %s, as %s (seq %.0f)", i + 1, get_str(st, "role") ? get_str(st, "role") : "?",
+             get_str(st, "user") ? get_str(st, "user") : "?",
+             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(st, "seq")));
+}
+
 /* Sends one request; 0, or -1 (no answer) with a message printed. */
 static int send_request(replay_conn *c, const replayfile *f, const char *request, size_t len, const char *what,
                         replay_answer *out)
@@ -290,9 +298,7 @@ static int check_canary(replay_conn *c, const replayfile *f, const char *path, c
         const cJSON *st = replayfile_step(f, i);
         replay_answer a;
         char what[160];
-        snprintf(what, sizeof(what), "step %zu: %s, as %s (seq %.0f)", i + 1,
-                 get_str(st, "role") ? get_str(st, "role") : "?", get_str(st, "user") ? get_str(st, "user") : "?",
-                 cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(st, "seq")));
+        step_label(st, i, what, sizeof(what));
         if (send_request(c, f, req[i], req_len[i], what, &a) != 0)
             return 3;
         print_answer(what, &a);
@@ -450,9 +456,7 @@ static int check_secret(replay_conn *c, const replayfile *f, const char *path, c
         event_text tx[EVENT_MAX_TEXTS + 1];
         size_t n;
         char what[160];
-        snprintf(what, sizeof(what), "step %zu: %s, as %s (seq %.0f)", i + 1,
-                 get_str(st, "role") ? get_str(st, "role") : "?", get_str(st, "user") ? get_str(st, "user") : "?",
-                 cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(st, "seq")));
+        step_label(st, i, what, sizeof(what));
         if (send_request(c, f, req[i], req_len[i], what, &a) != 0)
             goto cleanup;
         print_answer(what, &a);
